@@ -1,0 +1,98 @@
+"""Who may see and do what: the one place that decides it.
+
+Every list, search, page and download of results starts from `visible_results(user)`;
+every state change asks `require(user, action, result)`.
+"""
+
+from __future__ import annotations
+
+from flask import abort
+from sqlalchemy import Select, false, select
+
+from .extensions import db
+from .models import Result, Unit, User
+from .models.results import DRAFT, HOLDER_VISIBLE_STATUSES, PUBLISHED, RETURNED
+from .models.users import ADMIN, REVIEWER, STAFF
+
+
+class PermissionDenied(Exception):
+    """The user may not do this; str(err) says why in Vietnamese."""
+
+
+def _active(user) -> bool:
+    return bool(user is not None and getattr(user, "is_authenticated", False) and user.is_active)
+
+
+def visible_results(user) -> Select:
+    """The results `user` may see at all."""
+    query = select(Result)
+    if not _active(user):
+        return query.where(false())
+    if user.role == ADMIN:
+        return query
+    if user.role in (STAFF, REVIEWER):
+        return query.where(Result.unit_id == user.unit_id)
+    # A holder sees only results issued to them, and never a draft.
+    return query.where(Result.holder_id == user.holder_id, Result.status.in_(HOLDER_VISIBLE_STATUSES))
+
+
+def get_result_or_404(user, result_id: int) -> Result:
+    """A result the user may see, or 404: another unit's result looks exactly like a missing one."""
+    result = db.session.scalars(visible_results(user).where(Result.id == result_id)).first()
+    if result is None:
+        abort(404)
+    return result
+
+
+def _in_unit(user: User, unit_id: int | None) -> bool:
+    return user.role == ADMIN or (user.role in (STAFF, REVIEWER) and user.unit_id == unit_id)
+
+
+def why_not(user, action: str, result: Result | None = None, unit: Unit | None = None) -> str | None:
+    """None when `user` may do `action`, otherwise the reason in Vietnamese."""
+    if not _active(user):
+        return "Bạn cần đăng nhập."
+    if action == "upload":
+        if not user.is_staff or not _in_unit(user, unit.id if unit else user.unit_id):
+            return "Bạn chỉ được số hóa kết quả của đơn vị mình."
+        return None
+    if action == "manage":  # units, users, procedures, audit log
+        return None if user.role == ADMIN else "Chỉ quản trị hệ thống được làm việc này."
+    assert result is not None
+    if not _in_unit(user, result.unit_id):
+        return "Kết quả này không thuộc đơn vị của bạn."
+    if action == "edit":
+        if result.status not in (DRAFT, RETURNED):
+            return "Chỉ sửa được kết quả chưa phát hành."
+        return None
+    if action == "review":
+        if user.role not in (REVIEWER, ADMIN):
+            return "Chỉ cán bộ kiểm tra được phát hành hoặc trả lại kết quả."
+        if result.status != DRAFT:
+            return "Kết quả này không ở trạng thái chờ kiểm tra."
+        if result.digitized_by_id == user.id:
+            return "Người số hóa không được tự kiểm tra kết quả của mình."
+        return None
+    if action == "revoke":
+        if user.role not in (REVIEWER, ADMIN):
+            return "Chỉ cán bộ kiểm tra được thu hồi kết quả."
+        if result.status != PUBLISHED:
+            return "Chỉ thu hồi được kết quả đang có hiệu lực."
+        return None
+    if action == "replace":
+        if result.status != PUBLISHED:
+            return "Chỉ thay thế được kết quả đang có hiệu lực."
+        return None
+    if action == "view":
+        return None
+    raise ValueError(f"unknown action {action}")
+
+
+def can(user, action: str, result: Result | None = None, unit: Unit | None = None) -> bool:
+    return why_not(user, action, result, unit) is None
+
+
+def require(user, action: str, result: Result | None = None, unit: Unit | None = None) -> None:
+    reason = why_not(user, action, result, unit)
+    if reason is not None:
+        raise PermissionDenied(reason)

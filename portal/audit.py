@@ -1,0 +1,41 @@
+"""Audit events: who did what, when, from where (DESIGN §4, Decree 45/2020 Art. 6)."""
+
+from __future__ import annotations
+
+from flask import has_request_context, request
+from flask_login import current_user
+
+from .extensions import db
+from .models import AuditEvent, Result, User
+
+
+def record(
+    action: str,
+    *,
+    actor: User | None = None,
+    result: Result | None = None,
+    target: str = "",
+    details: dict | None = None,
+) -> AuditEvent:
+    """Add an audit event to the current transaction; the caller's commit makes it durable."""
+    if actor is None and has_request_context() and current_user.is_authenticated:
+        actor = current_user._get_current_object()
+    event = AuditEvent(
+        actor_id=actor.id if actor else None,
+        actor_name=actor.display_name if actor else ("" if has_request_context() else "dòng lệnh"),
+        action=action,
+        result_id=result.id if result is not None else None,
+        target=target or (result.code if result is not None else ""),
+        details=details or {},
+    )
+    if has_request_context():
+        event.ip = (request.remote_addr or "")[:64]
+        event.user_agent = (request.user_agent.string or "")[:255]
+    db.session.add(event)
+    return event
+
+
+def record_access(action: str, result: Result, **details) -> None:
+    """A read of a holder's document is an event of its own, committed at once."""
+    record(action, result=result, details=details or None)
+    db.session.commit()

@@ -1,0 +1,67 @@
+"""Configuration from the environment, with an embedded default for everything (12-factor)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+def _secret_key(instance_path: Path) -> str:
+    """SECRET_KEY from the environment, else one generated once and kept in instance/."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    key_file = instance_path / "secret_key"
+    if not key_file.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    return key_file.read_text().strip()
+
+
+def database_url(raw: str) -> str:
+    """Use psycopg 3 for PostgreSQL whatever spelling the URL has."""
+    for prefix in ("postgres://", "postgresql://"):
+        if raw.startswith(prefix):
+            return "postgresql+psycopg://" + raw[len(prefix):]
+    return raw
+
+
+def load(instance_path: Path) -> dict:
+    env = os.environ
+    data_dir = Path(env.get("PORTAL_DATA_DIR") or instance_path / "data").resolve()
+    max_upload_mb = int(env.get("PORTAL_MAX_UPLOAD_MB", "50"))
+    return {
+        "SECRET_KEY": _secret_key(instance_path),
+        "SQLALCHEMY_DATABASE_URI": database_url(
+            env.get("DATABASE_URL") or f"sqlite:///{instance_path / 'portal.db'}"
+        ),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "PORTAL_DATA_DIR": str(data_dir),
+        "MAX_UPLOAD_BYTES": max_upload_mb * 1024 * 1024,
+        # The request may carry the form's other fields besides the file.
+        "MAX_CONTENT_LENGTH": (max_upload_mb + 1) * 1024 * 1024,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": env.get("PORTAL_SECURE_COOKIES", "0") == "1",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": env.get("PORTAL_SECURE_COOKIES", "0") == "1",
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "LOGIN_RATE_LIMIT": env.get("PORTAL_LOGIN_RATE_LIMIT", "10 per minute"),
+        # Number of reverse proxies in front of the app whose X-Forwarded-For is trusted.
+        "PROXY_HOPS": int(env.get("PORTAL_PROXY_HOPS", "0")),
+        # Identifier formats (DESIGN §4), configurable because the national rules move.
+        "UNIT_CODE_PATTERN": env.get("PORTAL_UNIT_CODE_PATTERN", r"\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2}"),
+        "PROCEDURE_CODE_PATTERN": env.get("PORTAL_PROCEDURE_CODE_PATTERN", r"\d\.\d{6}"),
+        "DOCUMENT_NUMBER_PATTERN": env.get(
+            "PORTAL_DOCUMENT_NUMBER_PATTERN", r"\d{1,6}[A-Z]?(/\d{4})?/[A-ZĐ0-9][A-ZĐ0-9.&-]*"
+        ),
+        "TIMEZONE": env.get("PORTAL_TIMEZONE", "Asia/Ho_Chi_Minh"),
+        "DEPARTMENT_NAME": env.get("PORTAL_DEPARTMENT_NAME", "Sở Khoa học và Công nghệ tỉnh Quảng Ngãi"),
+        "PROVINCE_NAME": env.get("PORTAL_PROVINCE_NAME", "Quảng Ngãi"),
+        "PER_PAGE": 25,
+    }

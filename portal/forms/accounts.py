@@ -1,0 +1,39 @@
+from wtforms import BooleanField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from ..identifiers import normalize_procedure_code, normalize_unit_code
+from ..models.users import ROLE_LABELS, ROLES
+from . import REQUIRED, Form, normalizing
+
+
+class LoginForm(Form):
+    username = StringField("Tên đăng nhập", validators=[DataRequired(REQUIRED), Length(max=64)])
+    password = PasswordField("Mật khẩu", validators=[DataRequired(REQUIRED), Length(max=256)])
+
+
+class UnitForm(Form):
+    code = StringField("Mã đơn vị (QCVN 102:2016)", validators=[DataRequired(REQUIRED),
+                       normalizing(normalize_unit_code)])
+    name = StringField("Tên đơn vị", validators=[DataRequired(REQUIRED), Length(max=255)])
+    active = BooleanField("Đang hoạt động", default=True)
+
+
+class UserForm(Form):
+    username = StringField("Tên đăng nhập", validators=[DataRequired(REQUIRED), Length(max=64)])
+    full_name = StringField("Họ và tên", validators=[Optional(), Length(max=255)])
+    role = SelectField("Vai trò", choices=[(r, ROLE_LABELS[r]) for r in ROLES])
+    unit_code = SelectField("Đơn vị (cán bộ)", validators=[Optional()])
+    holder_id = StringField("Số CCCD hoặc mã số thuế (công dân, doanh nghiệp)", validators=[Optional()])
+    password = PasswordField("Mật khẩu", validators=[Optional(), Length(max=256)],
+                             description="Ít nhất 10 ký tự. Khi sửa, để trống nếu không đổi.")
+    active = BooleanField("Đang hoạt động", default=True)
+
+
+class ProcedureForm(Form):
+    code = StringField("Mã thủ tục", validators=[DataRequired(REQUIRED), normalizing(normalize_procedure_code)],
+                       description="Theo Cơ sở dữ liệu quốc gia về TTHC, ví dụ 2.002131")
+    name = TextAreaField("Tên thủ tục", validators=[DataRequired(REQUIRED), Length(max=1000)])
+    field = StringField("Lĩnh vực", validators=[DataRequired(REQUIRED), Length(max=255)])
+    retention_years = IntegerField("Thời hạn lưu trữ (năm)", validators=[
+        Optional(), NumberRange(1, 200, "Thời hạn từ 1 đến 200 năm.")],
+        description="Để trống nếu lưu trữ vĩnh viễn.")

@@ -1,0 +1,13 @@
+"""The domain's tables. Import from here."""
+
+from .audit import AuditEvent
+from .files import DOCUMENT, SOURCE_IMAGE, ResultFile, StoredFile
+from .procedures import Procedure
+from .results import Result, ResultStatusChange
+from .units import Unit
+from .users import User
+
+__all__ = [
+    "AuditEvent", "DOCUMENT", "SOURCE_IMAGE", "Procedure", "Result", "ResultFile",
+    "ResultStatusChange", "StoredFile", "Unit", "User",
+]

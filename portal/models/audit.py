@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ..timeutil import utcnow
+from .types import UTCDateTime
+from .users import User
+
+ACTION_LABELS = {
+    "login": "Đăng nhập",
+    "login.failed": "Đăng nhập thất bại",
+    "logout": "Đăng xuất",
+    "result.create": "Tạo bản nháp",
+    "result.update": "Sửa thông tin",
+    "result.publish": "Phát hành",
+    "result.return": "Trả lại",
+    "result.revoke": "Thu hồi",
+    "result.replace": "Thay thế",
+    "result.view": "Xem kết quả",
+    "result.download": "Tải tệp",
+    "result.preview": "Xem trang",
+    "unit.create": "Tạo đơn vị",
+    "unit.update": "Sửa đơn vị",
+    "user.create": "Tạo tài khoản",
+    "user.update": "Sửa tài khoản",
+    "procedure.create": "Thêm thủ tục",
+    "procedure.update": "Sửa thủ tục",
+    "fixity.check": "Kiểm tra toàn vẹn tệp",
+}
+
+
+class AuditEvent(db.Model):
+    """Who did what, when, from where. Written in the same transaction as the change it records."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    # Kept as written at the time, so the record survives renames.
+    actor_name: Mapped[str] = mapped_column(String(255), default="")
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    result_id: Mapped[int | None] = mapped_column(ForeignKey("results.id"), index=True)
+    target: Mapped[str] = mapped_column(String(255), default="")
+    ip: Mapped[str] = mapped_column(String(64), default="")
+    user_agent: Mapped[str] = mapped_column(String(255), default="")
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    actor: Mapped[User | None] = relationship()
+
+    @property
+    def action_label(self) -> str:
+        return ACTION_LABELS.get(self.action, self.action)

@@ -1,0 +1,140 @@
+"""Units, users and the procedure catalogue: what an admin manages."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from .. import audit
+from ..access import require
+from ..extensions import db
+from ..identifiers import normalize_holder_id, normalize_procedure_code, normalize_unit_code
+from ..models import Procedure, Unit, User
+from ..models.users import HOLDER, REVIEWER, ROLES, STAFF
+from . import OperationError, transactional
+
+MIN_PASSWORD_LENGTH = 10
+
+
+def _audit(event_action: str, actor: User | None, target: str, details: dict | None = None) -> None:
+    audit.record(event_action, actor=actor, target=target, details=details)
+
+
+def _require_admin(actor: User | None) -> None:
+    if actor is not None:  # None: the command line, run by whoever runs the server
+        require(actor, "manage")
+
+
+@transactional
+def create_unit(actor: User | None, code: str, name: str) -> Unit:
+    _require_admin(actor)
+    code = normalize_unit_code(code)
+    name = (name or "").strip()
+    if not name:
+        raise OperationError("Chưa nhập tên đơn vị.")
+    if db.session.scalar(select(Unit.id).where(Unit.code == code)):
+        raise OperationError(f"Mã đơn vị {code} đã tồn tại.")
+    unit = Unit(code=code, name=name)
+    db.session.add(unit)
+    db.session.flush()
+    _audit("unit.create", actor, code, {"name": name})
+    return unit
+
+
+@transactional
+def update_unit(actor: User, unit: Unit, name: str, active: bool) -> Unit:
+    _require_admin(actor)
+    name = (name or "").strip()
+    if not name:
+        raise OperationError("Chưa nhập tên đơn vị.")
+    unit.name, unit.active = name, active
+    _audit("unit.update", actor, unit.code, {"name": name, "active": active})
+    return unit
+
+
+def check_password(password: str) -> None:
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise OperationError(f"Mật khẩu phải có ít nhất {MIN_PASSWORD_LENGTH} ký tự.")
+
+
+def _bind(user: User, role: str, unit_code: str | None, holder_id: str | None) -> None:
+    if role not in ROLES:
+        raise OperationError(f"Vai trò «{role}» không hợp lệ; chọn một trong: {', '.join(ROLES)}.")
+    user.role = role
+    user.unit_id = user.holder_id = user.holder_kind = None
+    if role in (STAFF, REVIEWER):
+        if not unit_code:
+            raise OperationError("Cán bộ số hóa và cán bộ kiểm tra phải thuộc một đơn vị.")
+        unit = db.session.scalars(select(Unit).where(Unit.code == normalize_unit_code(unit_code))).first()
+        if unit is None:
+            raise OperationError(f"Không có đơn vị mã {unit_code}.")
+        user.unit = unit
+    elif role == HOLDER:
+        if not holder_id:
+            raise OperationError("Tài khoản công dân, doanh nghiệp phải gắn với số CCCD hoặc mã số thuế.")
+        user.holder_kind, user.holder_id = normalize_holder_id(holder_id)
+
+
+@transactional
+def create_user(
+    actor: User | None, username: str, role: str, password: str, *,
+    full_name: str = "", unit_code: str | None = None, holder_id: str | None = None,
+) -> User:
+    _require_admin(actor)
+    username = (username or "").strip().lower()
+    if not username or len(username) > 64 or not username.replace(".", "").replace("_", "").replace("-", "").isalnum():
+        raise OperationError("Tên đăng nhập chỉ gồm chữ, số, dấu chấm, gạch dưới, gạch ngang (tối đa 64 ký tự).")
+    if db.session.scalar(select(User.id).where(func.lower(User.username) == username)):
+        raise OperationError(f"Tên đăng nhập {username} đã có người dùng.")
+    check_password(password)
+    user = User(username=username, full_name=(full_name or "").strip())
+    _bind(user, role, unit_code, holder_id)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    _audit("user.create", actor, username, {"role": role, "unit": unit_code, "holder_id": user.holder_id})
+    return user
+
+
+@transactional
+def update_user(
+    actor: User, user: User, *, role: str, full_name: str, active: bool,
+    unit_code: str | None = None, holder_id: str | None = None, new_password: str | None = None,
+) -> User:
+    _require_admin(actor)
+    if user.id == actor.id and (not active or role != actor.role):
+        raise OperationError("Không thể tự khóa hoặc đổi vai trò của chính mình.")
+    _bind(user, role, unit_code, holder_id)
+    user.full_name, user.active = (full_name or "").strip(), active
+    if new_password:
+        check_password(new_password)
+        user.set_password(new_password)
+    _audit("user.update", actor, user.username,
+            {"role": role, "active": active, "password_reset": bool(new_password)})
+    return user
+
+
+@transactional
+def save_procedure(
+    actor: User | None, code: str, name: str, field: str, retention_years: int | None,
+    procedure: Procedure | None = None,
+) -> Procedure:
+    """Add a procedure to the catalogue, or correct one (its code stays)."""
+    _require_admin(actor)
+    name, field = (name or "").strip(), (field or "").strip()
+    if not name or not field:
+        raise OperationError("Thủ tục cần có tên và lĩnh vực.")
+    if retention_years is not None and not 1 <= retention_years <= 200:
+        raise OperationError("Thời hạn lưu trữ phải từ 1 đến 200 năm, hoặc để trống nếu lưu vĩnh viễn.")
+    if procedure is None:
+        code = normalize_procedure_code(code)
+        if db.session.scalar(select(Procedure.id).where(Procedure.code == code)):
+            raise OperationError(f"Mã thủ tục {code} đã có trong danh mục.")
+        procedure = Procedure(code=code)
+        db.session.add(procedure)
+        action = "procedure.create"
+    else:
+        action = "procedure.update"
+    procedure.name, procedure.field, procedure.retention_years = name, field, retention_years
+    db.session.flush()
+    _audit(action, actor, procedure.code, {"name": name, "field": field})
+    return procedure

@@ -1,0 +1,255 @@
+"""Results: create a draft from a scan, edit it, publish, send back, revoke, replace."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, fields
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from .. import audit
+from ..access import require
+from ..extensions import db
+from ..models import DOCUMENT, SOURCE_IMAGE, Procedure, Result, ResultFile, ResultStatusChange, StoredFile, Unit, User
+from ..models.results import DRAFT, PUBLISHED, REPLACED, RETURNED, REVOKED
+from ..scans import PreparedScan, Spooled
+from ..storage import storage
+from ..timeutil import utcnow
+from . import OperationError, transactional
+
+GENERATED_SERIAL_START = 9001  # generated dossier serials stay clear of the one-stop system's
+
+
+@dataclass
+class ResultInput:
+    """Validated metadata of a result, as the upload form and the import produce it."""
+
+    procedure: Procedure
+    unit: Unit
+    document_number: str
+    issue_date: date
+    signer_name: str
+    signer_title: str
+    summary: str
+    holder_kind: str
+    holder_id: str
+    holder_name: str
+    formed_year: int
+    valid_from: date | None = None
+    valid_until: date | None = None
+    holder_address: str = ""
+    origin: str = "digitized"
+    retention_years: int | None = None
+    paper_pages: int | None = None
+    result_code: str | None = None
+    dossier_code: str | None = None
+
+
+METADATA_FIELDS = [
+    f.name for f in fields(ResultInput) if f.name not in ("procedure", "unit", "result_code", "dossier_code")
+]
+
+
+def find_duplicate(sha256: str) -> Result | None:
+    """The result that already holds a file with this content, if any."""
+    return db.session.scalars(
+        select(Result).join(ResultFile, ResultFile.result_id == Result.id)
+        .join(StoredFile, StoredFile.id == ResultFile.file_id)
+        .where(StoredFile.sha256 == sha256).limit(1)
+    ).first()
+
+
+def _duplicate_message(result: Result) -> str:
+    return f"Tệp này đã được lưu cho kết quả {result.code} (số {result.document_number}); không lưu trùng."
+
+
+def _next_result_code(dossier_code: str) -> str:
+    taken = set(db.session.scalars(select(Result.code).where(Result.dossier_code == dossier_code)))
+    n = 1
+    while f"{dossier_code}-KQ{n}" in taken:
+        n += 1
+    return f"{dossier_code}-KQ{n}"
+
+
+def _generated_dossier_code(unit: Unit, issue_date: date) -> str:
+    prefix = f"{unit.code}-{issue_date:%y%m%d}-"
+    serials = [
+        int(code[len(prefix):])
+        for code in db.session.scalars(select(Result.dossier_code).where(Result.dossier_code.startswith(prefix)))
+        if code and re.fullmatch(r"\d{4}", code[len(prefix):])
+    ]
+    serial = max([s + 1 for s in serials if s >= GENERATED_SERIAL_START] + [GENERATED_SERIAL_START])
+    if serial > 9999:
+        raise OperationError("Đã hết mã hồ sơ tự sinh cho ngày ban hành này; hãy nhập mã hồ sơ.")
+    return f"{prefix}{serial:04d}"
+
+
+def _assign_code(result: Result, data: ResultInput) -> None:
+    if data.result_code:
+        if db.session.scalar(select(Result.id).where(Result.code == data.result_code)):
+            raise OperationError(f"Mã kết quả {data.result_code} đã được dùng cho một kết quả khác.")
+        result.code = data.result_code
+        result.dossier_code = data.dossier_code or data.result_code.rsplit("-KQ", 1)[0]
+    elif data.dossier_code:
+        result.dossier_code = data.dossier_code
+        result.code = _next_result_code(data.dossier_code)
+    else:
+        result.dossier_code = _generated_dossier_code(data.unit, data.issue_date)
+        result.code = f"{result.dossier_code}-KQ1"
+        result.code_generated = True
+
+
+def _check_metadata(data: ResultInput, scan: PreparedScan | None) -> None:
+    if data.valid_until and data.valid_until < (data.valid_from or data.issue_date):
+        raise OperationError("Ngày hết hiệu lực phải sau ngày bắt đầu hiệu lực.")
+    if data.formed_year > data.issue_date.year:
+        raise OperationError("Năm hình thành hồ sơ không được sau năm ban hành.")
+    if scan is not None and data.paper_pages and data.paper_pages != scan.page_count:
+        raise OperationError(
+            f"Bản quét có {scan.page_count} trang nhưng bản giấy có {data.paper_pages} trang; số trang phải bằng nhau."
+        )
+
+
+def _apply(result: Result, data: ResultInput) -> None:
+    for name in METADATA_FIELDS:
+        setattr(result, name, getattr(data, name))
+    result.procedure_id = data.procedure.id
+    result.unit_id = data.unit.id
+    result.valid_from = data.valid_from or data.issue_date
+    if result.retention_years is None:
+        result.retention_years = data.procedure.retention_years
+
+
+def _stored_file(spooled: Spooled, scan: PreparedScan, actor: User, *, with_text: bool) -> StoredFile:
+    existing = db.session.scalars(select(StoredFile).where(StoredFile.sha256 == spooled.sha256)).first()
+    storage().keep(spooled.path, spooled.sha256)
+    if existing is not None:  # stored before (by a draft that failed to commit, say) but unused
+        return existing
+    row = StoredFile(
+        sha256=spooled.sha256, size=spooled.size, media_type=spooled.media_type,
+        page_count=scan.page_count, text=scan.text if with_text else None,
+        original_name=scan.original_name[:255], created_by_id=actor.id,
+    )
+    db.session.add(row)
+    return row
+
+
+def _change_status(result: Result, to_status: str, actor: User | None, reason: str | None = None) -> None:
+    db.session.add(ResultStatusChange(
+        result=result, from_status=result.status, to_status=to_status, reason=reason,
+        actor_id=actor.id if actor else None,
+    ))
+    result.status = to_status
+    result.status_reason = reason
+
+
+def create_draft(actor: User, data: ResultInput, scan: PreparedScan, *, replaces: Result | None = None) -> Result:
+    """Store a scan and its metadata as a draft waiting for a reviewer of its unit."""
+    try:
+        require(actor, "upload", unit=data.unit)
+        if replaces is not None:
+            require(actor, "replace", replaces)
+            if replaces.unit_id != data.unit.id:
+                raise OperationError("Bản thay thế phải thuộc cùng đơn vị với kết quả bị thay thế.")
+            pending = db.session.scalar(
+                select(Result.code).where(Result.replaces_id == replaces.id, Result.status.in_((DRAFT, RETURNED)))
+            )
+            if pending:
+                raise OperationError(f"Kết quả này đã có bản thay thế {pending} đang chờ kiểm tra.")
+        for spooled in (scan.document, scan.source):
+            if spooled is not None and (holder := find_duplicate(spooled.sha256)) is not None:
+                raise OperationError(_duplicate_message(holder))
+        _check_metadata(data, scan)
+        result = Result(status=DRAFT, digitized_by_id=actor.id, digitized_at=utcnow(), replaces=replaces)
+        _apply(result, data)
+        _assign_code(result, data)
+        db.session.add(result)
+        db.session.add(ResultStatusChange(result=result, from_status=None, to_status=DRAFT, actor_id=actor.id))
+        document = _stored_file(scan.document, scan, actor, with_text=True)
+        db.session.add(ResultFile(result=result, file=document, role=DOCUMENT))
+        if scan.source is not None:
+            source = _stored_file(scan.source, scan, actor, with_text=False)
+            db.session.add(ResultFile(result=result, file=source, role=SOURCE_IMAGE))
+        db.session.flush()
+        audit.record(
+            "result.replace" if replaces else "result.create", actor=actor, result=result,
+            details={"sha256": scan.document.sha256, "pages": scan.page_count,
+                     **({"replaces": replaces.code} if replaces else {})},
+        )
+        db.session.commit()
+        return result
+    except IntegrityError:
+        db.session.rollback()
+        scan.discard()
+        # Another request stored the same code or file between our check and our commit.
+        holder = find_duplicate(scan.document.sha256)
+        raise OperationError(_duplicate_message(holder) if holder else
+                             "Mã kết quả vừa được dùng cho một kết quả khác; hãy thử lại.") from None
+    except BaseException:
+        db.session.rollback()
+        scan.discard()
+        raise
+
+
+@transactional
+def update_draft(actor: User, result: Result, data: ResultInput) -> Result:
+    """Correct a draft's metadata; a returned draft goes back to the reviewers' queue."""
+    require(actor, "edit", result)
+    require(actor, "upload", unit=data.unit)
+    _check_metadata(data, None)
+    if data.paper_pages and result.document and data.paper_pages != result.document.page_count:
+        raise OperationError(
+            f"Bản quét có {result.document.page_count} trang nhưng bản giấy có {data.paper_pages} trang."
+        )
+    if data.result_code and data.result_code != result.code:
+        raise OperationError("Không đổi được mã kết quả đã cấp.")
+    _apply(result, data)
+    if result.status == RETURNED:
+        _change_status(result, DRAFT, actor, "Đã sửa theo yêu cầu, gửi kiểm tra lại")
+    audit.record("result.update", actor=actor, result=result)
+    return result
+
+
+def _reason(reason: str | None, what: str) -> str:
+    reason = (reason or "").strip()
+    if len(reason) < 5:
+        raise OperationError(f"Cần ghi rõ lý do {what}.")
+    return reason[:2000]
+
+
+@transactional
+def publish(actor: User, result: Result) -> Result:
+    """A reviewer checks a draft and publishes it; a replacement retires the result it replaces."""
+    require(actor, "review", result)
+    now = utcnow()
+    result.checked_by_id, result.checked_at, result.published_at = actor.id, now, now
+    _change_status(result, PUBLISHED, actor)
+    details = {}
+    old = result.replaces
+    if old is not None and old.status == PUBLISHED:
+        _change_status(old, REPLACED, actor, f"Được thay thế bởi kết quả {result.code}")
+        details["replaced"] = old.code
+    audit.record("result.publish", actor=actor, result=result, details=details)
+    return result
+
+
+@transactional
+def send_back(actor: User, result: Result, reason: str) -> Result:
+    """A reviewer returns a draft to the digitizer with the reason."""
+    require(actor, "review", result)
+    reason = _reason(reason, "trả lại")
+    _change_status(result, RETURNED, actor, reason)
+    audit.record("result.return", actor=actor, result=result, details={"reason": reason})
+    return result
+
+
+@transactional
+def revoke(actor: User, result: Result, reason: str) -> Result:
+    """Revoke a published result; it stays stored, shown as revoked with the reason."""
+    require(actor, "revoke", result)
+    reason = _reason(reason, "thu hồi")
+    _change_status(result, REVOKED, actor, reason)
+    audit.record("result.revoke", actor=actor, result=result, details={"reason": reason})
+    return result

@@ -1,0 +1,156 @@
+"""Checking an uploaded scan and turning it into the PDF that stands for a paper result.
+
+A file must be what its name says (checked by its first bytes), a PDF must parse, not be
+encrypted and have pages; a JPEG, PNG or TIFF scan becomes a PDF with its pixels untouched
+(img2pdf embeds them without re-encoding), and the image itself is kept beside it.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import img2pdf
+import pypdfium2
+from PIL import Image
+from pypdf import PdfReader
+from pypdf.errors import PyPdfError
+
+from .models.files import PDF
+from .storage import LocalStorage
+
+JPEG, PNG, TIFF = "image/jpeg", "image/png", "image/tiff"
+EXTENSIONS = {".pdf": PDF, ".jpg": JPEG, ".jpeg": JPEG, ".png": PNG, ".tif": TIFF, ".tiff": TIFF}
+TYPE_LABELS = {PDF: "tệp PDF", JPEG: "ảnh JPEG", PNG: "ảnh PNG", TIFF: "ảnh TIFF"}
+MIN_SCAN_DPI = 200
+
+# PDFium is not thread-safe; every call into it goes through this lock.
+PDFIUM_LOCK = threading.Lock()
+
+
+class ScanError(Exception):
+    """The file cannot stand for a result; str(err) says why, in Vietnamese."""
+
+
+@dataclass
+class Spooled:
+    path: Path
+    sha256: str
+    size: int
+    media_type: str
+
+
+@dataclass
+class PreparedScan:
+    document: Spooled  # the PDF
+    source: Spooled | None  # the image it was made from, if any
+    page_count: int
+    text: str
+    original_name: str
+
+    def discard(self) -> None:
+        LocalStorage.discard(self.document.path)
+        if self.source:
+            LocalStorage.discard(self.source.path)
+
+
+def sniff(head: bytes) -> str | None:
+    if head.startswith(b"%PDF-") or (b"%PDF-" in head[:1024]):
+        return PDF
+    if head.startswith(b"\xff\xd8\xff"):
+        return JPEG
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return PNG
+    if head.startswith((b"II*\x00", b"MM\x00*")):
+        return TIFF
+    return None
+
+
+def read_pdf(path: Path) -> tuple[int, str]:
+    """(page count, text layer) of a PDF, or ScanError if it cannot stand for a result."""
+    try:
+        reader = PdfReader(path)
+        if reader.is_encrypted:
+            raise ScanError("Tệp PDF đã bị mã hóa hoặc đặt mật khẩu; hãy gửi bản không mã hóa.")
+        page_count = len(reader.pages)
+    except ScanError:
+        raise
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, OSError, RecursionError):
+        raise ScanError("Không đọc được tệp PDF: tệp bị hỏng hoặc không đúng cấu trúc PDF.") from None
+    if page_count == 0:
+        raise ScanError("Tệp PDF không có trang nào.")
+    # PDFium must open it too: it draws the previews and is stricter about broken files.
+    try:
+        with PDFIUM_LOCK:
+            pdfium_doc = pypdfium2.PdfDocument(str(path))
+            pdfium_pages = len(pdfium_doc)
+            pdfium_doc.close()
+    except pypdfium2.PdfiumError:
+        raise ScanError("Không đọc được tệp PDF: tệp bị hỏng hoặc không đúng cấu trúc PDF.") from None
+    if pdfium_pages != page_count:
+        raise ScanError("Tệp PDF bị hỏng: số trang đọc được không nhất quán.")
+    texts = []
+    for page in reader.pages:
+        try:
+            texts.append(page.extract_text() or "")
+        except Exception:  # a page whose text cannot be read still has its image
+            texts.append("")
+    return page_count, "\n\f".join(texts).strip()
+
+
+def image_to_pdf(path: Path) -> bytes:
+    try:
+        with Image.open(path) as image:
+            dpi = image.info.get("dpi")
+            if dpi and 0 < min(float(dpi[0]), float(dpi[1])) < MIN_SCAN_DPI:
+                raise ScanError(
+                    f"Ảnh quét có độ phân giải {round(float(min(dpi)))} dpi; cần tối thiểu {MIN_SCAN_DPI} dpi."
+                )
+            image.verify()
+    except ScanError:
+        raise
+    except Image.DecompressionBombError:
+        raise ScanError("Ảnh quá lớn (số điểm ảnh vượt giới hạn an toàn).") from None
+    except Exception:
+        raise ScanError("Không đọc được ảnh quét: tệp bị hỏng.") from None
+    try:
+        return img2pdf.convert(str(path), rotation=img2pdf.Rotation.ifvalid)
+    except img2pdf.AlphaChannelError:
+        # img2pdf will not drop transparency silently; a scan has none that matters.
+        with Image.open(path) as image:
+            buffer = io.BytesIO()
+            image.convert("RGB").save(buffer, format="PNG", dpi=image.info.get("dpi", (MIN_SCAN_DPI,) * 2))
+        return img2pdf.convert(buffer.getvalue())
+    except Exception:
+        raise ScanError("Không chuyển được ảnh quét sang PDF: tệp ảnh bị hỏng.") from None
+
+
+def prepare(store: LocalStorage, upload: Spooled, original_name: str) -> PreparedScan:
+    """Check a spooled upload and make its PDF. Raises ScanError; the caller discards on error."""
+    name = Path(original_name or "").name
+    if upload.size == 0:
+        raise ScanError("Tệp rỗng (0 byte).")
+    extension = Path(name).suffix.lower()
+    claimed = EXTENSIONS.get(extension)
+    if claimed is None:
+        raise ScanError("Chỉ nhận tệp PDF hoặc ảnh quét JPEG, PNG, TIFF.")
+    with open(upload.path, "rb") as fh:
+        actual = sniff(fh.read(1024))
+    if actual != claimed:
+        what = TYPE_LABELS[actual] if actual else "không phải PDF hay ảnh"
+        raise ScanError(f"Tệp «{name}» có đuôi {extension} nhưng nội dung là {what}.")
+    upload.media_type = actual
+    if actual == PDF:
+        page_count, text = read_pdf(upload.path)
+        return PreparedScan(upload, None, page_count, text, name)
+    pdf_bytes = image_to_pdf(upload.path)
+    pdf_path, pdf_sha, pdf_size = store.spool(io.BytesIO(pdf_bytes))
+    document = Spooled(pdf_path, pdf_sha, pdf_size, PDF)
+    try:
+        page_count, text = read_pdf(pdf_path)
+    except ScanError:
+        LocalStorage.discard(pdf_path)
+        raise
+    return PreparedScan(document, upload, page_count, text, name)

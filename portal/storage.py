@@ -1,0 +1,103 @@
+"""Content-addressed file storage: every file is kept once, under its SHA-256.
+
+Only this module turns a hash into a path, and only after checking that it is a hash, so nothing
+a user typed can reach the file system. Writes go to a temporary file in the same directory tree
+and are moved into place with os.replace, so a file is either absent or whole.
+An S3-compatible store can stand behind the same methods later (DESIGN §8).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import BinaryIO
+
+from flask import current_app
+
+CHUNK = 1024 * 1024
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+class TooLarge(Exception):
+    pass
+
+
+class LocalStorage:
+    def __init__(self, root: str | os.PathLike):
+        self.root = Path(root)
+        self.tmp = self.root / "tmp"
+        self.tmp.mkdir(parents=True, exist_ok=True)
+
+    def path_for(self, sha256: str) -> Path:
+        if not _SHA256.fullmatch(sha256):
+            raise ValueError("not a SHA-256 hex digest")
+        return self.root / "objects" / sha256[:2] / sha256[2:4] / sha256
+
+    def exists(self, sha256: str) -> bool:
+        return self.path_for(sha256).is_file()
+
+    def spool(self, stream: BinaryIO, limit: int | None = None) -> tuple[Path, str, int]:
+        """Copy a stream into a private temporary file: (path, sha256, size).
+
+        The caller inspects the file, then `keep()`s it or `discard()`s it.
+        """
+        digest = hashlib.sha256()
+        size = 0
+        fd, name = tempfile.mkstemp(dir=self.tmp, prefix="upload-")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                while chunk := stream.read(CHUNK):
+                    size += len(chunk)
+                    if limit is not None and size > limit:
+                        raise TooLarge
+                    digest.update(chunk)
+                    out.write(chunk)
+        except BaseException:
+            os.unlink(name)
+            raise
+        return Path(name), digest.hexdigest(), size
+
+    def keep(self, temp_path: Path, sha256: str) -> Path:
+        """Move a spooled file to its place (a no-op if that content is already stored)."""
+        target = self.path_for(sha256)
+        if target.is_file():
+            temp_path.unlink(missing_ok=True)
+            return target
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with open(temp_path, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.chmod(temp_path, 0o440)
+        os.replace(temp_path, target)
+        return target
+
+    def put_bytes(self, data: bytes) -> str:
+        path, sha, _size = self.spool(io.BytesIO(data))
+        self.keep(path, sha)
+        return sha
+
+    @staticmethod
+    def discard(temp_path: Path | None) -> None:
+        if temp_path is not None:
+            Path(temp_path).unlink(missing_ok=True)
+
+    def hash_of_stored(self, sha256: str) -> str | None:
+        """Re-hash a stored file (fixity); None when it is missing."""
+        path = self.path_for(sha256)
+        if not path.is_file():
+            return None
+        digest = hashlib.sha256()
+        with open(path, "rb") as fh:
+            while chunk := fh.read(CHUNK):
+                digest.update(chunk)
+        return digest.hexdigest()
+
+
+def storage() -> LocalStorage:
+    ext = current_app.extensions
+    if "portal_storage" not in ext:
+        ext["portal_storage"] = LocalStorage(Path(current_app.config["PORTAL_DATA_DIR"]) / "files")
+    return ext["portal_storage"]

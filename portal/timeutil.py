@@ -1,0 +1,30 @@
+"""Time in one place: stored in UTC, shown and reasoned about in the department's zone."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
+
+from flask import current_app, has_app_context
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def local_zone() -> ZoneInfo:
+    name = current_app.config["TIMEZONE"] if has_app_context() else "Asia/Ho_Chi_Minh"
+    return ZoneInfo(name)
+
+
+def today() -> date:
+    """Today's date in Vietnam: a result valid until today is valid all of today there."""
+    return datetime.now(local_zone()).date()
+
+
+def to_local(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(local_zone())

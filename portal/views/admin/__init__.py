@@ -1,0 +1,21 @@
+"""The department's side: staff digitize, reviewers check, admins manage."""
+
+from flask import Blueprint, abort, flash
+from flask_login import current_user, login_required
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.before_request
+@login_required
+def staff_only():
+    # Holders have no business here; the page does not exist for them.
+    if not current_user.is_staff:
+        abort(404)
+
+
+def flash_error(err: Exception) -> None:
+    flash(str(err), "error")
+
+
+from . import manage, results  # noqa: E402,F401  (routes register on bp)

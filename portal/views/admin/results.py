@@ -1,0 +1,249 @@
+"""Results: the unit's list, upload, the page of one result, review and the state changes."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user
+from sqlalchemy import or_, select
+
+from ... import audit
+from ...access import can, get_result_or_404, visible_results
+from ...extensions import db
+from ...forms.results import ConfirmForm, ReasonForm, ResultMetadataForm, UploadForm
+from ...identifiers import InvalidInput, normalize_holder_id
+from ...models import Procedure, Result, Unit
+from ...models.results import DRAFT, STATUS_LABELS, STATUSES
+from ...operations import results as ops
+from ...operations import user_errors
+from ...previews import page_image
+from ...scans import ScanError, Spooled, prepare
+from ...storage import TooLarge, storage
+from . import bp, flash_error
+
+
+@bp.get("/")
+def home():
+    return redirect(url_for("admin.results"))
+
+
+@bp.get("/results")
+def results():
+    query = visible_results(current_user)
+    status = request.args.get("status", "")
+    if status in STATUSES:
+        query = query.where(Result.status == status)
+    q = request.args.get("q", "").strip()[:200]
+    if q:
+        try:
+            _kind, holder = normalize_holder_id(q)
+        except InvalidInput:
+            holder = q
+        like = f"%{q}%"
+        query = query.where(or_(
+            Result.code == q.upper(), Result.document_number == q.upper(), Result.holder_id == holder,
+            Result.summary.ilike(like), Result.holder_name.ilike(like), Result.code.ilike(like),
+        ))
+    query = query.order_by(Result.updated_at.desc(), Result.id.desc())
+    page = db.paginate(query, page=request.args.get("page", 1, type=int),
+                       per_page=current_app.config["PER_PAGE"], error_out=False)
+    return render_template("admin/results.html", page=page, status=status, q=q, statuses=STATUS_LABELS)
+
+
+@bp.get("/review")
+def review_queue():
+    query = visible_results(current_user).where(Result.status == DRAFT).order_by(Result.digitized_at, Result.id)
+    page = db.paginate(query, page=request.args.get("page", 1, type=int),
+                       per_page=current_app.config["PER_PAGE"], error_out=False)
+    return render_template("admin/review.html", page=page)
+
+
+def _fill_choices(form: ResultMetadataForm) -> None:
+    procedures = db.session.scalars(select(Procedure).where(Procedure.active).order_by(Procedure.code))
+    form.procedure_code.choices = [("", "— Chọn thủ tục —")] + [
+        (p.code, f"{p.code} — {p.name}") for p in procedures
+    ]
+    if current_user.is_admin:
+        units = db.session.scalars(select(Unit).where(Unit.active).order_by(Unit.name))
+        form.unit_id.choices = [(u.id, u.name) for u in units]
+    else:
+        form.unit_id.choices = [(current_user.unit_id, current_user.unit.name)]
+        form.unit_id.data = current_user.unit_id
+
+
+def _input_from(form: ResultMetadataForm) -> ops.ResultInput:
+    procedure = db.session.scalars(select(Procedure).where(Procedure.code == form.procedure_code.data)).one()
+    unit = db.session.get(Unit, form.unit_id.data)
+    issue_date = form.date("issue_date")
+    retention = form.retention_years.data
+    return ops.ResultInput(
+        procedure=procedure, unit=unit,
+        result_code=form.result_code.data or None, dossier_code=form.dossier_code.data or None,
+        document_number=form.document_number.data, issue_date=issue_date,
+        signer_name=form.signer_name.data.strip(), signer_title=form.signer_title.data.strip(),
+        summary=form.summary.data.strip(), holder_kind=form.holder_kind, holder_id=form.holder_id.data,
+        holder_name=form.holder_name.data.strip(), holder_address=(form.holder_address.data or "").strip(),
+        valid_from=form.date("valid_from"), valid_until=form.date("valid_until"),
+        formed_year=form.formed_year.data or issue_date.year, origin=form.origin.data,
+        retention_years=procedure.retention_years if retention == "procedure" else (int(retention) if retention else None),
+        paper_pages=form.paper_pages.data,
+    )
+
+
+def _spool_upload(form: UploadForm):
+    """The uploaded file checked and made into a PDF, or None with the error on the form."""
+    upload = form.file.data
+    store = storage()
+    try:
+        path, sha, size = store.spool(upload.stream, limit=current_app.config["MAX_UPLOAD_BYTES"])
+    except TooLarge:
+        limit = current_app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024)
+        form.file.errors.append(f"Tệp vượt quá giới hạn {limit} MB.")
+        return None
+    spooled = Spooled(path, sha, size, upload.mimetype or "")
+    try:
+        return prepare(store, spooled, upload.filename or "")
+    except ScanError as err:
+        store.discard(path)
+        form.file.errors.append(str(err))
+        return None
+
+
+def _save_new(form: UploadForm, template: str, replaces: Result | None = None, **context):
+    if form.validate_on_submit():
+        scan = _spool_upload(form)
+        if scan is not None:
+            try:
+                result = ops.create_draft(current_user, _input_from(form), scan, replaces=replaces)
+            except user_errors() as err:
+                flash_error(err)
+            else:
+                flash(f"Đã lưu bản nháp {result.code}; kết quả đang chờ cán bộ kiểm tra.", "success")
+                return redirect(url_for("admin.result", result_id=result.id))
+    elif request.method == "POST":
+        flash("Thông tin chưa hợp lệ; xem các lỗi bên dưới. Hãy chọn lại tệp trước khi gửi.", "error")
+    return render_template(template, form=form, **context)
+
+
+@bp.route("/results/new", methods=["GET", "POST"])
+def new_result():
+    if not can(current_user, "upload", unit=current_user.unit):
+        abort(403)
+    form = UploadForm()
+    _fill_choices(form)
+    return _save_new(form, "admin/result_form.html", title="Số hóa kết quả mới")
+
+
+@bp.get("/results/<int:result_id>")
+def result(result_id: int):
+    item = get_result_or_404(current_user, result_id)
+    audit.record_access("result.view", item)
+    replacement = db.session.scalars(select(Result).where(Result.replaces_id == item.id)).first()
+    return render_template(
+        "admin/result.html", result=item, replacement=replacement,
+        confirm_form=ConfirmForm(), return_form=ReasonForm(prefix="return"), revoke_form=ReasonForm(prefix="revoke"),
+        may={action: can(current_user, action, item) for action in ("edit", "review", "revoke", "replace")},
+    )
+
+
+@bp.get("/results/<int:result_id>/file")
+def result_file(result_id: int):
+    item = get_result_or_404(current_user, result_id)
+    document = item.document
+    audit.record_access("result.download", item, sha256=document.sha256)
+    return send_file(storage().path_for(document.sha256), mimetype="application/pdf",
+                     as_attachment=True, download_name=f"{item.code}.pdf")
+
+
+@bp.get("/results/<int:result_id>/pages/<int:page_number>.png")
+def result_page(result_id: int, page_number: int):
+    item = get_result_or_404(current_user, result_id)
+    image = page_image(item.document.sha256, page_number)
+    if image is None:
+        abort(404)
+    return send_file(image, mimetype="image/png", max_age=0)
+
+
+@bp.route("/results/<int:result_id>/edit", methods=["GET", "POST"])
+def edit_result(result_id: int):
+    item = get_result_or_404(current_user, result_id)
+    if not can(current_user, "edit", item):
+        abort(403)
+    form = ResultMetadataForm(obj=None if request.method == "POST" else _form_data(item))
+    _fill_choices(form)
+    if form.validate_on_submit():
+        try:
+            ops.update_draft(current_user, item, _input_from(form))
+        except user_errors() as err:
+            flash_error(err)
+        else:
+            flash("Đã lưu thay đổi.", "success")
+            return redirect(url_for("admin.result", result_id=item.id))
+    return render_template("admin/result_form.html", form=form, result=item, title=f"Sửa {item.code}")
+
+
+@bp.route("/results/<int:result_id>/replace", methods=["GET", "POST"])
+def replace_result(result_id: int):
+    old = get_result_or_404(current_user, result_id)
+    if not can(current_user, "replace", old):
+        abort(403)
+    form = UploadForm(obj=None if request.method == "POST" else _form_data(old, for_replacement=True))
+    _fill_choices(form)
+    return _save_new(form, "admin/result_form.html", replaces=old, result=old, replacing=True,
+                     title=f"Thay thế kết quả {old.code}")
+
+
+def _form_data(item: Result, for_replacement: bool = False):
+    """The form's initial values from a stored result."""
+    class Data:
+        pass
+
+    data = Data()
+    for name in ("document_number", "signer_name", "signer_title", "summary", "holder_id", "holder_name",
+                 "holder_address", "formed_year", "origin", "paper_pages", "unit_id"):
+        setattr(data, name, getattr(item, name))
+    data.procedure_code = item.procedure.code
+    data.retention_years = "" if item.retention_years is None else str(item.retention_years)
+    if for_replacement:
+        data.document_number = data.paper_pages = None
+        data.formed_year = None
+    else:
+        data.result_code, data.dossier_code = item.code, item.dossier_code
+        data.issue_date = f"{item.issue_date:%d/%m/%Y}"
+        data.valid_from = f"{item.valid_from:%d/%m/%Y}"
+        data.valid_until = f"{item.valid_until:%d/%m/%Y}" if item.valid_until else ""
+    return data
+
+
+def _state_change(result_id: int, operation, form: ConfirmForm | ReasonForm, done: str):
+    item = get_result_or_404(current_user, result_id)
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            flash(" ".join(errors), "error")
+        return redirect(url_for("admin.result", result_id=item.id))
+    try:
+        if isinstance(form, ReasonForm):
+            operation(current_user, item, form.reason.data)
+        else:
+            operation(current_user, item)
+    except user_errors() as err:
+        flash_error(err)
+        return redirect(url_for("admin.result", result_id=item.id))
+    flash(done.format(code=item.code), "success")
+    return redirect(url_for("admin.review_queue") if operation is ops.publish else
+                    url_for("admin.result", result_id=item.id))
+
+
+@bp.post("/results/<int:result_id>/publish")
+def publish(result_id: int):
+    return _state_change(result_id, ops.publish, ConfirmForm(), "Đã phát hành kết quả {code}.")
+
+
+@bp.post("/results/<int:result_id>/return")
+def send_back(result_id: int):
+    return _state_change(result_id, ops.send_back, ReasonForm(prefix="return"),
+                         "Đã trả lại kết quả {code} cho người số hóa.")
+
+
+@bp.post("/results/<int:result_id>/revoke")
+def revoke(result_id: int):
+    return _state_change(result_id, ops.revoke, ReasonForm(prefix="revoke"), "Đã thu hồi kết quả {code}.")

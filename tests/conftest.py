@@ -1,0 +1,227 @@
+"""Test set-up: every test that uses `app` runs on SQLite and, when configured, on PostgreSQL.
+
+The schema is made by the Alembic migrations once per backend and session; each test then gets
+a fresh copy (SQLite) or emptied tables (PostgreSQL), and its own data directory on disk.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from flask_migrate import upgrade
+from PIL import Image
+from sqlalchemy import create_engine, text
+
+from portal import create_app
+from portal.extensions import db
+
+PG_URL = os.environ.get("TEST_DATABASE_URL")
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+
+if os.environ.get("REQUIRE_POSTGRES") == "1" and not PG_URL:
+    raise RuntimeError("REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set")
+
+BASE_CONFIG = {
+    "TESTING": True,
+    "SECRET_KEY": "test-secret",
+    "RATELIMIT_ENABLED": False,
+    "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+}
+
+
+def make_app(db_url: str, data_dir: Path, **overrides):
+    return create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": db_url, "PORTAL_DATA_DIR": str(data_dir),
+                       **overrides})
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory):
+    path = tmp_path_factory.mktemp("template") / "portal.db"
+    app = make_app(f"sqlite:///{path}", path.parent / "data")
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_migrated(tmp_path_factory):
+    from portal.config import database_url
+
+    url = database_url(PG_URL)
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    app = make_app(url, tmp_path_factory.mktemp("pgdata"))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return url
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request):
+    return request.param
+
+
+@pytest.fixture
+def db_url(backend, request, tmp_path):
+    if backend == "sqlite":
+        path = tmp_path / "portal.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    url = request.getfixturevalue("pg_migrated")
+    yield url
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        tables = [row[0] for row in conn.execute(text(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"))]
+        conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def app(db_url, tmp_path):
+    app = make_app(db_url, tmp_path / "data")
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+# --- the people and things most tests need ---------------------------------------------------
+
+PASSWORD = "Mat-khau-thu-nghiem"
+UNIT_A, UNIT_B = "000.02.21.H48", "000.04.21.H48"
+CCCD_A, CCCD_B = "051089004217", "051195000321"
+MST_C = "0100112437"
+
+
+@pytest.fixture
+def world(app):
+    """Two units, a procedure, and a user of every kind."""
+    from portal.operations import accounts as ops
+
+    ops.create_unit(None, UNIT_A, "Phòng Quản lý chuyên ngành")
+    ops.create_unit(None, UNIT_B, "Chi cục Tiêu chuẩn Đo lường Chất lượng")
+    ops.save_procedure(None, "1.010711", "Cấp giấy phép tiến hành công việc bức xạ - Sử dụng thiết bị X-quang "
+                       "chẩn đoán trong y tế", "An toàn bức xạ và hạt nhân", None)
+    ops.save_procedure(None, "2.002131", "Đăng ký hợp đồng chuyển giao công nghệ", "Chuyển giao công nghệ", 50)
+    users = {
+        "admin": ops.create_user(None, "admin", "admin", PASSWORD, full_name="Quản trị"),
+        "staff_a": ops.create_user(None, "staff_a", "staff", PASSWORD, unit_code=UNIT_A, full_name="Cán bộ A"),
+        "reviewer_a": ops.create_user(None, "reviewer_a", "reviewer", PASSWORD, unit_code=UNIT_A,
+                                      full_name="Kiểm tra A"),
+        "staff_b": ops.create_user(None, "staff_b", "staff", PASSWORD, unit_code=UNIT_B, full_name="Cán bộ B"),
+        "reviewer_b": ops.create_user(None, "reviewer_b", "reviewer", PASSWORD, unit_code=UNIT_B,
+                                      full_name="Kiểm tra B"),
+        "holder_a": ops.create_user(None, "holder_a", "holder", PASSWORD, holder_id=CCCD_A),
+    }
+    return users
+
+
+def csrf_token(client, url: str) -> str:
+    page = client.get(url)
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.get_data(as_text=True)) or \
+        re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True))
+    assert match, f"no CSRF token on {url} ({page.status_code})"
+    return match.group(1)
+
+
+def login(client, username: str, password: str = PASSWORD):
+    token = csrf_token(client, "/login")
+    response = client.post("/login", data={"csrf_token": token, "username": username, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return response
+
+
+# --- real files ----------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def pdfs():
+    """Twelve distinct real PDFs with a Vietnamese text layer; pdfs[2] has two pages."""
+    from datetime import date
+
+    from portal.demo.documents import Spec, render_many
+
+    specs = [
+        Spec(department="Sở Khoa học và Công nghệ tỉnh Quảng Ngãi", province="Quảng Ngãi",
+             number=f"{n}/GP-SKHCN", issue_date=date(2019, 5, 1 + n), title="GIẤY PHÉP TIẾN HÀNH CÔNG VIỆC BỨC XẠ",
+             holder_label="Người được cấp", holder_name="Phạm Minh Khánh", holder_id=CCCD_A,
+             address="Số 12 Hùng Vương, phường Trần Phú, thành phố Quảng Ngãi",
+             signer_name="Trần Văn Hùng", signer_title="Giám đốc",
+             body=[f"Thiết bị X-quang chẩn đoán số {n}."], pages=2 if n == 3 else 1)
+        for n in range(1, 13)
+    ]
+    return render_many(specs)
+
+
+def image_bytes(fmt: str, dpi: int = 300, color=(200, 30, 30), size=(600, 800)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, color).save(out, format=fmt, dpi=(dpi, dpi))
+    return out.getvalue()
+
+
+def result_form(**overrides) -> dict:
+    """A valid upload form for unit A's radiation procedure; override any field."""
+    data = {
+        "procedure_code": "1.010711", "document_number": "125/gp-skhcn", "issue_date": "15/03/2019",
+        "signer_name": "Trần Văn Hùng", "signer_title": "Giám đốc",
+        "summary": "Giấy phép tiến hành công việc bức xạ cho Phòng khám Đa khoa Thiện Nhân",
+        "holder_id": CCCD_A, "holder_name": "Phạm Minh Khánh", "holder_address": "Quảng Ngãi",
+        "valid_until": "15/03/2022", "origin": "digitized", "retention_years": "procedure",
+    }
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def upload(client, content: bytes, filename: str = "scan.pdf", unit_id: int | None = None, **fields):
+    token = csrf_token(client, "/admin/results/new")
+    data = result_form(**fields)
+    data["csrf_token"] = token
+    if unit_id is not None:
+        data["unit_id"] = str(unit_id)
+    data["file"] = (io.BytesIO(content), filename)
+    return client.post("/admin/results/new", data=data, content_type="multipart/form-data")
+
+
+def make_result(world, pdf: bytes, *, staff="staff_a", reviewer=None, **fields):
+    """A result created through the operations (and published if a reviewer is named)."""
+    from sqlalchemy import select
+
+    from portal.identifiers import normalize_holder_id, normalize_document_number, parse_date
+    from portal.models import Procedure
+    from portal.operations import results as ops
+    from portal.scans import Spooled, prepare
+    from portal.storage import storage
+
+    form = result_form(**fields)
+    actor = world[staff]
+    procedure = db.session.scalars(select(Procedure).where(Procedure.code == form["procedure_code"])).one()
+    kind, holder = normalize_holder_id(form["holder_id"])
+    path, sha, size = storage().spool(io.BytesIO(pdf))
+    scan = prepare(storage(), Spooled(path, sha, size, ""), "scan.pdf")
+    issue = parse_date(form["issue_date"])
+    data = ops.ResultInput(
+        procedure=procedure, unit=actor.unit, document_number=normalize_document_number(form["document_number"]),
+        issue_date=issue, signer_name=form["signer_name"], signer_title=form["signer_title"],
+        summary=form["summary"], holder_kind=kind, holder_id=holder, holder_name=form["holder_name"],
+        formed_year=issue.year, valid_until=parse_date(form["valid_until"]) if form.get("valid_until") else None,
+    )
+    result = ops.create_draft(actor, data, scan)
+    if reviewer:
+        ops.publish(world[reviewer], result)
+    return result
