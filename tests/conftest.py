@@ -203,7 +203,7 @@ def make_result(world, pdf: bytes, *, staff="staff_a", reviewer=None, **fields):
     from sqlalchemy import select
 
     from portal.identifiers import normalize_holder_id, normalize_document_number, parse_date
-    from portal.models import Procedure
+    from portal.models import Procedure, Unit
     from portal.operations import results as ops
     from portal.scans import Spooled, prepare
     from portal.storage import storage
@@ -216,7 +216,8 @@ def make_result(world, pdf: bytes, *, staff="staff_a", reviewer=None, **fields):
     scan = prepare(storage(), Spooled(path, sha, size, ""), "scan.pdf")
     issue = parse_date(form["issue_date"])
     data = ops.ResultInput(
-        procedure=procedure, unit=actor.unit, document_number=normalize_document_number(form["document_number"]),
+        procedure=procedure, unit=actor.unit or db.session.scalars(select(Unit).where(Unit.code == UNIT_A)).one(),
+        document_number=normalize_document_number(form["document_number"]),
         issue_date=issue, signer_name=form["signer_name"], signer_title=form["signer_title"],
         summary=form["summary"], holder_kind=kind, holder_id=holder, holder_name=form["holder_name"],
         formed_year=issue.year, valid_until=parse_date(form["valid_until"]) if form.get("valid_until") else None,

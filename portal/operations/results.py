@@ -102,6 +102,8 @@ def _assign_code(result: Result, data: ResultInput) -> None:
 
 
 def _check_metadata(data: ResultInput, scan: PreparedScan | None) -> None:
+    if data.unit is None or data.procedure is None:
+        raise OperationError("Chưa chọn đơn vị hoặc thủ tục.")
     if data.valid_until and data.valid_until < (data.valid_from or data.issue_date):
         raise OperationError("Ngày hết hiệu lực phải sau ngày bắt đầu hiệu lực.")
     if data.formed_year > data.issue_date.year:
@@ -148,6 +150,7 @@ def _change_status(result: Result, to_status: str, actor: User | None, reason: s
 def create_draft(actor: User, data: ResultInput, scan: PreparedScan, *, replaces: Result | None = None) -> Result:
     """Store a scan and its metadata as a draft waiting for a reviewer of its unit."""
     try:
+        _check_metadata(data, scan)
         require(actor, "upload", unit=data.unit)
         if replaces is not None:
             require(actor, "replace", replaces)
@@ -161,7 +164,6 @@ def create_draft(actor: User, data: ResultInput, scan: PreparedScan, *, replaces
         for spooled in (scan.document, scan.source):
             if spooled is not None and (holder := find_duplicate(spooled.sha256)) is not None:
                 raise OperationError(_duplicate_message(holder))
-        _check_metadata(data, scan)
         result = Result(status=DRAFT, digitized_by_id=actor.id, digitized_at=utcnow(), replaces=replaces)
         _apply(result, data)
         _assign_code(result, data)
@@ -196,9 +198,9 @@ def create_draft(actor: User, data: ResultInput, scan: PreparedScan, *, replaces
 @transactional
 def update_draft(actor: User, result: Result, data: ResultInput) -> Result:
     """Correct a draft's metadata; a returned draft goes back to the reviewers' queue."""
+    _check_metadata(data, None)
     require(actor, "edit", result)
     require(actor, "upload", unit=data.unit)
-    _check_metadata(data, None)
     if data.paper_pages and result.document and data.paper_pages != result.document.page_count:
         raise OperationError(
             f"Bản quét có {result.document.page_count} trang nhưng bản giấy có {data.paper_pages} trang."

@@ -1,0 +1,108 @@
+"""The main staff journey in a real browser: Debian's Chromium driven by Playwright.
+
+Screenshots of each step are kept under test-artifacts/ for people to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from .conftest import PASSWORD, make_app
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+pytestmark = [pytest.mark.browser]
+if not Path(CHROMIUM).exists():
+    if os.environ.get("REQUIRE_BROWSER") == "1":
+        raise RuntimeError("REQUIRE_BROWSER=1 but /usr/bin/chromium is missing")
+    pytestmark.append(pytest.mark.skip(reason="Debian's chromium is not installed"))
+
+
+@pytest.fixture
+def live_server(app, world):
+    """The test's app served over HTTP from a thread, on a free loopback port."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run", "--disable-quic"],
+        )
+        yield browser
+        browser.close()
+
+
+def _shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def _login(page, base: str, username: str) -> None:
+    page.goto(f"{base}/login")
+    page.get_by_label("Tên đăng nhập").fill(username)
+    page.get_by_label("Mật khẩu").fill(PASSWORD)
+    page.get_by_role("button", name="Đăng nhập").click()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_staff_upload_then_reviewer_publishes(live_server, browser, pdfs, tmp_path):
+    scan = tmp_path / "giay-phep-125.pdf"
+    scan.write_bytes(pdfs[0])
+    context = browser.new_context(locale="vi-VN")
+    page = context.new_page()
+
+    _login(page, live_server, "staff_a")
+    page.get_by_role("link", name="Số hóa mới").click()
+    page.get_by_label("Tệp bản quét").set_input_files(str(scan))
+    page.get_by_label("Thủ tục hành chính").select_option("1.010711")
+    page.get_by_label("Số, ký hiệu").fill("125/gp-skhcn")
+    page.get_by_label("Ngày ban hành").fill("15/03/2019")
+    page.get_by_label(re.compile(r"^Người ký")).fill("Trần Văn Hùng")
+    page.get_by_label("Chức vụ người ký").fill("Giám đốc")
+    page.get_by_label("Trích yếu").fill("Giấy phép tiến hành công việc bức xạ cho Phòng khám Thiện Nhân")
+    page.get_by_label("Số CCCD hoặc mã số thuế").fill("05108900421")  # a CCCD one digit short first
+    page.get_by_label("Tên người được cấp").fill("Phạm Minh Khánh")
+    page.get_by_label("Có hiệu lực đến ngày").fill("15/03/2022")
+    page.get_by_role("button", name="Lưu bản nháp").click()
+    # The CCCD is checked, the typed values are kept, and only the file must be chosen again.
+    assert page.get_by_label("Số, ký hiệu").input_value() == "125/GP-SKHCN"
+    _shot(page, "01-upload-form-error")
+    page.get_by_label("Số CCCD hoặc mã số thuế").fill("051089004217")
+    page.get_by_label("Tệp bản quét").set_input_files(str(scan))
+    page.get_by_role("button", name="Lưu bản nháp").click()
+    page.get_by_text("Đã lưu bản nháp").wait_for()
+    _shot(page, "02-draft-saved")
+    assert page.locator(".badge").inner_text() == "Chờ kiểm tra"
+    page.get_by_role("button", name="Đăng xuất").click()
+
+    _login(page, live_server, "reviewer_a")
+    page.get_by_role("link", name="Chờ kiểm tra").click()
+    page.get_by_role("link", name="-KQ1").first.click()
+    preview = page.get_by_role("img", name="Trang 1 của văn bản 125/GP-SKHCN")
+    preview.wait_for()
+    assert page.evaluate("img => img.naturalWidth", preview.element_handle()) > 0
+    _shot(page, "03-review-with-preview")
+    page.get_by_role("button", name="Phát hành").click()
+    page.get_by_text("Đã phát hành kết quả").wait_for()
+    page.get_by_role("link", name="Kết quả", exact=True).click()
+    assert "Còn hiệu lực" in page.locator("table").inner_text() or "Hết hiệu lực" in page.locator("table").inner_text()
+    _shot(page, "04-published")
+    context.close()

@@ -1,0 +1,157 @@
+"""Reviewers publish or send back drafts; published results are revoked or replaced, never deleted."""
+
+from sqlalchemy import func, select
+
+from portal.extensions import db
+from portal.models import AuditEvent, Result, ResultStatusChange
+
+from .conftest import csrf_token, login, make_result, upload
+
+
+def _text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def _post(client, result, action, **data):
+    token = csrf_token(client, f"/admin/results/{result.id}")
+    return client.post(f"/admin/results/{result.id}/{action}", data={"csrf_token": token, **data})
+
+
+def test_reviewer_sees_the_queue_with_a_preview_and_publishes(client, world, pdfs):
+    draft = make_result(world, pdfs[0])
+    login(client, "reviewer_a")
+    queue = _text(client.get("/admin/review"))
+    assert draft.code in queue
+    page = _text(client.get(f"/admin/results/{draft.id}"))
+    assert f"/admin/results/{draft.id}/pages/1.png" in page and "Phát hành" in page
+    image = client.get(f"/admin/results/{draft.id}/pages/1.png")
+    assert image.status_code == 200 and image.data.startswith(b"\x89PNG")
+    assert client.get(f"/admin/results/{draft.id}/pages/2.png").status_code == 404
+    response = _post(client, draft, "publish")
+    assert response.status_code == 302
+    db.session.refresh(draft)
+    assert draft.status == "published" and draft.checked_by.username == "reviewer_a"
+    assert draft.published_at is not None
+    assert f'href="/admin/results/{draft.id}"' not in _text(client.get("/admin/review"))
+
+
+def test_a_digitizer_cannot_check_their_own_work(client, world, pdfs):
+    draft = make_result(world, pdfs[0], staff="reviewer_a")
+    login(client, "reviewer_a")
+    assert "Phát hành" not in _text(client.get(f"/admin/results/{draft.id}"))
+    response = _post(client, draft, "publish")
+    assert "Người số hóa không được tự kiểm tra" in _text(client.get(response.headers["Location"]))
+    db.session.refresh(draft)
+    assert draft.status == "draft"
+
+
+def test_staff_cannot_publish(client, world, pdfs):
+    draft = make_result(world, pdfs[0], staff="admin")
+    login(client, "staff_a")
+    _post(client, draft, "publish")
+    db.session.refresh(draft)
+    assert draft.status == "draft"
+
+
+def test_send_back_needs_a_reason_and_the_fix_goes_back_to_the_queue(client, world, pdfs):
+    draft = make_result(world, pdfs[0])
+    login(client, "reviewer_a")
+    response = _post(client, draft, "return", **{"return-reason": ""})
+    assert "Cần ghi rõ lý do." in _text(client.get(response.headers["Location"]))
+    db.session.refresh(draft)
+    assert draft.status == "draft"
+    _post(client, draft, "return", **{"return-reason": "Thiếu trang 2 của giấy phép."})
+    db.session.refresh(draft)
+    assert draft.status == "returned" and draft.status_reason == "Thiếu trang 2 của giấy phép."
+
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/admin/results")})
+    login(client, "staff_a")
+    page = _text(client.get(f"/admin/results/{draft.id}"))
+    assert "Thiếu trang 2 của giấy phép." in page and "Sửa thông tin" in page
+    from .conftest import result_form
+
+    data = result_form(csrf_token=csrf_token(client, f"/admin/results/{draft.id}/edit"),
+                       unit_id=str(draft.unit_id), paper_pages="1")
+    assert client.post(f"/admin/results/{draft.id}/edit", data=data).status_code == 302
+    db.session.refresh(draft)
+    assert draft.status == "draft"
+    assert [h.to_status for h in draft.history] == ["draft", "returned", "draft"]
+
+
+def test_revoke_needs_a_reason_and_keeps_everything(client, world, pdfs):
+    result = make_result(world, pdfs[0], reviewer="reviewer_a")
+    login(client, "reviewer_a")
+    _post(client, result, "revoke", **{"revoke-reason": "no"})
+    db.session.refresh(result)
+    assert result.status == "published"
+    _post(client, result, "revoke", **{"revoke-reason": "Cơ sở đã ngừng sử dụng thiết bị."})
+    db.session.refresh(result)
+    assert result.status == "revoked" and result.document is not None
+    history = _text(client.get(f"/admin/results/{result.id}"))
+    assert "Đã thu hồi" in history and "Cơ sở đã ngừng sử dụng thiết bị." in history
+    assert "Kiểm tra A" in history
+    # A revoked result cannot be published or revoked again.
+    _post(client, result, "publish")
+    db.session.refresh(result)
+    assert result.status == "revoked"
+
+
+def test_replacement_is_reviewed_then_retires_the_old_result(client, world, pdfs):
+    old = make_result(world, pdfs[0], reviewer="reviewer_a")
+    login(client, "staff_a")
+    form = _text(client.get(f"/admin/results/{old.id}/replace"))
+    assert "Phạm Minh Khánh" in form  # the old metadata is offered
+    from .conftest import result_form
+
+    data = result_form(csrf_token=csrf_token(client, f"/admin/results/{old.id}/replace"),
+                       document_number="125A/GP-SKHCN", issue_date="20/03/2019")
+    import io
+
+    data["file"] = (io.BytesIO(pdfs[1]), "moi.pdf")
+    response = client.post(f"/admin/results/{old.id}/replace", data=data, content_type="multipart/form-data")
+    assert response.status_code == 302, _text(response)[-2000:]
+    new = db.session.scalars(select(Result).where(Result.replaces_id == old.id)).one()
+    assert new.status == "draft"
+    db.session.refresh(old)
+    assert old.status == "published"  # until the replacement is checked
+
+    # A second replacement while one is pending is refused.
+    data["file"] = (io.BytesIO(pdfs[2]), "moi2.pdf")
+    data["csrf_token"] = csrf_token(client, f"/admin/results/{old.id}/replace")
+    response = client.post(f"/admin/results/{old.id}/replace", data=data, content_type="multipart/form-data")
+    assert f"đã có bản thay thế {new.code}" in _text(response)
+
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/admin/results")})
+    login(client, "reviewer_a")
+    _post(client, new, "publish")
+    db.session.refresh(old)
+    db.session.refresh(new)
+    assert new.status == "published" and old.status == "replaced"
+    assert new.code in old.status_reason
+    assert db.session.scalar(select(func.count(Result.id))) == 2
+    assert [h.to_status for h in old.history] == ["draft", "published", "replaced"]
+    actions = db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
+    assert "result.replace" in actions and actions.count("result.publish") == 2
+
+
+def test_every_state_change_has_who_and_when(client, world, pdfs):
+    result = make_result(world, pdfs[0], reviewer="reviewer_a")
+    changes = db.session.scalars(select(ResultStatusChange).where(ResultStatusChange.result_id == result.id)).all()
+    assert [(c.from_status, c.to_status, c.actor.username) for c in changes] == [
+        (None, "draft", "staff_a"), ("draft", "published", "reviewer_a")]
+    assert all(c.at is not None and c.at.tzinfo is not None for c in changes)
+
+
+def test_expired_is_shown_from_the_date_alone(client, world, pdfs):
+    result = make_result(world, pdfs[0], reviewer="reviewer_a", valid_until="16/03/2019")
+    assert result.status == "published" and result.effective_status() == "expired"
+    login(client, "staff_a")
+    assert "Hết hiệu lực" in _text(client.get(f"/admin/results/{result.id}"))
+
+
+def test_upload_then_publish_through_the_pages(client, world, pdfs):
+    login(client, "staff_a")
+    response = upload(client, pdfs[2], paper_pages="2")
+    assert response.status_code == 302
+    result = db.session.scalars(select(Result)).one()
+    assert result.document.page_count == 2
