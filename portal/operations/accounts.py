@@ -59,19 +59,18 @@ def check_password(password: str) -> None:
 def _bind(user: User, role: str, unit_code: str | None, holder_id: str | None) -> None:
     if role not in ROLES:
         raise OperationError(f"Vai trò «{role}» không hợp lệ; chọn một trong: {', '.join(ROLES)}.")
-    user.role = role
-    user.unit_id = user.holder_id = user.holder_kind = None
+    unit = kind = holder = None
     if role in (STAFF, REVIEWER):
         if not unit_code:
             raise OperationError("Cán bộ số hóa và cán bộ kiểm tra phải thuộc một đơn vị.")
         unit = db.session.scalars(select(Unit).where(Unit.code == normalize_unit_code(unit_code))).first()
         if unit is None:
             raise OperationError(f"Không có đơn vị mã {unit_code}.")
-        user.unit = unit
     elif role == HOLDER:
         if not holder_id:
             raise OperationError("Tài khoản công dân, doanh nghiệp phải gắn với số CCCD hoặc mã số thuế.")
-        user.holder_kind, user.holder_id = normalize_holder_id(holder_id)
+        kind, holder = normalize_holder_id(holder_id)
+    user.role, user.unit, user.holder_kind, user.holder_id = role, unit, kind, holder
 
 
 @transactional
