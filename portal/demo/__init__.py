@@ -96,10 +96,13 @@ def _plan(count: int) -> list[Planned]:
             holder = organisations[0]
         else:
             holder = rng.choice(people[1:] if rng.choice(kinds) == "person" else organisations[1:])
-        fate = rng.choices(["published", "draft", "returned", "revoked", "replaced"], [84, 6, 2, 4, 4])[0]
-        if fate in ("draft", "returned") and procedure[3] != cat.MAIN_UNIT:
-            fate = "published"
+        fate = rng.choices(["published", "draft", "revoked", "replaced"], [86, 6, 4, 4])[0]
+        if fate == "draft" and procedure[3] != cat.MAIN_UNIT:
+            fate = "published"  # the demo reviewers' queue is the main unit's
         planned.append(Planned(procedure, holder, issue, index + 1, fate))
+    # Some of the queue has been sent back to the digitizer once already.
+    for plan in [p for p in planned if p.fate == "draft"][::3]:
+        plan.fate = "returned"
     return planned
 
 
