@@ -150,3 +150,15 @@ def test_login_is_rate_limited(db_url, tmp_path, world):
         responses.append(client.post("/login", data={"csrf_token": token, "username": "x", "password": "y"}))
     assert [r.status_code for r in responses[:10]] == [200] * 10 and responses[-1].status_code == 429
     assert "Quá nhiều yêu cầu" in responses[-1].get_data(as_text=True)
+
+
+def test_lists_page_through_with_their_filters(app, client, world, pdfs):
+    app.config["PER_PAGE"] = 2
+    for n in range(5):
+        make_result(world, pdfs[n], document_number=f"{n + 1}/GP-SKHCN")
+    login(client, "staff_a")
+    first = client.get("/admin/results?status=draft").get_data(as_text=True)
+    assert "Trang 1 / 3" in first and 'href="/admin/results?status=draft&amp;page=2"' in first
+    third = client.get("/admin/results?status=draft&page=3").get_data(as_text=True)
+    assert "Trang 3 / 3" in third and "page=2" in third
+    assert "Trang 1 / 3" in client.get("/admin/review").get_data(as_text=True)

@@ -139,8 +139,8 @@ def _body(plan: Planned) -> list[str]:
 
 
 def _summary(plan: Planned) -> str:
-    name = plan.procedure[1].split(" (")[0]
-    return f"{plan.procedure[6].capitalize()} cho {plan.holder.name} ({name.lower()})"
+    title = plan.procedure[6].capitalize().replace("x-quang", "X-quang")
+    return f"{title} cho {plan.holder.name}"
 
 
 def _number(plan: Planned) -> str:

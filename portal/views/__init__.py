@@ -75,10 +75,12 @@ def register_views(app: Flask) -> None:
     def status_label(value):
         return STATUS_LABELS.get(value, value or "")
 
+    @app.template_global()
     def page_url(number: int) -> str:
+        """This page's URL with its filters, at another page number (globals reach imported macros)."""
         args = {**(request.view_args or {}), **request.args.to_dict(), "page": number}
         return url_for(request.endpoint, **args)
 
     @app.context_processor
     def globals_():
-        return {"department_name": app.config["DEPARTMENT_NAME"], "page_url": page_url}
+        return {"department_name": app.config["DEPARTMENT_NAME"]}
