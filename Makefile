@@ -17,6 +17,7 @@ install: $(VENV)/.installed
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo
+	$(FLASK) reindex
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 test: install

@@ -29,8 +29,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     limiter.init_app(app)
     _init_login(app)
 
+    from . import search
     from .views import register_views
 
+    search.init_app(app)
     register_views(app)
 
     from .cli import register_commands

@@ -65,6 +65,33 @@ def register_commands(app: Flask) -> None:
             _fail(err)
         click.echo(f"User {user.username} created ({user.role}).")
 
+    @app.cli.command("reindex")
+    @click.option("--batch-size", default=2000, show_default=True)
+    def reindex(batch_size: int) -> None:
+        """Rebuild the search index from the database into a fresh directory and swap it in."""
+        from . import search
+
+        total = db.session.scalar(select(func.count(Result.id)))
+        with click.progressbar(length=total, label="Lập chỉ mục") as bar:
+            count = search.rebuild(progress=bar.update, batch_size=batch_size)
+        click.echo(f"Search index rebuilt: {count} results.")
+
+    @app.cli.command("index-worker")
+    @click.option("--interval", default=1.0, show_default=True, help="Seconds between checks of the queue.")
+    @click.option("--once", is_flag=True, help="Drain the queue once and exit.")
+    def index_worker(interval: float, once: bool) -> None:
+        """Write queued result changes to the search index (one per node is enough)."""
+        import time
+
+        from . import search
+
+        while True:
+            handled = search.sync(timeout=interval)
+            if once:
+                click.echo(f"{handled} queued changes indexed.")
+                return
+            time.sleep(interval)
+
     @app.cli.command("fixity")
     def fixity() -> None:
         """Re-hash every stored file; list the missing and the altered; exit 1 if any."""

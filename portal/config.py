@@ -64,4 +64,6 @@ def load(instance_path: Path) -> dict:
         "DEPARTMENT_NAME": env.get("PORTAL_DEPARTMENT_NAME", "Sở Khoa học và Công nghệ tỉnh Quảng Ngãi"),
         "PROVINCE_NAME": env.get("PORTAL_PROVINCE_NAME", "Quảng Ngãi"),
         "PER_PAGE": 25,
+        # Seconds between a web process's checks of the index queue (0: no background thread).
+        "SEARCH_INDEXER_INTERVAL": float(env.get("PORTAL_INDEXER_INTERVAL", "2")),
     }

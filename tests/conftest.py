@@ -31,6 +31,9 @@ BASE_CONFIG = {
     "SECRET_KEY": "test-secret",
     "RATELIMIT_ENABLED": False,
     "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+    # Index work happens where the test can see it: at the first request, and on search.sync().
+    "SEARCH_REBUILD_IN_BACKGROUND": False,
+    "SEARCH_INDEXER_INTERVAL": 0,
 }
 
 
@@ -204,6 +207,7 @@ def make_result(world, pdf: bytes, *, staff="staff_a", reviewer=None, **fields):
 
     from portal.identifiers import normalize_holder_id, normalize_document_number, parse_date
     from portal.models import Procedure, Unit
+    from portal import search
     from portal.operations import results as ops
     from portal.scans import Spooled, prepare
     from portal.storage import storage
@@ -225,4 +229,5 @@ def make_result(world, pdf: bytes, *, staff="staff_a", reviewer=None, **fields):
     result = ops.create_draft(actor, data, scan)
     if reviewer:
         ops.publish(world[reviewer], result)
+    search.sync()  # what a web request does after it commits
     return result

@@ -4,10 +4,11 @@ from .audit import AuditEvent
 from .files import DOCUMENT, SOURCE_IMAGE, ResultFile, StoredFile
 from .procedures import Procedure
 from .results import Result, ResultStatusChange
+from .search import IndexQueueEntry
 from .units import Unit
 from .users import User
 
 __all__ = [
-    "AuditEvent", "DOCUMENT", "SOURCE_IMAGE", "Procedure", "Result", "ResultFile",
+    "AuditEvent", "DOCUMENT", "IndexQueueEntry", "SOURCE_IMAGE", "Procedure", "Result", "ResultFile",
     "ResultStatusChange", "StoredFile", "Unit", "User",
 ]

@@ -24,9 +24,9 @@ ERROR_TEXTS = {
 
 
 def register_views(app: Flask) -> None:
-    from . import account, admin, me, public
+    from . import account, admin, api, me, public
 
-    for blueprint in (public.bp, account.bp, admin.bp, me.bp):
+    for blueprint in (public.bp, account.bp, admin.bp, me.bp, api.bp):
         app.register_blueprint(blueprint)
 
     def error_page(code: int, message: str | None = None):

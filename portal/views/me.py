@@ -1,11 +1,9 @@
 """The holder's own data store (Kho dữ liệu của tôi)."""
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, render_template
 from flask_login import current_user, login_required
 
-from ..access import visible_results
-from ..extensions import db
-from ..models import Result
+from . import searching
 
 bp = Blueprint("me", __name__, url_prefix="/me")
 
@@ -15,6 +13,7 @@ bp = Blueprint("me", __name__, url_prefix="/me")
 def results():
     if not current_user.is_holder:
         abort(404)
-    query = visible_results(current_user).order_by(Result.issue_date.desc(), Result.id.desc())
-    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=25, error_out=False)
-    return render_template("me/results.html", page=page)
+    q, filters, page, per_page = searching.read_args(staff=False)
+    found, problem = searching.run(current_user, q, filters, page, per_page)
+    return render_template("me/results.html", found=found, problem=problem, q=q, filters=filters,
+                           statuses=searching.HOLDER_STATUS_CHOICES, **searching.facet_choices(current_user))

@@ -4,6 +4,7 @@ from flask import Blueprint, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import text
 
+from .. import search
 from ..extensions import db
 
 bp = Blueprint("public", __name__)
@@ -20,7 +21,10 @@ def index():
 def healthz():
     try:
         db.session.execute(text("SELECT 1"))
+        database = "ok"
     except Exception:
         db.session.rollback()
-        return jsonify(status="error", database="unreachable"), 503
-    return jsonify(status="ok", database="ok")
+        database = "unreachable"
+    index_ok, index = search.health()
+    healthy = database == "ok" and index_ok
+    return jsonify(status="ok" if healthy else "error", database=database, index=index), 200 if healthy else 503

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from ... import audit
 from ...access import can, get_result_or_404, visible_results
+from ...listing import listing
 from ...extensions import db
 from ...forms.results import ConfirmForm, ReasonForm, ResultMetadataForm, UploadForm
-from ...identifiers import InvalidInput, normalize_holder_id
 from ...models import Procedure, Result, Unit
-from ...models.results import DRAFT, STATUS_LABELS, STATUSES
+from ...models.results import DRAFT
 from ...operations import results as ops
 from ...operations import user_errors
 from ...previews import page_image
 from ...scans import ScanError, Spooled, prepare
 from ...storage import TooLarge, storage
+from .. import searching
 from . import bp, flash_error
 
 
@@ -28,25 +29,18 @@ def home():
 
 @bp.get("/results")
 def results():
-    query = visible_results(current_user)
-    status = request.args.get("status", "")
-    if status in STATUSES:
-        query = query.where(Result.status == status)
-    q = request.args.get("q", "").strip()[:200]
+    q, filters, page_number, _ = searching.read_args(staff=True)
+    if not current_user.is_admin:
+        filters.unit = None  # the restriction already keeps them to their unit
+    context = dict(q=q, filters=filters, statuses=searching.STAFF_STATUS_CHOICES,
+                   units=db.session.scalars(select(Unit).order_by(Unit.name)).all() if current_user.is_admin else [],
+                   procedures=db.session.scalars(select(Procedure).order_by(Procedure.code)).all())
+    per_page = current_app.config["PER_PAGE"]
     if q:
-        try:
-            _kind, holder = normalize_holder_id(q)
-        except InvalidInput:
-            holder = q
-        like = f"%{q}%"
-        query = query.where(or_(
-            Result.code == q.upper(), Result.document_number == q.upper(), Result.holder_id == holder,
-            Result.summary.ilike(like), Result.holder_name.ilike(like), Result.code.ilike(like),
-        ))
-    query = query.order_by(Result.updated_at.desc(), Result.id.desc())
-    page = db.paginate(query, page=request.args.get("page", 1, type=int),
-                       per_page=current_app.config["PER_PAGE"], error_out=False)
-    return render_template("admin/results.html", page=page, status=status, q=q, statuses=STATUS_LABELS)
+        found, problem = searching.run(current_user, q, filters, page_number, per_page)
+        return render_template("admin/results.html", found=found, problem=problem, page=None, **context)
+    page = db.paginate(listing(current_user, filters), page=page_number, per_page=per_page, error_out=False)
+    return render_template("admin/results.html", page=page, found=None, problem=None, **context)
 
 
 @bp.get("/review")

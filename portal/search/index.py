@@ -1,0 +1,137 @@
+"""The Whoosh index on disk: one per data directory, opened once per process.
+
+Layout: <data>/index/current is a symlink to the directory in use. `rebuild` writes a fresh
+directory from the database and swaps the link atomically, so searches go on while it runs;
+every process notices the new target at its next search and reopens.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import shutil
+import threading
+import time
+from collections.abc import Iterable
+from contextlib import contextmanager
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+from whoosh.index import LockError  # noqa: F401  (re-exported for callers)
+from whoosh.query import Term
+from whoosh.reading import EmptyReader
+
+from .schema import make_schema
+
+log = logging.getLogger(__name__)
+
+OK, MISSING, CORRUPT, REBUILDING = "ok", "missing", "corrupt", "rebuilding"
+
+
+class IndexUnavailable(Exception):
+    """The index cannot be read right now (missing, corrupt, or being rebuilt)."""
+
+
+class SearchIndex:
+    def __init__(self, root: str | os.PathLike):
+        self.root = Path(root)
+        self.current = self.root / "current"
+        self._lock = threading.RLock()
+        self._ix = None
+        self._target: str | None = None
+        self._searcher = None
+        self.state = OK
+
+    # -- reading -------------------------------------------------------------------------------
+    def _open(self):
+        target = os.readlink(self.current) if self.current.is_symlink() else None
+        if target is None or not (self.root / target).is_dir():
+            self._ix = self._searcher = self._target = None
+            self.state = MISSING
+            raise IndexUnavailable("missing")
+        if target != self._target or self._ix is None:
+            try:
+                self._ix = whoosh_index.open_dir(str(self.root / target))
+                self._searcher = self._ix.searcher()
+                self._warm(self._searcher)
+            except Exception as err:
+                self._ix = self._searcher = None
+                self.state = CORRUPT
+                log.error("search index %s cannot be opened: %s", self.root / target, err)
+                raise IndexUnavailable("corrupt") from err
+            self._target = target
+            self.state = OK
+        return self._ix
+
+    @staticmethod
+    def _warm(searcher) -> None:
+        # The first query of a fresh searcher loads the term dictionaries; pay that now.
+        searcher.search(Term("holder_visible", "0"), limit=1)
+
+    def searcher(self):
+        """The process's searcher, refreshed if another writer committed since."""
+        with self._lock:
+            ix = self._open()
+            if not self._searcher.up_to_date():
+                if isinstance(self._searcher.reader(), EmptyReader):
+                    self._searcher = ix.searcher()  # Whoosh cannot refresh a reader of no segments
+                else:
+                    self._searcher = self._searcher.refresh()  # reuses the segments that did not change
+            return self._searcher
+
+    def doc_count(self) -> int:
+        return self.searcher().doc_count()
+
+    # -- writing -------------------------------------------------------------------------------
+    def writer(self, timeout: float = 2.0):
+        """A writer, waiting up to `timeout` seconds for another process's lock (raises LockError)."""
+        with self._lock:
+            ix = self._open()
+        return ix.writer(timeout=timeout, delay=0.05)
+
+    def create_empty(self) -> None:
+        """An empty index, for a new installation with no results yet."""
+        self.swap_in(self.build([]))
+
+    @contextmanager
+    def rebuild_lock(self, wait: bool = True):
+        """Only one rebuild at a time on this data directory, across processes."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / "rebuild.lock", "w") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def build(self, batches: Iterable[list[dict]], progress=None) -> Path:
+        """Write every document into a fresh directory, committing batch by batch."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        directory = self.root / f"index-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+        directory.mkdir()
+        ix = whoosh_index.create_in(str(directory), make_schema())
+        for batch in batches:
+            writer = ix.writer(limitmb=256)
+            for document in batch:
+                writer.add_document(**document)
+            writer.commit()
+            if progress:
+                progress(len(batch))
+        ix.optimize()  # one segment: the fastest to search
+        ix.close()
+        return directory
+
+    def swap_in(self, directory: Path) -> None:
+        """Point `current` at a built directory, atomically; keep the previous one for open readers."""
+        link = self.root / f"current.{os.getpid()}.tmp"
+        link.unlink(missing_ok=True)
+        os.symlink(directory.name, link)
+        previous = os.readlink(self.current) if self.current.is_symlink() else None
+        os.replace(link, self.current)
+        for old in self.root.glob("index-*"):
+            if old.name not in (directory.name, previous):
+                shutil.rmtree(old, ignore_errors=True)
+        with self._lock:
+            self._target = None  # reopen at the next search
+        self.state = OK

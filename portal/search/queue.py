@@ -1,0 +1,113 @@
+"""Every change to a result reaches the index through a queue table in the database.
+
+A flush that touches a result (or its procedure, or a file's text) adds queue rows in the same
+transaction; `drain` writes the queued results to the index and deletes their rows. A process
+that dies after committing leaves its rows for the next drain: nothing is lost, and a drain that
+finds Whoosh's lock held by another process leaves the rows for that one or the next.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import delete, event, insert, select, update
+from sqlalchemy.orm import Session, selectinload
+
+from ..extensions import db
+from ..models import IndexQueueEntry, Procedure, Result, ResultFile, StoredFile
+from .index import IndexUnavailable, LockError, SearchIndex
+from .schema import document_for
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 5
+
+
+@event.listens_for(Session, "after_flush")
+def _enqueue_changed_results(session: Session, _context) -> None:
+    result_ids: set[int] = set()
+    procedure_ids: set[int] = set()
+    file_ids: set[int] = set()
+    for obj in list(session.new) + list(session.dirty) + list(session.deleted):
+        if isinstance(obj, Result) and obj.id is not None:
+            result_ids.add(obj.id)
+        elif isinstance(obj, ResultFile) and obj.result_id is not None:
+            result_ids.add(obj.result_id)
+        elif isinstance(obj, Procedure) and obj in session.dirty and obj.id is not None:
+            procedure_ids.add(obj.id)
+        elif isinstance(obj, StoredFile) and obj in session.dirty and obj.id is not None:
+            file_ids.add(obj.id)
+    # Core statements on the flush's own connection: no autoflush, same transaction.
+    connection = session.connection()
+    if procedure_ids:
+        result_ids.update(connection.scalars(select(Result.id).where(Result.procedure_id.in_(procedure_ids))))
+    if file_ids:
+        result_ids.update(connection.scalars(select(ResultFile.result_id).where(ResultFile.file_id.in_(file_ids))))
+    if result_ids:
+        connection.execute(insert(IndexQueueEntry), [{"result_id": rid} for rid in sorted(result_ids)])
+        session.info["search_pending"] = True
+
+
+def enqueue_all_since(moment) -> int:
+    """Queue every result changed since `moment` (used after a rebuild to catch up)."""
+    ids = list(db.session.scalars(select(Result.id).where(Result.updated_at >= moment)))
+    if ids:
+        db.session.execute(insert(IndexQueueEntry), [{"result_id": rid} for rid in ids])
+        db.session.commit()
+    return len(ids)
+
+
+def pending() -> int:
+    from sqlalchemy import func
+
+    return db.session.scalar(select(func.count(IndexQueueEntry.id)).where(IndexQueueEntry.attempts < MAX_ATTEMPTS))
+
+
+def drain(index: SearchIndex, *, timeout: float = 2.0, batch: int = 500) -> int:
+    """Index queued results until the queue is empty; returns how many rows were handled.
+
+    Stops early, leaving rows queued, when another process holds the writer for `timeout`
+    seconds or the index is unavailable.
+    """
+    handled = 0
+    while True:
+        rows = db.session.execute(
+            select(IndexQueueEntry.id, IndexQueueEntry.result_id)
+            .where(IndexQueueEntry.attempts < MAX_ATTEMPTS).order_by(IndexQueueEntry.id).limit(batch)
+        ).all()
+        if not rows:
+            db.session.commit()
+            return handled
+        try:
+            writer = index.writer(timeout=timeout)
+        except (LockError, IndexUnavailable):
+            db.session.rollback()
+            return handled
+        # Read the results after taking the lock: what is written is at least as new as the rows.
+        wanted = {row.result_id for row in rows}
+        results = db.session.scalars(
+            select(Result).where(Result.id.in_(wanted))
+            .options(selectinload(Result.files).selectinload(ResultFile.file))
+        ).all()
+        failed: dict[int, str] = {}
+        try:
+            for result in results:
+                try:
+                    writer.update_document(**document_for(result))
+                except Exception as err:  # one bad row must not block the others
+                    failed[result.id] = f"{type(err).__name__}: {err}"[:2000]
+            for missing in wanted - {r.id for r in results}:
+                writer.delete_by_term("id", str(missing))
+            writer.commit()
+        except BaseException:
+            writer.cancel()
+            db.session.rollback()
+            raise
+        done = [row.id for row in rows if row.result_id not in failed]
+        if done:
+            db.session.execute(delete(IndexQueueEntry).where(IndexQueueEntry.id.in_(done)))
+        for result_id, error in failed.items():
+            log.error("result %s could not be indexed: %s", result_id, error)
+            db.session.execute(update(IndexQueueEntry).where(IndexQueueEntry.result_id == result_id)
+                               .values(attempts=IndexQueueEntry.attempts + 1, last_error=error))
+        db.session.commit()
+        handled += len(rows)

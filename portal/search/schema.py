@@ -1,0 +1,82 @@
+"""What the index holds for a result, and how Vietnamese text is analysed.
+
+Text is folded to lower case and stripped of every diacritic (accent_map folds đ/Đ too), so
+"quang ngai", "Quảng Ngãi" and "QUẢNG NGÃI" are the same words. Identifiers go whole, lower-cased,
+into one keyword field, so `125/GP-SKHCN` matches only itself.
+"""
+
+from __future__ import annotations
+
+from whoosh.analysis import CharsetFilter, LowercaseFilter, RegexTokenizer
+from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.support.charset import accent_map
+
+from ..identifiers import phase_for_year
+from ..models import Result
+from ..models.results import HOLDER_VISIBLE_STATUSES
+
+NO_EXPIRY = 99991231
+
+
+def text_analyzer():
+    return RegexTokenizer(r"\w+") | LowercaseFilter() | CharsetFilter(accent_map)
+
+
+def make_schema() -> Schema:
+    analyzer = text_analyzer()
+    return Schema(
+        id=ID(stored=True, unique=True),
+        ids=KEYWORD(lowercase=True, scorable=True),
+        # Set only while a holder may see the result: the holder restriction is one term.
+        holder_visible=ID(),
+        unit=ID(),
+        status=ID(),
+        field=ID(),
+        procedure=ID(),
+        year=ID(),
+        phase=ID(),
+        issue_date=NUMERIC(int, bits=32, sortable=True, signed=False),
+        valid_until=NUMERIC(int, bits=32, signed=False),
+        title=TEXT(analyzer=analyzer, field_boost=3.0),
+        procedure_name=TEXT(analyzer=analyzer, field_boost=1.5),
+        holder_name=TEXT(analyzer=analyzer, field_boost=2.0),
+        signer=TEXT(analyzer=analyzer),
+        content=TEXT(analyzer=analyzer),
+        code=STORED(),
+    )
+
+
+TEXT_FIELDS = ["title", "procedure_name", "holder_name", "signer", "content"]
+HOLDER_TEXT_FIELDS = ["title", "procedure_name", "signer", "content"]
+
+
+def _yyyymmdd(day) -> int:
+    return day.year * 10000 + day.month * 100 + day.day
+
+
+def document_for(result: Result) -> dict:
+    """The index entry of a result, from the database row (the source of truth)."""
+    document = result.document
+    identifiers = [result.code, result.dossier_code, result.document_number, result.holder_id,
+                   result.procedure.code]
+    entry = {
+        "id": str(result.id),
+        "code": result.code,
+        "ids": " ".join(i.lower() for i in identifiers if i),
+        "unit": str(result.unit_id),
+        "status": result.status,
+        "field": result.procedure.field,
+        "procedure": result.procedure.code,
+        "year": str(result.issue_date.year),
+        "phase": str(phase_for_year(result.formed_year) or 0),
+        "issue_date": _yyyymmdd(result.issue_date),
+        "valid_until": _yyyymmdd(result.valid_until) if result.valid_until else NO_EXPIRY,
+        "title": result.summary,
+        "procedure_name": result.procedure.name,
+        "holder_name": result.holder_name,
+        "signer": f"{result.signer_name} {result.signer_title}",
+        "content": (document.text or "") if document else "",
+    }
+    if result.status in HOLDER_VISIBLE_STATUSES:
+        entry["holder_visible"] = result.holder_id
+    return entry

@@ -1,0 +1,77 @@
+"""What the list pages and the API share: reading search arguments and running the search."""
+
+from __future__ import annotations
+
+from flask import request
+from sqlalchemy import distinct, extract, select
+
+from .. import search
+from ..access import visible_results
+from ..extensions import db
+from ..models import Procedure, Result
+from ..models.results import EXPIRED, STATUS_LABELS, STATUSES
+
+HOLDER_STATUS_CHOICES = {"valid": "Còn hiệu lực", EXPIRED: STATUS_LABELS[EXPIRED],
+                         "revoked": STATUS_LABELS["revoked"], "replaced": STATUS_LABELS["replaced"]}
+STAFF_STATUS_CHOICES = {**{s: STATUS_LABELS[s] for s in STATUSES}, EXPIRED: STATUS_LABELS[EXPIRED]}
+
+
+def _arg(name: str, limit: int = 100) -> str | None:
+    value = (request.args.get(name) or "").strip()[:limit]
+    return value or None
+
+
+def read_args(*, staff: bool, max_per_page: int = 100, default_per_page: int = 20):
+    """(q, Filters, page, per_page) from the query string; unknown values are ignored."""
+    statuses = STAFF_STATUS_CHOICES if staff else HOLDER_STATUS_CHOICES
+    status = _arg("status")
+    year = _arg("year", 4)
+    phase = _arg("phase", 1)
+    filters = search.Filters(
+        field=_arg("field", 255), year=year if year and year.isdigit() else None,
+        status=status if status in statuses else None,
+        unit=(_arg("unit", 12) if staff else None), procedure=(_arg("procedure", 16) if staff else None),
+        phase=phase if staff and phase in ("2", "3", "4", "5") else None,
+    )
+    if filters.unit and not filters.unit.isdigit():
+        filters.unit = None
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    per_page = min(max(1, request.args.get("per_page", default_per_page, type=int) or default_per_page),
+                   max_per_page)
+    return _arg("q", 300) or "", filters, page, per_page
+
+
+def facet_choices(user) -> dict:
+    """Fields and years present in what the user may see, for the filter menus."""
+    visible = visible_results(user).subquery()
+    fields = db.session.scalars(select(distinct(Procedure.field)).join(visible, visible.c.procedure_id == Procedure.id)
+                                .order_by(Procedure.field)).all()
+    years = sorted((int(y) for y in db.session.scalars(select(distinct(extract("year", visible.c.issue_date))))),
+                   reverse=True)
+    return {"fields": fields, "years": years}
+
+
+def run(user, q, filters, page, per_page) -> tuple[search.ResultsPage | None, str | None]:
+    """The page of results, or None and a message when the index cannot answer right now."""
+    try:
+        return search.search_results(user, q, filters, page=page, per_page=per_page), None
+    except search.IndexUnavailable:
+        return None, "Chức năng tìm kiếm đang được khôi phục; vui lòng thử lại sau ít phút."
+
+
+def result_json(result: Result, snippet: str = "") -> dict:
+    return {
+        "code": result.code,
+        "title": result.title,
+        "document_number": result.document_number,
+        "issue_date": result.issue_date.isoformat(),
+        "status": result.effective_status(),
+        "status_label": result.status_label,
+        "procedure_code": result.procedure.code,
+        "procedure_name": result.procedure.name,
+        "field": result.procedure.field,
+        "unit": result.unit.name,
+        "valid_from": result.valid_from.isoformat(),
+        "valid_until": result.valid_until.isoformat() if result.valid_until else None,
+        "snippet": snippet,
+    }
