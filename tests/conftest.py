@@ -17,7 +17,7 @@ from flask_migrate import upgrade
 from PIL import Image
 from sqlalchemy import create_engine, text
 
-from portal import create_app
+from portal import create_app, search
 from portal.extensions import db
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
@@ -95,6 +95,7 @@ def db_url(backend, request, tmp_path):
 def app(db_url, tmp_path):
     app = make_app(db_url, tmp_path / "data")
     with app.app_context():
+        search.search_index().create_empty()  # as `make run` does with `reindex`
         yield app
         db.session.remove()
         db.engine.dispose()

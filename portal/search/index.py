@@ -20,7 +20,8 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 from whoosh.index import LockError  # noqa: F401  (re-exported for callers)
 from whoosh.query import Term
-from whoosh.reading import EmptyReader
+from whoosh.reading import EmptyReader, MultiReader, SegmentReader
+from whoosh.searching import Searcher
 
 from .schema import make_schema
 
@@ -41,6 +42,7 @@ class SearchIndex:
         self._ix = None
         self._target: str | None = None
         self._searcher = None
+        self._generation = -1
         self.state = OK
 
     # -- reading -------------------------------------------------------------------------------
@@ -53,7 +55,7 @@ class SearchIndex:
         if target != self._target or self._ix is None:
             try:
                 self._ix = whoosh_index.open_dir(str(self.root / target))
-                self._searcher = self._ix.searcher()
+                self._searcher = self._refreshed(self._ix, None)
                 self._warm(self._searcher)
             except Exception as err:
                 self._ix = self._searcher = None
@@ -73,12 +75,36 @@ class SearchIndex:
         """The process's searcher, refreshed if another writer committed since."""
         with self._lock:
             ix = self._open()
-            if not self._searcher.up_to_date():
-                if isinstance(self._searcher.reader(), EmptyReader):
-                    self._searcher = ix.searcher()  # Whoosh cannot refresh a reader of no segments
-                else:
-                    self._searcher = self._searcher.refresh()  # reuses the segments that did not change
+            if ix.latest_generation() != self._generation:
+                self._searcher = self._refreshed(ix, self._searcher)
             return self._searcher
+
+    def _refreshed(self, ix, old):
+        """A searcher of the latest commit that reuses the unchanged segments of `old`.
+
+        Whoosh's own refresh() reuses a segment's reader even when documents in it were deleted
+        since (an update deletes the old version), so a replaced version stays findable; a reader
+        is reused here only when its segment has the same deletions.
+        """
+        toc = ix._read_toc()
+        reusable = {}
+        if old is not None:
+            for reader, _offset in old.reader().leaf_readers():
+                segment = reader.segment()
+                if segment is not None:
+                    reusable[(segment.segment_id(), segment.deleted_count())] = reader
+        readers = [reusable.pop((seg.segment_id(), seg.deleted_count()), None)
+                   or SegmentReader(ix.storage, toc.schema, seg, generation=toc.generation)
+                   for seg in toc.segments]
+        if not readers:
+            reader = EmptyReader(toc.schema)
+        elif len(readers) == 1:
+            reader = readers[0]
+        else:
+            reader = MultiReader(readers, generation=toc.generation)
+        self._generation = toc.generation
+        # Readers not reused are left to the garbage collector: another thread may still search them.
+        return Searcher(reader, fromindex=ix, closereader=False)
 
     def doc_count(self) -> int:
         return self.searcher().doc_count()

@@ -21,7 +21,7 @@ from ..identifiers import (
 )
 from ..models.results import EXPIRED, PUBLISHED
 from ..timeutil import today
-from .schema import NO_EXPIRY, make_schema
+from .schema import NO_EXPIRY, fold_identifier, make_schema
 
 _TOKENS = re.compile(r'"[^"]*"?|\S+')
 _NORMALIZERS = (normalize_result_code, normalize_dossier_code, normalize_document_number,
@@ -59,7 +59,7 @@ def text_query(q: str, fields: list[str]) -> Query | None:
     for token in _TOKENS.findall(q):
         canonical = None if token.startswith('"') else identifier(token)
         if canonical:
-            parts.append(Term("ids", canonical.lower()))
+            parts.append(Term("ids", fold_identifier(canonical)))
         else:
             words.append(token)
     if words:

@@ -7,8 +7,8 @@ into one keyword field, so `125/GP-SKHCN` matches only itself.
 
 from __future__ import annotations
 
-from whoosh.analysis import CharsetFilter, LowercaseFilter, RegexTokenizer
-from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.analysis import CharsetFilter, LowercaseFilter, RegexTokenizer, SpaceSeparatedTokenizer
+from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
 from whoosh.support.charset import accent_map
 
 from ..identifiers import phase_for_year
@@ -22,11 +22,23 @@ def text_analyzer():
     return RegexTokenizer(r"\w+") | LowercaseFilter() | CharsetFilter(accent_map)
 
 
+def identifier_analyzer():
+    # Whole identifiers, space-separated, folded like the text: "QĐ" is also typed "qd".
+    return SpaceSeparatedTokenizer() | LowercaseFilter() | CharsetFilter(accent_map)
+
+
+_FOLD = identifier_analyzer()
+
+
+def fold_identifier(value: str) -> str:
+    return " ".join(token.text for token in _FOLD(value))
+
+
 def make_schema() -> Schema:
     analyzer = text_analyzer()
     return Schema(
         id=ID(stored=True, unique=True),
-        ids=KEYWORD(lowercase=True, scorable=True),
+        ids=TEXT(analyzer=identifier_analyzer(), phrase=False, field_boost=5.0),
         # Set only while a holder may see the result: the holder restriction is one term.
         holder_visible=ID(),
         unit=ID(),
@@ -35,8 +47,8 @@ def make_schema() -> Schema:
         procedure=ID(),
         year=ID(),
         phase=ID(),
-        issue_date=NUMERIC(int, bits=32, sortable=True, signed=False),
-        valid_until=NUMERIC(int, bits=32, signed=False),
+        issue_date=NUMERIC(int, sortable=True),
+        valid_until=NUMERIC(int),  # (signed=False breaks ranges in Whoosh)
         title=TEXT(analyzer=analyzer, field_boost=3.0),
         procedure_name=TEXT(analyzer=analyzer, field_boost=1.5),
         holder_name=TEXT(analyzer=analyzer, field_boost=2.0),
@@ -62,7 +74,7 @@ def document_for(result: Result) -> dict:
     entry = {
         "id": str(result.id),
         "code": result.code,
-        "ids": " ".join(i.lower() for i in identifiers if i),
+        "ids": " ".join(i for i in identifiers if i),
         "unit": str(result.unit_id),
         "status": result.status,
         "field": result.procedure.field,
