@@ -24,7 +24,8 @@ def upgrade():
     sa.Column('enqueued_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('last_error', sa.Text(), nullable=True),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_index_queue'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_index_queue')),
+    sqlite_autoincrement=True,
     )
     with op.batch_alter_table('index_queue', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_index_queue_result_id'), ['result_id'], unique=False)

@@ -16,6 +16,9 @@ class IndexQueueEntry(db.Model):
     """
 
     __tablename__ = "index_queue"
+    # Row ids are never reused (SQLite reuses the highest rowid after a delete without this):
+    # a drainer deletes exactly the rows it handled, by id.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(db.Integer, "sqlite"), primary_key=True)
     result_id: Mapped[int] = mapped_column(index=True)  # no FK: a queued id may outlive its row

@@ -147,52 +147,64 @@ def _change_status(result: Result, to_status: str, actor: User | None, reason: s
     result.status_reason = reason
 
 
+CODE_ATTEMPTS = 5
+
+
 def create_draft(actor: User, data: ResultInput, scan: PreparedScan, *, replaces: Result | None = None) -> Result:
     """Store a scan and its metadata as a draft waiting for a reviewer of its unit."""
     try:
-        _check_metadata(data, scan)
-        require(actor, "upload", unit=data.unit)
-        if replaces is not None:
-            require(actor, "replace", replaces)
-            if replaces.unit_id != data.unit.id:
-                raise OperationError("Bản thay thế phải thuộc cùng đơn vị với kết quả bị thay thế.")
-            pending = db.session.scalar(
-                select(Result.code).where(Result.replaces_id == replaces.id, Result.status.in_((DRAFT, RETURNED)))
-            )
-            if pending:
-                raise OperationError(f"Kết quả này đã có bản thay thế {pending} đang chờ kiểm tra.")
-        for spooled in (scan.document, scan.source):
-            if spooled is not None and (holder := find_duplicate(spooled.sha256)) is not None:
-                raise OperationError(_duplicate_message(holder))
-        result = Result(status=DRAFT, digitized_by_id=actor.id, digitized_at=utcnow(), replaces=replaces)
-        _apply(result, data)
-        _assign_code(result, data)
-        db.session.add(result)
-        db.session.add(ResultStatusChange(result=result, from_status=None, to_status=DRAFT, actor_id=actor.id))
-        document = _stored_file(scan.document, scan, actor, with_text=True)
-        db.session.add(ResultFile(result=result, file=document, role=DOCUMENT))
-        if scan.source is not None:
-            source = _stored_file(scan.source, scan, actor, with_text=False)
-            db.session.add(ResultFile(result=result, file=source, role=SOURCE_IMAGE))
-        db.session.flush()
-        audit.record(
-            "result.replace" if replaces else "result.create", actor=actor, result=result,
-            details={"sha256": scan.document.sha256, "pages": scan.page_count,
-                     **({"replaces": replaces.code} if replaces else {})},
-        )
-        db.session.commit()
-        return result
-    except IntegrityError:
-        db.session.rollback()
-        scan.discard()
-        # Another request stored the same code or file between our check and our commit.
-        holder = find_duplicate(scan.document.sha256)
-        raise OperationError(_duplicate_message(holder) if holder else
-                             "Mã kết quả vừa được dùng cho một kết quả khác; hãy thử lại.") from None
+        for attempt in range(CODE_ATTEMPTS):
+            try:
+                return _create_draft(actor, data, scan, replaces)
+            except IntegrityError:
+                db.session.rollback()
+                # Another request stored the same file or code between our checks and our commit.
+                for spooled in (scan.document, scan.source):
+                    if spooled is not None and (holder := find_duplicate(spooled.sha256)) is not None:
+                        raise OperationError(_duplicate_message(holder)) from None
+                if data.result_code:
+                    raise OperationError(f"Mã kết quả {data.result_code} đã được dùng cho một kết quả khác.") from None
+                # A code we generated was taken by a concurrent upload: generate the next one.
+        raise OperationError("Không cấp được mã kết quả do có nhiều người cùng lưu; hãy thử lại.")
     except BaseException:
         db.session.rollback()
         scan.discard()
         raise
+
+
+def _create_draft(actor: User, data: ResultInput, scan: PreparedScan, replaces: Result | None) -> Result:
+    _check_metadata(data, scan)
+    require(actor, "upload", unit=data.unit)
+    if replaces is not None:
+        require(actor, "replace", replaces)
+        if replaces.unit_id != data.unit.id:
+            raise OperationError("Bản thay thế phải thuộc cùng đơn vị với kết quả bị thay thế.")
+        pending = db.session.scalar(
+            select(Result.code).where(Result.replaces_id == replaces.id, Result.status.in_((DRAFT, RETURNED)))
+        )
+        if pending:
+            raise OperationError(f"Kết quả này đã có bản thay thế {pending} đang chờ kiểm tra.")
+    for spooled in (scan.document, scan.source):
+        if spooled is not None and (holder := find_duplicate(spooled.sha256)) is not None:
+            raise OperationError(_duplicate_message(holder))
+    result = Result(status=DRAFT, digitized_by_id=actor.id, digitized_at=utcnow(), replaces=replaces)
+    _apply(result, data)
+    _assign_code(result, data)
+    db.session.add(result)
+    db.session.add(ResultStatusChange(result=result, from_status=None, to_status=DRAFT, actor_id=actor.id))
+    document = _stored_file(scan.document, scan, actor, with_text=True)
+    db.session.add(ResultFile(result=result, file=document, role=DOCUMENT))
+    if scan.source is not None:
+        source = _stored_file(scan.source, scan, actor, with_text=False)
+        db.session.add(ResultFile(result=result, file=source, role=SOURCE_IMAGE))
+    db.session.flush()
+    audit.record(
+        "result.replace" if replaces else "result.create", actor=actor, result=result,
+        details={"sha256": scan.document.sha256, "pages": scan.page_count,
+                 **({"replaces": replaces.code} if replaces else {})},
+    )
+    db.session.commit()
+    return result
 
 
 @transactional

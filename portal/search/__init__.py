@@ -16,7 +16,7 @@ from pathlib import Path
 
 from flask import Flask, current_app
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from ..access import index_restriction, visible_results
 from ..extensions import db
@@ -40,17 +40,20 @@ def search_index() -> SearchIndex:
 
 
 def _batches(size: int):
-    last_id = 0
-    while True:
-        chunk = db.session.scalars(
-            select(Result).where(Result.id > last_id).order_by(Result.id).limit(size)
-            .options(selectinload(Result.files).selectinload(ResultFile.file))
-        ).all()
-        if not chunk:
-            return
-        last_id = chunk[-1].id
-        yield [document_for(result) for result in chunk]
-        db.session.expunge_all()  # keep memory flat over a million rows
+    # A session of its own, emptied after each batch: memory stays flat over a million rows, and
+    # the caller's objects (the current user, say) stay attached to theirs.
+    with Session(db.engine) as session:
+        last_id = 0
+        while True:
+            chunk = session.scalars(
+                select(Result).where(Result.id > last_id).order_by(Result.id).limit(size)
+                .options(selectinload(Result.files).selectinload(ResultFile.file))
+            ).all()
+            if not chunk:
+                return
+            last_id = chunk[-1].id
+            yield [document_for(result) for result in chunk]
+            session.expunge_all()
 
 
 def rebuild(progress=None, batch_size: int = 2000) -> int:
@@ -59,16 +62,20 @@ def rebuild(progress=None, batch_size: int = 2000) -> int:
     Changes committed while it runs are caught up afterwards from `updated_at`.
     """
     index = search_index()
+    with index.rebuild_lock():
+        return _rebuild_holding_lock(index, progress, batch_size)
+
+
+def _rebuild_holding_lock(index: SearchIndex, progress=None, batch_size: int = 2000) -> int:
     started = utcnow() - timedelta(seconds=1)
     total = db.session.scalar(select(func.count(Result.id)))
-    with index.rebuild_lock():
-        previous_state, index.state = index.state, REBUILDING
-        try:
-            directory = index.build(_batches(batch_size), progress)
-        except BaseException:
-            index.state = previous_state
-            raise
-        index.swap_in(directory)
+    previous_state, index.state = index.state, REBUILDING
+    try:
+        directory = index.build(_batches(batch_size), progress)
+    except BaseException:
+        index.state = previous_state
+        raise
+    index.swap_in(directory)
     enqueue_all_since(started)
     drain(index)
     return total
@@ -138,16 +145,20 @@ def _ensure_index(app: Flask) -> None:
         def work():
             with app.app_context():
                 try:
-                    with index.rebuild_lock(wait=False):
-                        pass
-                except BlockingIOError:
-                    return  # another process is rebuilding; we will see its result
-                try:
-                    count = rebuild()
+                    with index.rebuild_lock():
+                        index.state = MISSING
+                        try:
+                            index.doc_count()  # another process may have rebuilt it meanwhile
+                            return
+                        except IndexUnavailable:
+                            pass
+                        count = _rebuild_holding_lock(index)
                     log.warning("search index rebuilt: %s results", count)
                 except Exception:
                     log.exception("search index rebuild failed")
                     index.state = MISSING
+                finally:
+                    db.session.remove()
 
         index.state = REBUILDING
         if app.config.get("SEARCH_REBUILD_IN_BACKGROUND", True):

@@ -11,6 +11,7 @@ import fcntl
 import logging
 import os
 import shutil
+import tempfile
 import threading
 import time
 from collections.abc import Iterable
@@ -134,8 +135,7 @@ class SearchIndex:
     def build(self, batches: Iterable[list[dict]], progress=None) -> Path:
         """Write every document into a fresh directory, committing batch by batch."""
         self.root.mkdir(parents=True, exist_ok=True)
-        directory = self.root / f"index-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
-        directory.mkdir()
+        directory = Path(tempfile.mkdtemp(prefix=f"index-{time.strftime('%Y%m%d-%H%M%S')}-", dir=self.root))
         ix = whoosh_index.create_in(str(directory), make_schema())
         for batch in batches:
             writer = ix.writer(limitmb=256)

@@ -70,26 +70,28 @@ def drain(index: SearchIndex, *, timeout: float = 2.0, batch: int = 500) -> int:
     """
     handled = 0
     while True:
-        rows = db.session.execute(
-            select(IndexQueueEntry.id, IndexQueueEntry.result_id)
-            .where(IndexQueueEntry.attempts < MAX_ATTEMPTS).order_by(IndexQueueEntry.id).limit(batch)
-        ).all()
-        if not rows:
-            db.session.commit()
-            return handled
         try:
             writer = index.writer(timeout=timeout)
         except (LockError, IndexUnavailable):
             db.session.rollback()
             return handled
-        # Read the results after taking the lock: what is written is at least as new as the rows.
-        wanted = {row.result_id for row in rows}
-        results = db.session.scalars(
-            select(Result).where(Result.id.in_(wanted))
-            .options(selectinload(Result.files).selectinload(ResultFile.file))
-        ).all()
-        failed: dict[int, str] = {}
+        # Rows are read only while holding the writer: a drainer that read them before could
+        # otherwise delete rows another drainer had already handled and replaced.
         try:
+            rows = db.session.execute(
+                select(IndexQueueEntry.id, IndexQueueEntry.result_id)
+                .where(IndexQueueEntry.attempts < MAX_ATTEMPTS).order_by(IndexQueueEntry.id).limit(batch)
+            ).all()
+            if not rows:
+                writer.cancel()
+                db.session.commit()
+                return handled
+            wanted = {row.result_id for row in rows}
+            results = db.session.scalars(
+                select(Result).where(Result.id.in_(wanted))
+                .options(selectinload(Result.files).selectinload(ResultFile.file))
+            ).all()
+            failed: dict[int, str] = {}
             for result in results:
                 try:
                     writer.update_document(**document_for(result))
