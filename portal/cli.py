@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 from flask import Flask
 from sqlalchemy import func, select
@@ -66,14 +68,15 @@ def register_commands(app: Flask) -> None:
         click.echo(f"User {user.username} created ({user.role}).")
 
     @app.cli.command("reindex")
-    @click.option("--batch-size", default=2000, show_default=True)
-    def reindex(batch_size: int) -> None:
+    @click.option("--batch-size", default=2000, show_default=True, help="Results read from the database at a time.")
+    @click.option("--procs", default=min(2, os.cpu_count() or 1), show_default=True, help="Indexing processes.")
+    def reindex(batch_size: int, procs: int) -> None:
         """Rebuild the search index from the database into a fresh directory and swap it in."""
         from . import search
 
         total = db.session.scalar(select(func.count(Result.id)))
         with click.progressbar(length=total, label="Lập chỉ mục") as bar:
-            count = search.rebuild(progress=bar.update, batch_size=batch_size)
+            count = search.rebuild(progress=bar.update, batch_size=batch_size, procs=procs)
         click.echo(f"Search index rebuilt: {count} results.")
 
     @app.cli.command("index-worker")

@@ -37,8 +37,8 @@ def test_changes_made_during_a_rebuild_are_caught_up(app, world, pdfs, monkeypat
     index = search.search_index()
     original_build = index.build
 
-    def build_then_change(batches, progress=None):
-        directory = original_build(batches, progress)
+    def build_then_change(batches, progress=None, **options):
+        directory = original_build(batches, progress, **options)
         # Committed after the rebuild read the database, before the swap.
         make_result(world, pdfs[1], document_number="2/GP-SKHCN", reviewer="reviewer_a")
         return directory

@@ -267,3 +267,10 @@ def test_queue_survives_a_held_lock_and_a_request_never_fails(app, client, world
     search.sync()
     assert search.queue.pending() == 0
     assert _found(world["holder_a"], "giong mia", {}) == [corpus["R4"].id]
+
+
+def test_odd_input_never_breaks_the_search(world, corpus):
+    for q in ['"', "(((", "AND OR NOT", "*", "\\", "ánh*", "field:x", "a" * 1000, "'; DROP TABLE results; --",
+              "<script>alert(1)</script>", "12/", "/GP", "000.02.21.H48-", "%", "~2", "^3"]:
+        search.search_results(world["holder_a"], q, search.Filters())
+        search.search_results(world["staff_a"], q, search.Filters(status="draft"))

@@ -56,22 +56,22 @@ def _batches(size: int):
             session.expunge_all()
 
 
-def rebuild(progress=None, batch_size: int = 2000) -> int:
+def rebuild(progress=None, batch_size: int = 2000, procs: int = 1) -> int:
     """Rebuild the index from the database into a fresh directory and swap it in.
 
     Changes committed while it runs are caught up afterwards from `updated_at`.
     """
     index = search_index()
     with index.rebuild_lock():
-        return _rebuild_holding_lock(index, progress, batch_size)
+        return _rebuild_holding_lock(index, progress, batch_size, procs)
 
 
-def _rebuild_holding_lock(index: SearchIndex, progress=None, batch_size: int = 2000) -> int:
+def _rebuild_holding_lock(index: SearchIndex, progress=None, batch_size: int = 2000, procs: int = 1) -> int:
     started = utcnow() - timedelta(seconds=1)
     total = db.session.scalar(select(func.count(Result.id)))
     previous_state, index.state = index.state, REBUILDING
     try:
-        directory = index.build(_batches(batch_size), progress)
+        directory = index.build(_batches(batch_size), progress, procs=procs)
     except BaseException:
         index.state = previous_state
         raise

@@ -139,7 +139,7 @@ def run(searcher, query: Query, *, page: int, per_page: int, by_relevance: bool,
     page = max(1, page)
     limit = page * per_page + 1
     if by_relevance:
-        results = searcher.search(query, limit=limit, terms=True)
+        results = searcher.search(query, limit=limit)
     else:
         results = searcher.search(query, limit=limit, sortedby="issue_date", reverse=True)
     results.formatter, results.fragmenter = FORMATTER, FRAGMENTER
@@ -150,7 +150,7 @@ def run(searcher, query: Query, *, page: int, per_page: int, by_relevance: bool,
         sources = texts([h.result_id for h in hits])
         for hit, whoosh_hit in zip(hits, window):
             title, content = sources.get(hit.result_id, ("", ""))
-            hit.snippet = (whoosh_hit.highlights("content", text=content, top=2)
-                           or whoosh_hit.highlights("title", text=title))
+            hit.snippet = (whoosh_hit.highlights("text", text=content, top=2)
+                           or whoosh_hit.highlights("text", text=title))
     return HitPage(hits, page, per_page, results.scored_length() > start + per_page)
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from ..extensions import db
 from ..models import IndexQueueEntry, Procedure, Result, ResultFile, StoredFile
-from .index import IndexUnavailable, LockError, SearchIndex
+from .index import IndexUnavailable, LockError, SearchIndex, merge_tiny
 from .schema import document_for
 
 log = logging.getLogger(__name__)
@@ -70,6 +70,10 @@ def drain(index: SearchIndex, *, timeout: float = 2.0, batch: int = 500) -> int:
     """
     handled = 0
     while True:
+        # A cheap look first: most of the time there is nothing to do, and no lock to take.
+        if db.session.scalar(select(IndexQueueEntry.id).where(IndexQueueEntry.attempts < MAX_ATTEMPTS).limit(1)) is None:
+            db.session.commit()
+            return handled
         try:
             writer = index.writer(timeout=timeout)
         except (LockError, IndexUnavailable):
@@ -99,7 +103,7 @@ def drain(index: SearchIndex, *, timeout: float = 2.0, batch: int = 500) -> int:
                     failed[result.id] = f"{type(err).__name__}: {err}"[:2000]
             for missing in wanted - {r.id for r in results}:
                 writer.delete_by_term("id", str(missing))
-            writer.commit()
+            writer.commit(mergetype=merge_tiny)
         except BaseException:
             writer.cancel()
             db.session.rollback()

