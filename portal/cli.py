@@ -90,6 +90,7 @@ def register_commands(app: Flask) -> None:
 
         while True:
             handled = search.sync(timeout=interval)
+            search.search_index().compact(timeout=interval)
             if once:
                 click.echo(f"{handled} queued changes indexed.")
                 return

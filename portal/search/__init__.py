@@ -174,6 +174,7 @@ def _background_indexer(app: Flask, interval: float) -> None:
             try:
                 if search_index().state == OK:
                     drain(search_index(), timeout=interval)
+                    search_index().compact()  # only when the queue is empty: nobody waits on it
             except Exception:
                 log.exception("background indexing failed; will retry")
             finally:

@@ -35,10 +35,17 @@ TINY_SEGMENT = 1000  # documents
 MAX_TINY_SEGMENTS = 8
 
 
+def no_merge(writer, segments):
+    """The queue's commits merge nothing: a web request pays only for writing its own changes."""
+    return segments
+
+
 def merge_tiny(writer, segments):
-    """Merge policy for the small commits of the index queue: fold the tiny segments together
-    once there are several, and never rewrite a big one in a web request (Whoosh's default may
-    merge any segment at any commit; `reindex` writes big segments afresh instead).
+    """Fold the small segments that the queue's commits leave into one, when there are several.
+
+    Run by the background indexer when the queue is empty, never in a request; big segments are
+    left alone (Whoosh's default policy may rewrite any segment at any commit), `reindex` writes
+    them afresh.
     """
     tiny = [segment for segment in segments if segment.doc_count_all() < TINY_SEGMENT]
     if len(tiny) < MAX_TINY_SEGMENTS:
@@ -135,6 +142,22 @@ class SearchIndex:
         with self._lock:
             ix = self._open()
         return ix.writer(timeout=timeout, delay=0.05)
+
+    def tiny_segments(self) -> int:
+        with self._lock:
+            ix = self._open()
+        return sum(1 for segment in ix._segments() if segment.doc_count_all() < TINY_SEGMENT)
+
+    def compact(self, timeout: float = 0.0) -> bool:
+        """Merge the small segments if there are enough of them; False if the writer was busy."""
+        if self.tiny_segments() < MAX_TINY_SEGMENTS:
+            return True
+        try:
+            writer = self.writer(timeout=timeout)
+        except LockError:
+            return False
+        writer.commit(mergetype=merge_tiny)
+        return True
 
     def create_empty(self) -> None:
         """An empty index, for a new installation with no results yet."""

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from ..extensions import db
 from ..models import IndexQueueEntry, Procedure, Result, ResultFile, StoredFile
-from .index import IndexUnavailable, LockError, SearchIndex, merge_tiny
+from .index import IndexUnavailable, LockError, SearchIndex, no_merge
 from .schema import document_for
 
 log = logging.getLogger(__name__)
@@ -103,7 +103,7 @@ def drain(index: SearchIndex, *, timeout: float = 2.0, batch: int = 500) -> int:
                     failed[result.id] = f"{type(err).__name__}: {err}"[:2000]
             for missing in wanted - {r.id for r in results}:
                 writer.delete_by_term("id", str(missing))
-            writer.commit(mergetype=merge_tiny)
+            writer.commit(mergetype=no_merge)
         except BaseException:
             writer.cancel()
             db.session.rollback()
