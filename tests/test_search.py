@@ -274,3 +274,15 @@ def test_odd_input_never_breaks_the_search(world, corpus):
               "<script>alert(1)</script>", "12/", "/GP", "000.02.21.H48-", "%", "~2", "^3"]:
         search.search_results(world["holder_a"], q, search.Filters())
         search.search_results(world["staff_a"], q, search.Filters(status="draft"))
+
+
+def test_lists_do_not_depend_on_the_index(client, world, corpus):
+    login(client, "holder_a")
+    assert client.get("/me/results").status_code == 200  # the process has started its search
+    (search.search_index().root / "current").unlink()  # the index is gone
+    page = client.get("/me/results").get_data(as_text=True)
+    assert corpus["R1"].code in page and corpus["R6"].code not in page
+    typed = client.get("/me/results?q=say+lanh").get_data(as_text=True)
+    assert "đang được khôi phục" in typed
+    assert client.get("/api/v1/me/results?q=say").status_code == 503
+    assert client.get("/healthz").status_code == 503

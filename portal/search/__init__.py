@@ -24,12 +24,13 @@ from ..models import Result, ResultFile
 from ..timeutil import utcnow
 from . import queries
 from .index import MISSING, OK, REBUILDING, IndexUnavailable, SearchIndex
-from .queries import Filters
+from .queries import Filters, Hit
 from .queue import drain, enqueue_all_since
 from .schema import TEXT_FIELDS, document_for
 
 log = logging.getLogger(__name__)
-__all__ = ["Filters", "IndexUnavailable", "rebuild", "search_index", "search_results", "sync", "init_app"]
+__all__ = ["Filters", "Hit", "IndexUnavailable", "ResultsPage", "rebuild", "search_index", "search_results", "sync",
+           "init_app"]
 
 
 def search_index() -> SearchIndex:

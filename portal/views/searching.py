@@ -8,6 +8,7 @@ from sqlalchemy import distinct, extract, select
 from .. import search
 from ..access import visible_results
 from ..extensions import db
+from ..listing import listing
 from ..models import Procedure, Result
 from ..models.results import EXPIRED, STATUS_LABELS, STATUSES
 
@@ -52,11 +53,19 @@ def facet_choices(user) -> dict:
 
 
 def run(user, q, filters, page, per_page) -> tuple[search.ResultsPage | None, str | None]:
-    """The page of results, or None and a message when the index cannot answer right now."""
+    """The page of results, or None and a message when the index cannot answer right now.
+
+    Without typed words the database can answer alone, so a list never depends on the index.
+    """
     try:
         return search.search_results(user, q, filters, page=page, per_page=per_page), None
     except search.IndexUnavailable:
-        return None, "Chức năng tìm kiếm đang được khôi phục; vui lòng thử lại sau ít phút."
+        if q:
+            return None, "Chức năng tìm kiếm đang được khôi phục; vui lòng thử lại sau ít phút."
+    query = listing(user, filters).order_by(None).order_by(Result.issue_date.desc(), Result.id.desc())
+    rows = db.session.scalars(query.offset((page - 1) * per_page).limit(per_page + 1)).all()
+    items = [(result, search.Hit(result.id, None)) for result in rows[:per_page]]
+    return search.ResultsPage(items, page, per_page, len(rows) > per_page), None
 
 
 def result_json(result: Result, snippet: str = "") -> dict:
