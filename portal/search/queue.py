@@ -62,6 +62,30 @@ def pending() -> int:
     return db.session.scalar(select(func.count(IndexQueueEntry.id)).where(IndexQueueEntry.attempts < MAX_ATTEMPTS))
 
 
+def _replacer(index: SearchIndex, writer):
+    """replace(id, document or None): delete the indexed version of a result, add the new one.
+
+    Whoosh's update_document opens every segment again to find the old version; the process's
+    searcher has them open already and, since we hold the writer, reads the very commit the writer
+    starts from, so its document numbers are the writer's.
+    """
+    searcher = index.searcher()
+    if index.generation != writer.generation - 1:
+        def replace_slow(result_id, document):
+            if document is None:
+                writer.delete_by_term("id", result_id)
+            else:
+                writer.update_document(**document)
+        return replace_slow
+
+    def replace(result_id, document):
+        for docnum in searcher.document_numbers(id=result_id):
+            writer.delete_document(docnum)
+        if document is not None:
+            writer.add_document(**document)
+    return replace
+
+
 def drain(index: SearchIndex, *, timeout: float = 2.0, batch: int = 500) -> int:
     """Index queued results until the queue is empty; returns how many rows were handled.
 
@@ -95,14 +119,16 @@ def drain(index: SearchIndex, *, timeout: float = 2.0, batch: int = 500) -> int:
                 select(Result).where(Result.id.in_(wanted))
                 .options(selectinload(Result.files).selectinload(ResultFile.file))
             ).all()
+            replace = _replacer(index, writer)
             failed: dict[int, str] = {}
             for result in results:
                 try:
-                    writer.update_document(**document_for(result))
+                    document = document_for(result)
+                    replace(document["id"], document)
                 except Exception as err:  # one bad row must not block the others
                     failed[result.id] = f"{type(err).__name__}: {err}"[:2000]
             for missing in wanted - {r.id for r in results}:
-                writer.delete_by_term("id", str(missing))
+                replace(str(missing), None)
             writer.commit(mergetype=no_merge)
         except BaseException:
             writer.cancel()
