@@ -62,7 +62,7 @@ def pending() -> int:
     return db.session.scalar(select(func.count(IndexQueueEntry.id)).where(IndexQueueEntry.attempts < MAX_ATTEMPTS))
 
 
-def _replacer(index: SearchIndex, writer):
+def replacer(index: SearchIndex, writer):
     """replace(id, document or None): delete the indexed version of a result, add the new one.
 
     Whoosh's update_document opens every segment again to find the old version; the process's
@@ -119,7 +119,7 @@ def drain(index: SearchIndex, *, timeout: float = 2.0, batch: int = 500) -> int:
                 select(Result).where(Result.id.in_(wanted))
                 .options(selectinload(Result.files).selectinload(ResultFile.file))
             ).all()
-            replace = _replacer(index, writer)
+            replace = replacer(index, writer)
             failed: dict[int, str] = {}
             for result in results:
                 try:

@@ -17,6 +17,9 @@ HOLDER_STATUS_CHOICES = {"valid": "Còn hiệu lực", EXPIRED: STATUS_LABELS[EX
 STAFF_STATUS_CHOICES = {**{s: STATUS_LABELS[s] for s in STATUSES}, EXPIRED: STATUS_LABELS[EXPIRED]}
 
 
+MAX_PAGE = 500  # deeper pages cost the index a long scan; nobody reads them
+
+
 def _arg(name: str, limit: int = 100) -> str | None:
     value = (request.args.get(name) or "").strip()[:limit]
     return value or None
@@ -36,7 +39,7 @@ def read_args(*, staff: bool, max_per_page: int = 100, default_per_page: int = 2
     )
     if filters.unit and not filters.unit.isdigit():
         filters.unit = None
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = min(max(1, request.args.get("page", 1, type=int) or 1), MAX_PAGE)
     per_page = min(max(1, request.args.get("per_page", default_per_page, type=int) or default_per_page),
                    max_per_page)
     return _arg("q", 300) or "", filters, page, per_page
