@@ -162,3 +162,18 @@ def test_lists_page_through_with_their_filters(app, client, world, pdfs):
     third = client.get("/admin/results?status=draft&page=3").get_data(as_text=True)
     assert "Trang 3 / 3" in third and "page=2" in third
     assert "Trang 1 / 3" in client.get("/admin/review").get_data(as_text=True)
+
+
+def test_staff_list_filters_come_from_the_database(client, world, pdfs):
+    old = make_result(world, pdfs[0], reviewer="reviewer_a", issue_date="15/03/2003", valid_until="15/03/2004")
+    new = make_result(world, pdfs[1], document_number="2/GP-SKHCN", issue_date="15/03/2019", valid_until="")
+    login(client, "staff_a")
+
+    def listed(query):
+        page = client.get(f"/admin/results?{query}").get_data(as_text=True)
+        return {r.id for r in (old, new) if f'href="/admin/results/{r.id}"' in page}
+
+    assert listed("phase=4") == {old.id} and listed("phase=2") == {new.id}
+    assert listed("status=expired") == {old.id} and listed("status=draft") == {new.id}
+    assert listed("procedure=1.010711") == {old.id, new.id} and listed("procedure=2.002131") == set()
+    assert listed("status=nonsense&phase=9") == {old.id, new.id}  # unknown values are ignored
