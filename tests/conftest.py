@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from flask import g
 from flask_migrate import upgrade
 from PIL import Image
 from sqlalchemy import create_engine, text
@@ -38,8 +39,17 @@ BASE_CONFIG = {
 
 
 def make_app(db_url: str, data_dir: Path, **overrides):
-    return create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": db_url, "PORTAL_DATA_DIR": str(data_dir),
-                       **overrides})
+    app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": db_url, "PORTAL_DATA_DIR": str(data_dir),
+                      **overrides})
+
+    @app.before_request
+    def forget_the_last_requests_user():
+        # The tests hold one app context for a whole test, so `g` outlives a request there as it
+        # never does in a server; Flask-Login keeps the user in `g`, Flask-WTF the CSRF token.
+        g.pop("_login_user", None)
+        g.pop("csrf_token", None)
+
+    return app
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,13 @@ class LoginForm(Form):
     password = PasswordField("Mật khẩu", validators=[DataRequired(REQUIRED), Length(max=256)])
 
 
+class PasswordForm(Form):
+    current = PasswordField("Mật khẩu hiện tại", validators=[DataRequired(REQUIRED), Length(max=256)])
+    new = PasswordField("Mật khẩu mới", validators=[DataRequired(REQUIRED), Length(min=10, max=256)],
+                        description="Ít nhất 10 ký tự.")
+    confirm = PasswordField("Nhập lại mật khẩu mới", validators=[DataRequired(REQUIRED), Length(max=256)])
+
+
 class UnitForm(Form):
     code = StringField("Mã đơn vị (QCVN 102:2016)", validators=[DataRequired(REQUIRED),
                        normalizing(normalize_unit_code)])

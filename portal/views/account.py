@@ -1,14 +1,13 @@
 """Logging in and out."""
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_user, logout_user
-from sqlalchemy import func, select
+from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import audit
 from ..extensions import db, limiter
-from ..forms.accounts import LoginForm
-from ..models import User
-from ..timeutil import utcnow
+from ..forms.accounts import LoginForm, PasswordForm
+from ..forms.results import ConfirmForm
+from ..operations import OperationError, sessions, user_errors
 
 bp = Blueprint("account", __name__)
 
@@ -27,17 +26,13 @@ def login():
         return redirect(url_for("public.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        username = form.username.data.strip().lower()
-        user = db.session.scalars(select(User).where(func.lower(User.username) == username)).first()
-        if user is not None and user.active and user.check_password(form.password.data):
+        try:
+            user = sessions.authenticate(form.username.data, form.password.data)
+        except OperationError as err:
+            flash(str(err), "error")
+        else:
             login_user(user)
-            user.last_login_at = utcnow()
-            audit.record("login", actor=user)
-            db.session.commit()
             return redirect(_safe_next(request.args.get("next")) or url_for("public.index"))
-        audit.record("login.failed", actor=user, target=username[:64])
-        db.session.commit()
-        flash("Tên đăng nhập hoặc mật khẩu không đúng.", "error")
     return render_template("login.html", form=form)
 
 
@@ -48,4 +43,30 @@ def logout():
         db.session.commit()
     logout_user()
     flash("Bạn đã đăng xuất.", "info")
+    return redirect(url_for("public.index"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            sessions.change_password(current_user, form.current.data, form.new.data, form.confirm.data)
+        except user_errors() as err:
+            flash(str(err), "error")
+        else:
+            login_user(current_user._get_current_object())  # this session goes on; the others end
+            flash("Đã đổi mật khẩu. Các phiên đăng nhập khác đã kết thúc.", "success")
+            return redirect(url_for("public.index"))
+    return render_template("password.html", form=form, end_form=ConfirmForm())
+
+
+@bp.post("/account/logout-everywhere")
+@login_required
+def logout_everywhere():
+    if ConfirmForm().validate_on_submit():
+        sessions.end_all_sessions(current_user)
+        logout_user()
+        flash("Đã đăng xuất trên mọi thiết bị.", "info")
     return redirect(url_for("public.index"))
