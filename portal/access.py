@@ -12,7 +12,7 @@ from sqlalchemy import Select, false, select
 from .extensions import db
 from .models import Result, Unit, User
 from .models.results import DRAFT, HOLDER_VISIBLE_STATUSES, PUBLISHED, RETURNED
-from .models.users import ADMIN, REVIEWER, STAFF
+from .models.users import ADMIN, HOLDER, REVIEWER, STAFF
 
 
 class PermissionDenied(Exception):
@@ -48,6 +48,16 @@ def index_restriction(user):
         return Term("unit", str(user.unit_id))
     # Indexed only while the result is in a state its holder may see.
     return Term("holder_visible", user.holder_id)
+
+
+def get_holder_result_or_404(user, code: str) -> Result:
+    """A holder's own result by its code, or 404 whatever code is put in the URL."""
+    if not _active(user) or user.role != HOLDER:
+        abort(404)
+    result = db.session.scalars(visible_results(user).where(Result.code == code)).first()
+    if result is None:
+        abort(404)
+    return result
 
 
 def get_result_or_404(user, result_id: int) -> Result:

@@ -35,6 +35,20 @@ def record(
     return event
 
 
+ACCESS_ACTIONS = ("result.view", "result.download", "lookup")
+
+
+def events_about(user):
+    """Accesses to the results `user` may see, newest first (the holder's "who looked" page)."""
+    from sqlalchemy import select
+
+    from .access import visible_results
+
+    mine = visible_results(user).with_only_columns(Result.id).scalar_subquery()
+    return (select(AuditEvent).where(AuditEvent.result_id.in_(mine), AuditEvent.action.in_(ACCESS_ACTIONS))
+            .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()))
+
+
 def record_access(action: str, result: Result, **details) -> None:
     """A read of a holder's document is an event of its own, committed at once."""
     record(action, result=result, details=details or None)

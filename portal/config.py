@@ -52,6 +52,7 @@ def load(instance_path: Path) -> dict:
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_RATE_LIMIT": env.get("PORTAL_LOGIN_RATE_LIMIT", "10 per minute"),
+        "PUBLIC_LOOKUP_RATE_LIMIT": env.get("PORTAL_LOOKUP_RATE_LIMIT", "10 per minute; 100 per day"),
         # Number of reverse proxies in front of the app whose X-Forwarded-For is trusted.
         "PROXY_HOPS": int(env.get("PORTAL_PROXY_HOPS", "0")),
         # Identifier formats (DESIGN §4), configurable because the national rules move.

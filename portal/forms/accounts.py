@@ -11,6 +11,13 @@ class LoginForm(Form):
     password = PasswordField("Mật khẩu", validators=[DataRequired(REQUIRED), Length(max=256)])
 
 
+class LookupForm(Form):
+    result_code = StringField("Mã kết quả", validators=[DataRequired(REQUIRED), Length(max=64)],
+                              description="In trên văn bản hoặc phiếu trả kết quả, ví dụ 000.00.21.H48-240315-0012-KQ1")
+    holder_id = StringField("Số CCCD hoặc mã số thuế của người được cấp",
+                            validators=[DataRequired(REQUIRED), Length(max=20)])
+
+
 class PasswordForm(Form):
     current = PasswordField("Mật khẩu hiện tại", validators=[DataRequired(REQUIRED), Length(max=256)])
     new = PasswordField("Mật khẩu mới", validators=[DataRequired(REQUIRED), Length(min=10, max=256)],

@@ -33,6 +33,7 @@ ACTION_LABELS = {
     "procedure.create": "Thêm thủ tục",
     "procedure.update": "Sửa thủ tục",
     "fixity.check": "Kiểm tra toàn vẹn tệp",
+    "lookup": "Tra cứu công khai",
 }
 
 

@@ -1,11 +1,13 @@
 """Pages anyone may open."""
 
-from flask import Blueprint, jsonify, redirect, render_template, url_for
+from flask import Blueprint, current_app, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import text
 
 from .. import search
-from ..extensions import db
+from ..extensions import db, limiter
+from ..forms.accounts import LookupForm
+from ..lookup import public_lookup
 
 bp = Blueprint("public", __name__)
 
@@ -14,7 +16,17 @@ bp = Blueprint("public", __name__)
 def index():
     if current_user.is_authenticated:
         return redirect(url_for("admin.results" if current_user.is_staff else "me.results"))
-    return render_template("index.html")
+    return render_template("index.html", form=LookupForm())
+
+
+@bp.post("/lookup")
+@limiter.limit(lambda: current_app.config["PUBLIC_LOOKUP_RATE_LIMIT"])
+def lookup():
+    form = LookupForm()
+    answered, found = False, None
+    if form.validate_on_submit():
+        found, answered = public_lookup(form.result_code.data, form.holder_id.data), True
+    return render_template("index.html", form=form, answered=answered, found=found)
 
 
 @bp.get("/healthz")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -15,10 +15,10 @@ from ...models import Procedure, Result, Unit
 from ...models.results import DRAFT
 from ...operations import results as ops
 from ...operations import user_errors
-from ...previews import page_image
 from ...scans import ScanError, Spooled, prepare
 from ...storage import TooLarge, storage
 from .. import searching
+from ..documents import send_document, send_page
 from . import bp, flash_error
 
 
@@ -141,20 +141,12 @@ def result(result_id: int):
 
 @bp.get("/results/<int:result_id>/file")
 def result_file(result_id: int):
-    item = get_result_or_404(current_user, result_id)
-    document = item.document
-    audit.record_access("result.download", item, sha256=document.sha256)
-    return send_file(storage().path_for(document.sha256), mimetype="application/pdf",
-                     as_attachment=True, download_name=f"{item.code}.pdf")
+    return send_document(get_result_or_404(current_user, result_id))
 
 
 @bp.get("/results/<int:result_id>/pages/<int:page_number>.png")
 def result_page(result_id: int, page_number: int):
-    item = get_result_or_404(current_user, result_id)
-    image = page_image(item.document.sha256, page_number)
-    if image is None:
-        abort(404)
-    return send_file(image, mimetype="image/png", max_age=0)
+    return send_page(get_result_or_404(current_user, result_id), page_number)
 
 
 @bp.route("/results/<int:result_id>/edit", methods=["GET", "POST"])
