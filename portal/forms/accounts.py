@@ -18,6 +18,24 @@ class LookupForm(Form):
                             validators=[DataRequired(REQUIRED), Length(max=20)])
 
 
+class ClaimForm(Form):
+    code = StringField("Mã nhận tài khoản", validators=[DataRequired(REQUIRED), Length(max=32)],
+                       description="In trên phiếu trả kết quả, dạng XXXX-XXXX-XXXX")
+    holder_id = StringField("Số CCCD hoặc mã số thuế", validators=[DataRequired(REQUIRED), Length(max=20)])
+    full_name = StringField("Họ và tên", validators=[Optional(), Length(max=255)])
+    username = StringField("Tên đăng nhập muốn dùng", validators=[DataRequired(REQUIRED), Length(max=64)])
+    password = PasswordField("Mật khẩu", validators=[DataRequired(REQUIRED), Length(min=10, max=256)],
+                             description="Ít nhất 10 ký tự.")
+    confirm = PasswordField("Nhập lại mật khẩu", validators=[DataRequired(REQUIRED), Length(max=256)])
+
+
+class MemberForm(Form):
+    full_name = StringField("Họ và tên", validators=[DataRequired(REQUIRED), Length(max=255)])
+    username = StringField("Tên đăng nhập", validators=[DataRequired(REQUIRED), Length(max=64)])
+    password = PasswordField("Mật khẩu ban đầu", validators=[DataRequired(REQUIRED), Length(min=10, max=256)],
+                             description="Ít nhất 10 ký tự; người đó nên đổi sau lần đăng nhập đầu.")
+
+
 class PasswordForm(Form):
     current = PasswordField("Mật khẩu hiện tại", validators=[DataRequired(REQUIRED), Length(max=256)])
     new = PasswordField("Mật khẩu mới", validators=[DataRequired(REQUIRED), Length(min=10, max=256)],

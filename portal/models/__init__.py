@@ -1,6 +1,7 @@
 """The domain's tables. Import from here."""
 
 from .audit import AuditEvent
+from .claims import ClaimCode
 from .files import DOCUMENT, SOURCE_IMAGE, ResultFile, StoredFile
 from .procedures import Procedure
 from .results import Result, ResultStatusChange
@@ -9,6 +10,6 @@ from .units import Unit
 from .users import User
 
 __all__ = [
-    "AuditEvent", "DOCUMENT", "IndexQueueEntry", "SOURCE_IMAGE", "Procedure", "Result", "ResultFile",
+    "AuditEvent", "ClaimCode", "DOCUMENT", "IndexQueueEntry", "SOURCE_IMAGE", "Procedure", "Result", "ResultFile",
     "ResultStatusChange", "StoredFile", "Unit", "User",
 ]

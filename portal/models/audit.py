@@ -34,6 +34,10 @@ ACTION_LABELS = {
     "procedure.update": "Sửa thủ tục",
     "fixity.check": "Kiểm tra toàn vẹn tệp",
     "lookup": "Tra cứu công khai",
+    "claim.issue": "Cấp mã nhận tài khoản",
+    "claim.use": "Nhận tài khoản bằng mã",
+    "member.add": "Thêm thành viên doanh nghiệp",
+    "member.remove": "Gỡ thành viên doanh nghiệp",
 }
 
 

@@ -5,9 +5,9 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import audit
 from ..extensions import db, limiter
-from ..forms.accounts import LoginForm, PasswordForm
+from ..forms.accounts import ClaimForm, LoginForm, PasswordForm
 from ..forms.results import ConfirmForm
-from ..operations import OperationError, sessions, user_errors
+from ..operations import OperationError, claims, sessions, user_errors
 
 bp = Blueprint("account", __name__)
 
@@ -34,6 +34,26 @@ def login():
             login_user(user)
             return redirect(_safe_next(request.args.get("next")) or url_for("public.index"))
     return render_template("login.html", form=form)
+
+
+@bp.route("/claim", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["PUBLIC_LOOKUP_RATE_LIMIT"], methods=["POST"])
+def claim():
+    """Open an account with the one-time code from a result's hand-over slip."""
+    form = ClaimForm()
+    if form.validate_on_submit():
+        try:
+            if form.password.data != form.confirm.data:
+                raise OperationError("Hai lần nhập mật khẩu không khớp.")
+            user = claims.claim_account(form.code.data, form.holder_id.data, form.username.data,
+                                        form.password.data, form.full_name.data or "")
+        except user_errors() as err:
+            flash(str(err), "error")
+        else:
+            login_user(user)
+            flash("Đã tạo tài khoản. Đây là kho dữ liệu của bạn.", "success")
+            return redirect(url_for("me.results"))
+    return render_template("claim.html", form=form)
 
 
 @bp.post("/logout")

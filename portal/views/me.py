@@ -1,11 +1,15 @@
 """The holder's own data store (Kho dữ liệu của tôi)."""
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from .. import audit
 from ..access import get_holder_result_or_404
 from ..extensions import db
+from ..forms.accounts import MemberForm
+from ..forms.results import ConfirmForm
+from ..models import User
+from ..operations import claims, user_errors
 from . import searching
 from .documents import send_document, send_page
 
@@ -52,3 +56,40 @@ def access_log():
     page = db.paginate(audit.events_about(current_user), page=request.args.get("page", 1, type=int),
                        per_page=30, error_out=False)
     return render_template("me/access.html", page=page)
+
+
+@bp.route("/members", methods=["GET", "POST"])
+@login_required
+def members():
+    """A business's accounts: any member adds a colleague or removes one who has left."""
+    if not current_user.is_holder or current_user.holder_kind != "organisation":
+        abort(404)
+    form = MemberForm()
+    if form.validate_on_submit():
+        try:
+            claims.add_member(current_user, form.username.data, form.password.data, form.full_name.data)
+        except user_errors() as err:
+            flash(str(err), "error")
+        else:
+            flash("Đã thêm thành viên.", "success")
+            return redirect(url_for("me.members"))
+    return render_template("me/members.html", form=form, members=claims.members(current_user),
+                           remove_form=ConfirmForm())
+
+
+@bp.post("/members/<int:user_id>/remove")
+@login_required
+def remove_member(user_id: int):
+    member = db.session.get(User, user_id)
+    if member is None or not current_user.is_holder or member.holder_id != current_user.holder_id:
+        abort(404)
+    if ConfirmForm().validate_on_submit():
+        try:
+            claims.remove_member(current_user, member)
+        except user_errors() as err:
+            flash(str(err), "error")
+        else:
+            flash(f"Đã gỡ {member.display_name}; tài khoản đó không còn truy cập được.", "success")
+    if member.id == current_user.id:
+        return redirect(url_for("public.index"))
+    return redirect(url_for("me.members"))

@@ -13,6 +13,7 @@ from ...extensions import db
 from ...forms.results import ConfirmForm, ReasonForm, ResultMetadataForm, UploadForm
 from ...models import Procedure, Result, Unit
 from ...models.results import DRAFT
+from ...operations import claims
 from ...operations import results as ops
 from ...operations import user_errors
 from ...scans import ScanError, Spooled, prepare
@@ -215,13 +216,34 @@ def _state_change(result_id: int, operation, form: ConfirmForm | ReasonForm, don
         flash_error(err)
         return redirect(url_for("admin.result", result_id=item.id))
     flash(done.format(code=item.code), "success")
-    return redirect(url_for("admin.review_queue") if operation is ops.publish else
-                    url_for("admin.result", result_id=item.id))
+    return redirect(url_for("admin.result", result_id=item.id))
 
 
 @bp.post("/results/<int:result_id>/publish")
 def publish(result_id: int):
-    return _state_change(result_id, ops.publish, ConfirmForm(), "Đã phát hành kết quả {code}.")
+    response = _state_change(result_id, ops.publish, ConfirmForm(), "Đã phát hành kết quả {code}.")
+    item = get_result_or_404(current_user, result_id)
+    if item.status == "published":
+        _flash_claim_code(item)
+    return response
+
+
+@bp.post("/results/<int:result_id>/claim-code")
+def new_claim_code(result_id: int):
+    item = get_result_or_404(current_user, result_id)
+    if ConfirmForm().validate_on_submit():
+        _flash_claim_code(item)
+    return redirect(url_for("admin.result", result_id=item.id))
+
+
+def _flash_claim_code(item: Result) -> None:
+    try:
+        code = claims.issue_claim_code(current_user, item)
+    except user_errors() as err:
+        flash_error(err)
+        return
+    flash(f"Mã nhận tài khoản của người được cấp: {code} — in trên phiếu trả kết quả. Mã chỉ hiện một lần, "
+          f"dùng một lần, hết hạn sau {claims.VALID_DAYS} ngày.", "claim")
 
 
 @bp.post("/results/<int:result_id>/return")
