@@ -106,3 +106,49 @@ def test_staff_upload_then_reviewer_publishes(live_server, browser, pdfs, tmp_pa
     assert "Còn hiệu lực" in page.locator("table").inner_text() or "Hết hiệu lực" in page.locator("table").inner_text()
     _shot(page, "04-published")
     context.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("width, label", [(1280, "desktop"), (390, "phone")])
+def test_citizen_claims_an_account_searches_opens_and_downloads(live_server, browser, world, pdfs, width, label):
+    from portal.operations import claims
+
+    from .conftest import CCCD_B, make_result
+
+    result = make_result(world, pdfs[0], reviewer="reviewer_a", holder_id=CCCD_B, holder_name="Trần Thị Lan",
+                         summary="Giấy phép tiến hành công việc bức xạ cho Phòng khám Quảng Ngãi")
+    code = claims.issue_claim_code(world["reviewer_a"], result)
+    context = browser.new_context(locale="vi-VN", viewport={"width": width, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    page.goto(live_server)
+    page.get_by_role("link", name="Nhận tài khoản").click()
+    page.get_by_label("Mã nhận tài khoản").fill(code)
+    page.get_by_label("Số CCCD hoặc mã số thuế").fill(CCCD_B)
+    page.get_by_label("Họ và tên").fill("Trần Thị Lan")
+    page.get_by_label("Tên đăng nhập muốn dùng").fill("tranthilan")
+    page.get_by_label(re.compile(r"^Mật khẩu")).fill("mat-khau-cua-lan")
+    page.get_by_label("Nhập lại mật khẩu").fill("mat-khau-cua-lan")
+    _shot(page, f"10-claim-{label}")
+    page.get_by_role("button", name="Nhận tài khoản").click()
+    page.get_by_text("Đã tạo tài khoản").wait_for()
+    page.get_by_role("button", name="Đăng xuất").click()
+
+    page.goto(f"{live_server}/login")
+    page.get_by_label("Tên đăng nhập").fill("tranthilan")
+    page.get_by_label("Mật khẩu").fill("mat-khau-cua-lan")
+    page.get_by_role("button", name="Đăng nhập").click()
+    page.get_by_label("Tìm").fill("quang ngai buc xa")  # typed without diacritics
+    page.get_by_role("button", name="Tìm").click()
+    hit = page.get_by_role("link", name=re.compile("Giấy phép tiến hành công việc bức xạ"))
+    hit.wait_for()
+    assert page.locator("mark").count() > 0
+    _shot(page, f"11-search-{label}")
+    hit.click()
+    page.get_by_role("img", name=re.compile("Trang 1 của văn bản")).wait_for()
+    _shot(page, f"12-result-{label}")
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name=re.compile("Tải bản điện tử")).click()
+    download = download_info.value
+    assert download.suggested_filename == f"{result.code}.pdf"
+    assert Path(download.path()).read_bytes() == pdfs[0]
+    context.close()
