@@ -65,6 +65,7 @@ def claim_account(code: str, holder_id: str, username: str, password: str, full_
     if kind == "person" and db.session.scalar(
             select(User.id).where(User.holder_id == holder, User.role == HOLDER, User.active)):
         raise OperationError("Số định danh này đã có tài khoản. Hãy đăng nhập, hoặc đến Sở để được hỗ trợ.")
+    # The undecorated operation: the account and the used code commit together, or neither does.
     user = create_user.__wrapped__(None, username, HOLDER, password, full_name=full_name, holder_id=holder)
     claim.used_at, claim.used_by_id = now, user.id
     audit.record("claim.use", actor=user, result=claim.result)
