@@ -60,6 +60,15 @@ def get_holder_result_or_404(user, code: str) -> Result:
     return result
 
 
+def get_fellow_member_or_404(user, user_id: int) -> User:
+    """An account of the same business as `user` (a citizen has none), or 404."""
+    member = db.session.get(User, user_id)
+    if (not _active(user) or user.role != HOLDER or user.holder_kind != "organisation" or member is None
+            or member.role != HOLDER or member.holder_id != user.holder_id):
+        abort(404)
+    return member
+
+
 def get_result_or_404(user, result_id: int) -> Result:
     """A result the user may see, or 404: another unit's result looks exactly like a missing one."""
     result = db.session.scalars(visible_results(user).where(Result.id == result_id)).first()

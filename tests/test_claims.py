@@ -93,3 +93,24 @@ def test_members_add_a_colleague_and_remove_one_who_left(app, client, world, pdf
                        data={"csrf_token": csrf_token(person, "/me/results")}).status_code in (302, 404)
     db.session.refresh(world["holder_a"])
     assert world["holder_a"].active
+
+
+def test_a_second_click_on_publish_keeps_the_first_code(client, world, pdfs):
+    draft = make_result(world, pdfs[0], holder_id=CCCD_B)
+    login(client, "reviewer_a")
+    url = f"/admin/results/{draft.id}/publish"
+    first = client.get(client.post(url, data={"csrf_token": csrf_token(client, f"/admin/results/{draft.id}")})
+                       .headers["Location"]).get_data(as_text=True)
+    code = re.search(r"Mã nhận tài khoản của người được cấp: ([A-Z0-9-]+)", first).group(1)
+    again = client.get(client.post(url, data={"csrf_token": csrf_token(client, f"/admin/results/{draft.id}")})
+                       .headers["Location"]).get_data(as_text=True)
+    assert "không ở trạng thái chờ kiểm tra" in again and "Mã nhận tài khoản của người được cấp" not in again
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/admin/results")})
+    assert _claim(client, code, CCCD_B, "van-dung").status_code == 302
+
+
+def test_claim_form_says_when_passwords_differ(client, world):
+    response = client.post("/claim", data={"csrf_token": csrf_token(client, "/claim"), "code": "AAAA-BBBB-CCCC",
+                                           "holder_id": CCCD_B, "username": "x", "password": "mot-mat-khau-dai",
+                                           "confirm": "mat-khau-khac-han"})
+    assert "Hai lần nhập mật khẩu không khớp." in response.get_data(as_text=True)

@@ -1,5 +1,5 @@
 from wtforms import BooleanField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional
 
 from ..identifiers import normalize_procedure_code, normalize_unit_code
 from ..models.users import ROLE_LABELS, ROLES
@@ -26,7 +26,8 @@ class ClaimForm(Form):
     username = StringField("Tên đăng nhập muốn dùng", validators=[DataRequired(REQUIRED), Length(max=64)])
     password = PasswordField("Mật khẩu", validators=[DataRequired(REQUIRED), Length(min=10, max=256)],
                              description="Ít nhất 10 ký tự.")
-    confirm = PasswordField("Nhập lại mật khẩu", validators=[DataRequired(REQUIRED), Length(max=256)])
+    confirm = PasswordField("Nhập lại mật khẩu", validators=[
+        DataRequired(REQUIRED), EqualTo("password", "Hai lần nhập mật khẩu không khớp.")])
 
 
 class MemberForm(Form):

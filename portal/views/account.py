@@ -43,8 +43,6 @@ def claim():
     form = ClaimForm()
     if form.validate_on_submit():
         try:
-            if form.password.data != form.confirm.data:
-                raise OperationError("Hai lần nhập mật khẩu không khớp.")
             user = claims.claim_account(form.code.data, form.holder_id.data, form.username.data,
                                         form.password.data, form.full_name.data or "")
         except user_errors() as err:

@@ -4,11 +4,10 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 
 from .. import audit
-from ..access import get_holder_result_or_404
+from ..access import get_fellow_member_or_404, get_holder_result_or_404
 from ..extensions import db
 from ..forms.accounts import MemberForm
 from ..forms.results import ConfirmForm
-from ..models import User
 from ..operations import claims, user_errors
 from . import searching
 from .documents import send_document, send_page
@@ -80,9 +79,7 @@ def members():
 @bp.post("/members/<int:user_id>/remove")
 @login_required
 def remove_member(user_id: int):
-    member = db.session.get(User, user_id)
-    if member is None or not current_user.is_holder or member.holder_id != current_user.holder_id:
-        abort(404)
+    member = get_fellow_member_or_404(current_user, user_id)
     if ConfirmForm().validate_on_submit():
         try:
             claims.remove_member(current_user, member)

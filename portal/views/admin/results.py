@@ -201,7 +201,7 @@ def _form_data(item: Result, for_replacement: bool = False):
     return data
 
 
-def _state_change(result_id: int, operation, form: ConfirmForm | ReasonForm, done: str):
+def _state_change(result_id: int, operation, form: ConfirmForm | ReasonForm, done: str, then=None):
     item = get_result_or_404(current_user, result_id)
     if not form.validate_on_submit():
         for errors in form.errors.values():
@@ -216,16 +216,16 @@ def _state_change(result_id: int, operation, form: ConfirmForm | ReasonForm, don
         flash_error(err)
         return redirect(url_for("admin.result", result_id=item.id))
     flash(done.format(code=item.code), "success")
+    if then is not None:
+        then(item)
     return redirect(url_for("admin.result", result_id=item.id))
 
 
 @bp.post("/results/<int:result_id>/publish")
 def publish(result_id: int):
-    response = _state_change(result_id, ops.publish, ConfirmForm(), "Đã phát hành kết quả {code}.")
-    item = get_result_or_404(current_user, result_id)
-    if item.status == "published":
-        _flash_claim_code(item)
-    return response
+    # Only a publish that happened issues a claim code: a second click must not void the first code.
+    return _state_change(result_id, ops.publish, ConfirmForm(), "Đã phát hành kết quả {code}.",
+                         then=_flash_claim_code)
 
 
 @bp.post("/results/<int:result_id>/claim-code")
