@@ -18,6 +18,7 @@ run: install
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo
 	$(FLASK) reindex
+	$(FLASK) signing-key
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 test: install

@@ -10,7 +10,7 @@ from flask import abort
 from sqlalchemy import Select, false, select
 
 from .extensions import db
-from .models import Result, Unit, User
+from .models import CertifiedCopy, Result, Unit, User
 from .models.results import DRAFT, HOLDER_VISIBLE_STATUSES, PUBLISHED, RETURNED
 from .models.users import ADMIN, HOLDER, REVIEWER, STAFF
 
@@ -60,6 +60,29 @@ def get_holder_result_or_404(user, code: str) -> Result:
     return result
 
 
+def visible_copies(user) -> Select:
+    """The certified copies `user` may see: a holder's own (any member's, for a business), the
+    copies of a unit's results for its staff, all for an admin."""
+    query = select(CertifiedCopy)
+    if not _active(user):
+        return query.where(false())
+    if user.role == ADMIN:
+        return query
+    if user.role in (STAFF, REVIEWER):
+        return query.join(CertifiedCopy.result).where(Result.unit_id == user.unit_id)
+    return query.where(CertifiedCopy.holder_id == user.holder_id)
+
+
+def get_holder_copy_or_404(user, verification_code: str) -> CertifiedCopy:
+    if not _active(user) or user.role != HOLDER:
+        abort(404)
+    copy = db.session.scalars(visible_copies(user).where(
+        CertifiedCopy.verification_code == verification_code)).first()
+    if copy is None:
+        abort(404)
+    return copy
+
+
 def get_fellow_member_or_404(user, user_id: int) -> User:
     """An account of the same business as `user` (a citizen has none), or 404."""
     member = db.session.get(User, user_id)
@@ -92,6 +115,10 @@ def why_not(user, action: str, result: Result | None = None, unit: Unit | None =
     if action == "manage":  # units, users, procedures, audit log
         return None if user.role == ADMIN else "Chỉ quản trị hệ thống được làm việc này."
     assert result is not None
+    if action == "copy":  # an electronic copy from the register goes to the holder (Decree 45/2020 Art. 10)
+        if user.role != HOLDER or result.holder_id != user.holder_id or result.status not in HOLDER_VISIBLE_STATUSES:
+            return "Chỉ người được cấp kết quả mới xin được bản sao điện tử của kết quả đó."
+        return None
     if not _in_unit(user, result.unit_id):
         return "Kết quả này không thuộc đơn vị của bạn."
     if action == "edit":

@@ -35,7 +35,7 @@ def record(
     return event
 
 
-ACCESS_ACTIONS = ("result.view", "result.download", "lookup")
+ACCESS_ACTIONS = ("result.view", "result.download", "lookup", "copy.issue", "copy.download", "copy.verify")
 
 
 def events_about(user):

@@ -65,6 +65,17 @@ def load(instance_path: Path) -> dict:
         "DEPARTMENT_NAME": env.get("PORTAL_DEPARTMENT_NAME", "Sở Khoa học và Công nghệ tỉnh Quảng Ngãi"),
         "PROVINCE_NAME": env.get("PORTAL_PROVINCE_NAME", "Quảng Ngãi"),
         "PER_PAGE": 25,
+        # The address printed in certified copies' QR codes. Never taken from the request: a
+        # Host header must not be able to send verifiers of a signed copy somewhere else.
+        "BASE_URL": env.get("PORTAL_BASE_URL", f"http://127.0.0.1:{env.get('PORT', '5000')}").rstrip("/"),
+        # The department's signing key (PKCS#12) and the roots verifiers trust; a demo pair is
+        # generated under the data directory when these are not set (portal/copies/keys.py).
+        "SIGNING_P12": env.get("PORTAL_SIGNING_P12", ""),
+        "SIGNING_P12_PASSWORD": env.get("PORTAL_SIGNING_P12_PASSWORD", ""),
+        "TRUST_ROOTS": env.get("PORTAL_TRUST_ROOTS", ""),
+        # Processes that render and sign copies and check uploaded PDFs, per web process.
+        "COPY_PROCESSES": int(env.get("PORTAL_COPY_PROCESSES", "1")),
+        "VERIFY_RATE_LIMIT": env.get("PORTAL_VERIFY_RATE_LIMIT", "30 per minute; 500 per day"),
         # Seconds between a web process's checks of the index queue (0: no background thread).
         "SEARCH_INDEXER_INTERVAL": float(env.get("PORTAL_INDEXER_INTERVAL", "2")),
     }

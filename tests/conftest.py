@@ -101,9 +101,20 @@ def db_url(backend, request, tmp_path):
     engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def signing_keys(tmp_path_factory):
+    """One demo CA and signing certificate for the whole run, made as `make run` makes them."""
+    from portal.copies.keys import DEMO_CA, DEMO_P12, DEMO_PASSWORD, ensure_demo_keys
+
+    folder = tmp_path_factory.mktemp("signing")
+    ensure_demo_keys(folder, "Sở Khoa học và Công nghệ tỉnh Quảng Ngãi", "Quảng Ngãi")
+    return {"SIGNING_P12": str(folder / DEMO_P12), "SIGNING_P12_PASSWORD": DEMO_PASSWORD,
+            "TRUST_ROOTS": str(folder / DEMO_CA)}
+
+
 @pytest.fixture
-def app(db_url, tmp_path):
-    app = make_app(db_url, tmp_path / "data")
+def app(db_url, tmp_path, signing_keys):
+    app = make_app(db_url, tmp_path / "data", **signing_keys)
     with app.app_context():
         search.search_index().create_empty()  # as `make run` does with `reindex`
         yield app
@@ -212,7 +223,7 @@ def upload(client, content: bytes, filename: str = "scan.pdf", unit_id: int | No
     return client.post("/admin/results/new", data=data, content_type="multipart/form-data")
 
 
-def make_result(world, pdf: bytes, *, staff="staff_a", reviewer=None, **fields):
+def make_result(world, pdf: bytes, *, staff="staff_a", reviewer=None, replaces=None, **fields):
     """A result created through the operations (and published if a reviewer is named)."""
     from sqlalchemy import select
 
@@ -237,7 +248,7 @@ def make_result(world, pdf: bytes, *, staff="staff_a", reviewer=None, **fields):
         summary=form["summary"], holder_kind=kind, holder_id=holder, holder_name=form["holder_name"],
         formed_year=issue.year, valid_until=parse_date(form["valid_until"]) if form.get("valid_until") else None,
     )
-    result = ops.create_draft(actor, data, scan)
+    result = ops.create_draft(actor, data, scan, replaces=replaces)
     if reviewer:
         ops.publish(world[reviewer], result)
     search.sync()  # what a web request does after it commits

@@ -152,3 +152,43 @@ def test_citizen_claims_an_account_searches_opens_and_downloads(live_server, bro
     assert download.suggested_filename == f"{result.code}.pdf"
     assert Path(download.path()).read_bytes() == pdfs[0]
     context.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_holder_issues_a_copy_then_a_stranger_verifies_it_and_checks_the_file(live_server, browser, world, pdfs,
+                                                                            tmp_path):
+    from .conftest import make_result
+
+    result = make_result(world, pdfs[2], reviewer="reviewer_a", valid_until=None, document_number="3/GP-SKHCN")
+    context = browser.new_context(locale="vi-VN", accept_downloads=True)
+    page = context.new_page()
+    _login(page, live_server, "holder_a")
+    page.goto(f"{live_server}/me/results/{result.code}")
+    page.get_by_role("button", name="Xin cấp bản sao điện tử").click()
+    flash = page.get_by_text(re.compile(r"Đã cấp bản sao số"))
+    flash.wait_for()
+    code = re.search(r"([2-9A-HJ-NP-Z]{4}(?:-[2-9A-HJ-NP-Z]{4}){3})", flash.inner_text()).group(1)
+    _shot(page, "20-copy-issued")
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name=re.compile("Tải PDF")).first.click()
+    copy_pdf = tmp_path / download_info.value.suggested_filename
+    download_info.value.save_as(copy_pdf)
+    assert copy_pdf.read_bytes().startswith(b"%PDF")
+    context.close()
+
+    # Someone else (a bank clerk, say) types the code printed on the copy and uploads the file.
+    stranger = browser.new_context(locale="vi-VN")
+    page = stranger.new_page()
+    page.goto(live_server)
+    page.get_by_role("link", name="Xác thực bản sao").click()
+    page.get_by_label(re.compile(r"^Mã xác thực")).fill(code.lower())
+    page.get_by_role("button", name="Xác thực").click()
+    page.get_by_text("Văn bản được sao còn hiệu lực hôm nay").wait_for()
+    assert "3/GP-SKHCN" in page.content() and "Phạm Minh Khánh" not in page.content()
+    page.get_by_label(re.compile(r"^Tệp PDF bản sao")).set_input_files(str(copy_pdf))
+    page.get_by_role("button", name="Kiểm tra tệp").click()
+    answer = page.locator("#file-check")
+    answer.get_by_text("Đúng là bản sao đã cấp").wait_for()
+    assert answer.get_by_text("Chữ ký số còn nguyên vẹn.").is_visible()
+    _shot(page, "21-copy-verified")
+    stranger.close()

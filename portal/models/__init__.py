@@ -2,6 +2,7 @@
 
 from .audit import AuditEvent
 from .claims import ClaimCode
+from .copies import CertifiedCopy
 from .files import DOCUMENT, SOURCE_IMAGE, ResultFile, StoredFile
 from .procedures import Procedure
 from .results import Result, ResultStatusChange
@@ -10,6 +11,6 @@ from .units import Unit
 from .users import User
 
 __all__ = [
-    "AuditEvent", "ClaimCode", "DOCUMENT", "IndexQueueEntry", "SOURCE_IMAGE", "Procedure", "Result", "ResultFile",
+    "AuditEvent", "CertifiedCopy", "ClaimCode", "DOCUMENT", "IndexQueueEntry", "SOURCE_IMAGE", "Procedure", "Result", "ResultFile",
     "ResultStatusChange", "StoredFile", "Unit", "User",
 ]

@@ -38,6 +38,9 @@ ACTION_LABELS = {
     "claim.use": "Nhận tài khoản bằng mã",
     "member.add": "Thêm thành viên doanh nghiệp",
     "member.remove": "Gỡ thành viên doanh nghiệp",
+    "copy.issue": "Cấp bản sao điện tử",
+    "copy.download": "Tải bản sao điện tử",
+    "copy.verify": "Xác thực bản sao",
 }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 from flask import Flask, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 
@@ -24,9 +26,9 @@ ERROR_TEXTS = {
 
 
 def register_views(app: Flask) -> None:
-    from . import account, admin, api, me, public
+    from . import account, admin, api, me, public, verify
 
-    for blueprint in (public.bp, account.bp, admin.bp, me.bp, api.bp):
+    for blueprint in (public.bp, account.bp, admin.bp, me.bp, api.bp, verify.bp):
         app.register_blueprint(blueprint)
 
     def error_page(code: int, message: str | None = None):
@@ -70,6 +72,14 @@ def register_views(app: Flask) -> None:
     def vn_datetime(value):
         local = to_local(value)
         return local.strftime("%d/%m/%Y %H:%M") if local else ""
+
+    @app.template_filter("iso_vn_date")
+    def iso_vn_date(value: str):
+        return date.fromisoformat(value).strftime("%d/%m/%Y") if value else ""
+
+    @app.template_filter("iso_vn_datetime")
+    def iso_vn_datetime(value: str):
+        return datetime.fromisoformat(value).strftime("%H:%M:%S ngày %d/%m/%Y") if value else ""
 
     @app.template_filter("status_label")
     def status_label(value):

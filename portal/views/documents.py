@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import abort, send_file
 
 from .. import audit
-from ..models import Result
+from ..models import CertifiedCopy, Result
 from ..previews import page_image
 from ..storage import storage
 
@@ -25,3 +25,9 @@ def send_page(result: Result, page_number: int):
     if image is None:
         abort(404)
     return send_file(image, mimetype="image/png", max_age=0)
+
+
+def send_copy(copy: CertifiedCopy):
+    audit.record_access("copy.download", copy.result, register_number=copy.register_number)
+    return send_file(storage().path_for(copy.sha256), mimetype="application/pdf", as_attachment=True,
+                     download_name=copy.file_name)

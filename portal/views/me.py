@@ -4,13 +4,14 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 
 from .. import audit
-from ..access import get_fellow_member_or_404, get_holder_result_or_404
+from ..access import get_fellow_member_or_404, get_holder_copy_or_404, get_holder_result_or_404, visible_copies
 from ..extensions import db
 from ..forms.accounts import MemberForm
 from ..forms.results import ConfirmForm
-from ..operations import claims, user_errors
+from ..models import CertifiedCopy
+from ..operations import claims, copies, user_errors
 from . import searching
-from .documents import send_document, send_page
+from .documents import send_copy, send_document, send_page
 
 bp = Blueprint("me", __name__, url_prefix="/me")
 
@@ -31,7 +32,41 @@ def results():
 def result(code: str):
     item = get_holder_result_or_404(current_user, code)
     audit.record_access("result.view", item)
-    return render_template("me/result.html", result=item)
+    issued = db.session.scalars(visible_copies(current_user).where(CertifiedCopy.result_id == item.id)
+                                .order_by(CertifiedCopy.issued_at.desc())).all()
+    return render_template("me/result.html", result=item, copies=issued, copy_form=ConfirmForm(),
+                           no_copy_reason=copies.why_no_copy(item))
+
+
+@bp.post("/results/<code>/copies")
+@login_required
+def issue_copy(code: str):
+    item = get_holder_result_or_404(current_user, code)
+    if ConfirmForm().validate_on_submit():
+        try:
+            made = copies.issue_copy(current_user, item)
+        except user_errors() as err:
+            flash(str(err), "error")
+        else:
+            flash(f"Đã cấp bản sao số {made.register_number}, mã xác thực {made.display_code}.", "success")
+    return redirect(url_for("me.result", code=code, _anchor="ban-sao"))
+
+
+@bp.get("/copies")
+@login_required
+def copy_list():
+    if not current_user.is_holder:
+        abort(404)
+    page = db.paginate(visible_copies(current_user).order_by(CertifiedCopy.issued_at.desc(), CertifiedCopy.id.desc()),
+                       page=request.args.get("page", 1, type=int), per_page=30, error_out=False)
+    return render_template("me/copies.html", page=page)
+
+
+@bp.get("/copies/<code>.pdf")
+@login_required
+def copy_file(code: str):
+    """The issued copy again, byte for byte the file that was registered."""
+    return send_copy(get_holder_copy_or_404(current_user, code))
 
 
 @bp.get("/results/<code>/file")

@@ -1,0 +1,215 @@
+"""Certified-copy benchmark: time and memory to issue a copy of a 1-page and a 10-page result.
+
+    .venv/bin/python bench/copies.py            # 30 copies of each
+    .venv/bin/python bench/copies.py --runs 100
+
+Sets up a throw-away portal (SQLite, its own data directory, the demo signing key), stores a
+1-page and a 10-page result made like the demo's, then:
+
+- end to end: `operations.copies.issue_copy` as a web request calls it (render, merge and sign in
+  the rendering process, store the file, write the register row and the audit event);
+- the pipeline's stages, run in the rendering process: WeasyPrint render, pypdf merge, pyHanko sign;
+- peak memory: the rendering process's peak RSS after the runs of each size (a fresh process each);
+- the baseline, in the same run and the same (bench) process as the portal's pipeline: the same
+  pipeline as first written, with pyHanko's stock SimpleSigner (it parses the private key at every
+  signature), the full DejaVu Sans for the signature's appearance, and the QR code as SVG.
+
+Figures go to docs/BENCHMARKS.md, between this benchmark's markers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from search import write_section  # noqa: E402
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _percentiles(values: list[float]) -> tuple[float, float]:
+    values = sorted(values)
+    return statistics.median(values), values[min(len(values) - 1, round(0.95 * (len(values) - 1)))]
+
+
+def _setup(data_dir: Path):
+    from flask_migrate import upgrade
+
+    from portal import create_app
+    from portal.demo.documents import Spec, render_many
+    from portal.extensions import db
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{data_dir / 'bench.db'}", "PORTAL_DATA_DIR": str(data_dir),
+                      "SECRET_KEY": "bench", "SEARCH_INDEXER_INTERVAL": 0, "SEARCH_REBUILD_IN_BACKGROUND": False})
+    context = app.app_context()
+    context.push()
+    upgrade()
+    from portal.operations import accounts, results as ops
+    from portal.scans import Spooled, prepare
+    from portal.storage import storage
+    from portal.models import Procedure
+    from sqlalchemy import select
+    import io
+
+    unit = accounts.create_unit(None, "000.02.21.H48", "Phòng Quản lý chuyên ngành")
+    accounts.save_procedure(None, "1.010711", "Cấp giấy phép tiến hành công việc bức xạ - Sử dụng thiết bị X-quang "
+                            "chẩn đoán trong y tế", "An toàn bức xạ và hạt nhân", None)
+    staff = accounts.create_user(None, "staff", "staff", "Bench-password-1", unit_code=unit.code)
+    reviewer = accounts.create_user(None, "reviewer", "reviewer", "Bench-password-1", unit_code=unit.code)
+    holder = accounts.create_user(None, "holder", "holder", "Bench-password-1", holder_id="051089004217")
+    procedure = db.session.scalars(select(Procedure)).one()
+    results = {}
+    for pages in (1, 10):
+        pdf = render_many([Spec(
+            department="Sở Khoa học và Công nghệ tỉnh Quảng Ngãi", province="Quảng Ngãi", number=f"{pages}/GP-SKHCN",
+            issue_date=date(2019, 5, 1), title="GIẤY PHÉP TIẾN HÀNH CÔNG VIỆC BỨC XẠ", holder_label="Người được cấp",
+            holder_name="Phạm Minh Khánh", holder_id="051089004217", address="Số 12 Hùng Vương, Quảng Ngãi",
+            signer_name="Trần Văn Hùng", signer_title="Giám đốc", body=["Thiết bị X-quang chẩn đoán."] * 3,
+            pages=pages)])[0]
+        path, sha, size = storage().spool(io.BytesIO(pdf))
+        scan = prepare(storage(), Spooled(path, sha, size, ""), f"{pages}.pdf")
+        data = ops.ResultInput(
+            procedure=procedure, unit=unit, document_number=f"{pages}/GP-SKHCN", issue_date=date(2019, 5, 1),
+            signer_name="Trần Văn Hùng", signer_title="Giám đốc",
+            summary="Giấy phép tiến hành công việc bức xạ cho Phòng khám Đa khoa Thiện Nhân", holder_kind="person",
+            holder_id="051089004217", holder_name="Phạm Minh Khánh", formed_year=2019, valid_until=None)
+        results[pages] = ops.publish(reviewer, ops.create_draft(staff, data, scan))
+    return app, holder, results
+
+
+def _baseline_pipeline():
+    """The pipeline as first written, for comparison: patched into portal.copies.pdf in this process."""
+    from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
+    from pyhanko.pdf_utils.text import TextBoxStyle
+    from pyhanko.sign import signers
+    from pyhanko.stamp import TextStampStyle
+
+    from portal.copies import pdf
+
+    def stock_signer(p12_path, password, mtime):
+        return signers.SimpleSigner.load_pkcs12(p12_path, passphrase=password.encode())
+
+    def full_font_style():
+        return TextStampStyle(
+            stamp_text="Ký số bởi: %(signer)s\nThời gian ký: %(signed_at)s\nBản sao điện tử từ sổ gốc",
+            text_box_style=TextBoxStyle(font=GlyphAccumulatorFactory(str(pdf.FONTS / "DejaVuSans.ttf")),
+                                        font_size=7.5, leading=10), border_width=1, background=None)
+
+    return {"_signer": stock_signer, "_stamp_style": full_font_style}
+
+
+def _stages(job, runs: int, in_process: bool = False, patches: dict | None = None) -> dict:
+    from portal.copies import pdf, worker
+
+    saved = {}
+    if patches:
+        saved = {name: getattr(pdf, name) for name in patches}
+        for name, value in patches.items():
+            setattr(pdf, name, value)
+    try:
+        timings = {"render": [], "merge": [], "sign": [], "total": []}
+        for _ in range(runs):
+            produced = pdf.produce(job) if in_process else worker.run(pdf.produce, job)
+            for stage, seconds in produced.timings.items():
+                timings[stage].append(seconds * 1000)
+            timings["total"].append(sum(produced.timings.values()) * 1000)
+        return timings
+    finally:
+        for name, value in saved.items():
+            setattr(pdf, name, value)
+
+
+def _svg_qr(job):
+    """The baseline's certification page: the same, with the QR code as an SVG."""
+    import re
+
+    import segno
+    from dataclasses import replace
+
+    url = re.search(r"(http\S+/verify/\w+)", job.certificate_html).group(1)
+    html = re.sub(r'src="data:image/png;base64,[^"]+"', f'src="{segno.make(url, error="m").svg_data_uri(border=0)}"',
+                  job.certificate_html)
+    return replace(job, certificate_html=html)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "BENCHMARKS.md")
+    args = parser.parse_args()
+
+    from portal.copies import worker
+    from portal.copies.keys import ensure_signing_key
+    from portal.models import CertifiedCopy
+    from portal.operations import copies as ops
+    from portal.timeutil import utcnow
+
+    rows, stage_rows, baseline_rows = [], [], []
+    with tempfile.TemporaryDirectory(prefix="bench-copies-") as tmp:
+        app, holder, results = _setup(Path(tmp))
+        signing = ensure_signing_key(app.config)
+        for pages, result in results.items():
+            worker._reset()  # a fresh rendering process per size, for its peak memory
+            worker.warm()
+            ops.issue_copy(holder, result)  # first copy: loads fonts and the key
+            times = []
+            for _ in range(args.runs):
+                start = time.perf_counter()
+                ops.issue_copy(holder, result)
+                times.append((time.perf_counter() - start) * 1000)
+            peak = worker.run(_peak_rss_mb)
+            p50, p95 = _percentiles(times)
+            rows.append((pages, p50, p95, peak))
+            probe = CertifiedCopy(year=2026, number=999999, verification_code="BENCHBENCHBENCH2", issued_at=utcnow(),
+                                  holder_id=result.holder_id, holder_name=result.holder_name)
+            job = ops.copy_job(probe, result, holder, signing)
+            stages = _stages(job, args.runs)
+            stage_rows.append((pages, {k: _percentiles(v) for k, v in stages.items()}))
+            # Portal and baseline in this (bench) process, one after the other, for a fair comparison.
+            portal_here = _stages(job, args.runs, in_process=True)
+            baseline = _stages(_svg_qr(job), args.runs, in_process=True, patches=_baseline_pipeline())
+            baseline_rows.append((pages, {k: _percentiles(v) for k, v in portal_here.items()},
+                                  {k: _percentiles(v) for k, v in baseline.items()}))
+            print(f"{pages} page(s): issue p50 {p50:.0f} ms, p95 {p95:.0f} ms, peak RSS {peak:.0f} MB")
+        worker._reset()
+
+    lines = [f"Run {date.today().isoformat()} on {platform.machine()}, Python {platform.python_version()}, "
+             f"`bench/copies.py --runs {args.runs}`. Times in ms (p50 / p95).", "",
+             "**Issuing a copy, end to end** (`issue_copy`: render, merge and sign in the rendering process, "
+             "store, register, audit):", "",
+             "| result | copy pages | p50 | p95 | rendering process peak RSS (MB) |", "| --- | ---: | ---: | ---: | ---: |"]
+    for pages, p50, p95, peak in rows:
+        lines.append(f"| {pages}-page | {pages + 1} | {p50:.0f} | {p95:.0f} | {peak:.0f} |")
+    lines += ["", "**Where the time goes**, in the rendering process (p50 / p95, and share of the p50 total):", "",
+              "| result | render (WeasyPrint) | merge (pypdf) | sign (pyHanko) | total |",
+              "| --- | ---: | ---: | ---: | ---: |"]
+    for pages, s in stage_rows:
+        total = sum(s[k][0] for k in ("render", "merge", "sign"))
+        cells = [f"{s[k][0]:.0f} / {s[k][1]:.0f} ({100 * s[k][0] / total:.0f} %)" for k in ("render", "merge", "sign")]
+        lines.append(f"| {pages}-page | {' | '.join(cells)} | {s['total'][0]:.0f} / {s['total'][1]:.0f} |")
+    lines += ["", "**Against the baseline** (the pipeline as first written: stock pyHanko signer parsing the key "
+              "at every signature, full DejaVu Sans in the signature appearance, QR code as SVG), both in the "
+              "bench process:", "",
+              "| result | pipeline | render | merge | sign | total |", "| --- | --- | ---: | ---: | ---: | ---: |"]
+    for pages, portal_s, base_s in baseline_rows:
+        for name, s in (("portal", portal_s), ("baseline", base_s)):
+            lines.append(f"| {pages}-page | {name} | " + " | ".join(
+                f"{s[k][0]:.0f} / {s[k][1]:.0f}" for k in ("render", "merge", "sign", "total")) + " |")
+    write_section(args.out, "copies", "\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,256 @@
+"""Making a certified copy's PDF and checking one: render, merge, sign; read back, validate.
+
+These functions take and return plain data so that they can run in the rendering process
+(`worker.py`): WeasyPrint and PDF parsing of uploaded files stay out of the web workers.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from .keys import SigningConfig, fingerprint, load_trust_roots
+
+FONTS = Path(__file__).resolve().parent.parent / "fonts"
+SIGNATURE_FIELD = "ChuKySo"
+# The signature's appearance: top right of page one, in points from the bottom-left corner of A4.
+# The certification page keeps this area empty (see templates/copies/certificate.html).
+SIGNATURE_BOX = (335, 752, 567, 824)
+# Room for the CMS container, reserved up front: pyHanko otherwise signs once more to measure it.
+SIGNATURE_BYTES = 12_288
+
+
+@dataclass(frozen=True)
+class CopyJob:
+    certificate_html: str      # the certification page, already rendered from its template
+    original_path: str         # the stored result PDF, carried over page by page
+    stamp_template: str        # e.g. "Mã xác thực {code} · Trang {page}/{pages}"
+    code: str
+    department: str
+    signed_at: str             # ISO 8601, written in the signature's appearance
+    location: str
+    signing: SigningConfig
+
+
+@dataclass
+class Produced:
+    pdf: bytes
+    pages: int
+    signer_cert_sha256: str
+    timings: dict = field(default_factory=dict)
+
+
+class CopyFailed(Exception):
+    """The copy could not be made; str() says why in Vietnamese."""
+
+
+def _fetcher():
+    """WeasyPrint may load our own fonts and data: URIs (the QR code), nothing else; a font it
+    cannot load stops the rendering instead of silently falling back."""
+    from urllib.request import url2pathname
+
+    from weasyprint.urls import URLFetcher
+
+    class FontsOnly(URLFetcher):
+        def fetch(self, url, headers=None):
+            if url.startswith("file:"):
+                path = Path(url2pathname(url.split("?")[0].removeprefix("file:"))).resolve()
+                if path.parent != FONTS or path.suffix != ".ttf":
+                    raise ValueError(f"refused to fetch {url[:80]}")
+            elif not url.startswith("data:"):
+                raise ValueError(f"refused to fetch {url[:80]}")
+            return super().fetch(url, headers)
+
+    return FontsOnly(allowed_protocols=("file", "data"), fail_on_errors=True)
+
+
+def _stamp_pages(sizes: list[tuple[float, float]], job: CopyJob) -> tuple[str, str]:
+    """Extra pages, one per original page and of its size, holding only the copy's stamp."""
+    total = len(sizes) + 1
+    css, body = [], []
+    for i, (width, height) in enumerate(sizes):
+        css.append(f"@page p{i} {{ size: {width:.2f}pt {height:.2f}pt; margin: 0 }}")
+        text = html.escape(job.stamp_template.format(code=job.code, page=i + 2, pages=total))
+        body.append(f'<div class="copy-stamp" style="page: p{i}"><span>{text}</span></div>')
+    return "\n".join(css), "\n".join(body)
+
+
+def _render(job: CopyJob, sizes: list[tuple[float, float]]) -> bytes:
+    from weasyprint import HTML
+
+    css, stamps = _stamp_pages(sizes, job)
+    document = job.certificate_html.replace("/*stamp-pages*/", css).replace("<!--stamp-pages-->", stamps)
+    return HTML(string=document, base_url=FONTS.as_uri() + "/", url_fetcher=_fetcher()).write_pdf(
+        pdf_variant="pdf/a-2b", uncompressed_pdf=False, custom_metadata=False)
+
+
+def _merge(certificate: bytes, original) -> bytes:
+    """Lay each original page under its stamp page: the page's content and images are carried
+    over as they are, not redrawn."""
+    from pypdf import PdfReader, PdfWriter, Transformation
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(certificate)))
+    # PDF/A wants the Info dictionary to agree with the XMP packet. pyHanko sets the producer in
+    # both when it signs, but appends to an Info producer it finds, so WeasyPrint's is dropped.
+    writer.metadata = {k: v for k, v in (writer.metadata or {}).items() if k != "/Producer"}
+    for i, page in enumerate(original.pages):
+        x0, y0 = float(page.mediabox.left), float(page.mediabox.bottom)
+        writer.pages[i + 1].merge_transformed_page(page, Transformation().translate(-x0, -y0), over=False)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _original_pages(path: str):
+    from pypdf import PdfReader
+
+    try:
+        reader = PdfReader(path)
+        for page in reader.pages:
+            if page.get("/Rotate", 0) % 360:
+                page.transfer_rotation_to_content()
+        return reader, [(float(p.mediabox.width), float(p.mediabox.height)) for p in reader.pages]
+    except Exception as err:  # noqa: BLE001 - any damage in the stored file
+        raise CopyFailed("Không đọc được tệp gốc của kết quả; xin báo cho Sở.") from err
+
+
+@lru_cache(maxsize=4)
+def _signer(p12_path: str, password: str, mtime: float):
+    """Loaded once per process (and again only if the file changes)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ec import ECDSA
+    from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
+    from pyhanko.sign import signers
+    from pyhanko.sign.general import get_pyca_cryptography_hash
+
+    class KeyLoadedOnce(signers.SimpleSigner):
+        """pyHanko's SimpleSigner parses (and so re-validates) the private key for every
+        signature, ~55 ms for RSA-2048; this one keeps the parsed key."""
+
+        def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+            mechanism = self.get_signature_mechanism_for_digest(digest_algorithm).signature_algo
+            hash_algo = get_pyca_cryptography_hash(digest_algorithm)
+            if mechanism == "rsassa_pkcs1v15":
+                return self.loaded_key.sign(data, PKCS1v15(), hash_algo)
+            if mechanism == "ecdsa":
+                return self.loaded_key.sign(data, ECDSA(hash_algo))
+            return super().sign_raw(data, digest_algorithm)
+
+    loaded = signers.SimpleSigner.load_pkcs12(p12_path, passphrase=password.encode() or None)
+    if loaded is None:
+        raise CopyFailed("Không nạp được khóa ký số của Sở (tệp PKCS#12 hoặc mật khẩu sai).")
+    signer = KeyLoadedOnce(signing_cert=loaded.signing_cert, signing_key=loaded.signing_key,
+                           cert_registry=loaded.cert_registry)
+    signer.loaded_key = serialization.load_der_private_key(loaded.signing_key.dump(), password=None)
+    return signer
+
+
+@lru_cache(maxsize=1)
+def _stamp_style():
+    from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
+    from pyhanko.pdf_utils.text import TextBoxStyle
+    from pyhanko.stamp import TextStampStyle
+
+    # pyHanko's default font has no Vietnamese letters: embed DejaVu, subset to what is written.
+    return TextStampStyle(
+        stamp_text="Ký số bởi: %(signer)s\nThời gian ký: %(signed_at)s\nBản sao điện tử từ sổ gốc",
+        text_box_style=TextBoxStyle(font=GlyphAccumulatorFactory(str(FONTS / "DejaVuSans-Vietnamese.ttf")), font_size=8.5,
+                                    leading=12),
+        border_width=1, background=None,
+    )
+
+
+def _sign(data: bytes, job: CopyJob):
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import fields
+    from pyhanko.sign.signers import PdfSignatureMetadata, PdfSigner
+
+    path = job.signing.p12_path
+    try:
+        signer = _signer(path, job.signing.password, Path(path).stat().st_mtime)
+    except FileNotFoundError:
+        raise CopyFailed("Chưa cấu hình khóa ký số của Sở.") from None
+    meta = PdfSignatureMetadata(
+        field_name=SIGNATURE_FIELD, md_algorithm="sha256", subfilter=fields.SigSeedSubFilter.PADES,
+        reason="Bản sao điện tử từ sổ gốc", location=job.location, name=job.department,
+    )
+    pdf_signer = PdfSigner(meta, signer, stamp_style=_stamp_style(), new_field_spec=fields.SigFieldSpec(
+        SIGNATURE_FIELD, on_page=0, box=SIGNATURE_BOX))
+    writer = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)
+    out = pdf_signer.sign_pdf(writer, bytes_reserved=SIGNATURE_BYTES,
+                              appearance_text_params={"signed_at": job.signed_at})
+    return out.getvalue(), fingerprint(signer.signing_cert.dump())
+
+
+def produce(job: CopyJob) -> Produced:
+    """The signed copy: certification page, the original's pages stamped, one signature over all."""
+    timings = {}
+    start = time.perf_counter()
+    original, sizes = _original_pages(job.original_path)
+    certificate = _render(job, sizes)
+    timings["render"] = time.perf_counter() - start
+    start = time.perf_counter()
+    merged = _merge(certificate, original)
+    timings["merge"] = time.perf_counter() - start
+    start = time.perf_counter()
+    signed, cert_sha = _sign(merged, job)
+    timings["sign"] = time.perf_counter() - start
+    return Produced(signed, len(sizes) + 1, cert_sha, timings)
+
+
+@dataclass
+class SignatureCheck:
+    """What a verifier learns from a PDF's own signature."""
+
+    readable: bool = False
+    signed: bool = False
+    intact: bool = False          # the signed bytes are unchanged
+    whole_file: bool = False      # and nothing was added after signing
+    trusted: bool = False         # the certificate chains to a root we trust
+    signer_cert_sha256: str = ""
+    signer_name: str = ""
+    signed_at: str = ""
+
+
+def check_signature(data: bytes, trust_roots_path: str) -> SignatureCheck:
+    """Validate the last signature of an uploaded PDF against the configured trust roots."""
+    from asn1crypto import x509 as asn1_x509
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko.sign.validation.status import SignatureCoverageLevel
+    from pyhanko_certvalidator import ValidationContext
+
+    check = SignatureCheck()
+    try:
+        reader = PdfFileReader(io.BytesIO(data), strict=False)
+        signatures = reader.embedded_regular_signatures
+    except Exception:  # noqa: BLE001 - an uploaded file may be anything
+        return check
+    check.readable = True
+    if not signatures:
+        return check
+    check.signed = True
+    roots = [asn1_x509.Certificate.load(c.public_bytes(_der())) for c in load_trust_roots(trust_roots_path)]
+    context = ValidationContext(trust_roots=roots, allow_fetching=False, revocation_mode="soft-fail")
+    try:
+        status = validate_pdf_signature(signatures[-1], context)
+    except Exception:  # noqa: BLE001 - a malformed signature is simply not intact
+        return check
+    check.intact = bool(status.intact and status.valid)
+    check.whole_file = check.intact and status.coverage == SignatureCoverageLevel.ENTIRE_FILE
+    check.trusted = bool(status.trusted)
+    check.signer_cert_sha256 = fingerprint(status.signing_cert.dump())
+    check.signer_name = status.signing_cert.subject.native.get("common_name", "")
+    if status.signer_reported_dt:
+        check.signed_at = status.signer_reported_dt.isoformat()
+    return check
+
+
+def _der():
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    return Encoding.DER

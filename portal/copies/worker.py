@@ -1,0 +1,64 @@
+"""The rendering process: where WeasyPrint runs and uploaded PDFs are parsed.
+
+A pool of spawned processes, each replaced after a number of tasks, so that a leak in the
+rendering or PDF libraries (or a hostile upload) can neither grow nor crash a web worker.
+"""
+
+from __future__ import annotations
+
+import atexit
+import multiprocessing
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from .pdf import CopyFailed
+
+TASKS_PER_PROCESS = 200
+TIMEOUT_SECONDS = 120
+
+_pool: ProcessPoolExecutor | None = None
+_lock = threading.Lock()
+
+
+def _get_pool(processes: int) -> ProcessPoolExecutor:
+    global _pool
+    with _lock:
+        if _pool is None:
+            _pool = ProcessPoolExecutor(max_workers=max(1, processes), mp_context=multiprocessing.get_context("spawn"),
+                                        max_tasks_per_child=TASKS_PER_PROCESS)
+        return _pool
+
+
+def _reset() -> None:
+    global _pool
+    with _lock:
+        if _pool is not None:
+            _pool.shutdown(wait=False, cancel_futures=True)
+        _pool = None
+
+
+def run(function, *args, processes: int = 1):
+    """Run `function(*args)` in the rendering process and wait for its answer."""
+    try:
+        return _get_pool(processes).submit(function, *args).result(timeout=TIMEOUT_SECONDS)
+    except BrokenProcessPool:
+        _reset()  # the next call starts fresh processes
+        raise CopyFailed("Máy chủ đang bận; xin thử lại sau ít phút.") from None
+    except TimeoutError:
+        _reset()
+        raise CopyFailed("Việc tạo hoặc kiểm tra tệp mất quá nhiều thời gian; xin thử lại sau.") from None
+
+
+def warm(processes: int = 1) -> None:
+    """Start the processes and load the libraries before the first request needs them."""
+    run(_warm, processes=processes)
+
+
+def _warm() -> bool:
+    import pyhanko.sign  # noqa: F401
+    import weasyprint  # noqa: F401
+    return True
+
+
+atexit.register(_reset)

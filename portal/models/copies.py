@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ..timeutil import utcnow
+from .results import Result
+from .types import UTCDateTime
+from .users import User
+
+
+class CertifiedCopy(db.Model):
+    """One line of the register of electronic copies issued from the original register (sổ cấp
+    bản sao): numbered per year, with the code anyone can verify it by and the hash of the exact
+    signed file handed out."""
+
+    __tablename__ = "certified_copies"
+    __table_args__ = (UniqueConstraint("year", "number", name="register_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int]
+    number: Mapped[int]
+    verification_code: Mapped[str] = mapped_column(String(32), unique=True)
+    result_id: Mapped[int] = mapped_column(ForeignKey("results.id"), index=True)
+    # The holder as written on the copy, kept even if the result's record is corrected later.
+    holder_id: Mapped[str] = mapped_column(String(16), index=True)
+    holder_name: Mapped[str] = mapped_column(String(255))
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int]
+    page_count: Mapped[int]
+    signer_cert_sha256: Mapped[str] = mapped_column(String(64))
+
+    result: Mapped[Result] = relationship(lazy="joined")
+    requested_by: Mapped[User | None] = relationship()
+
+    @property
+    def register_number(self) -> str:
+        return f"{self.number:06d}/{self.year}/BSĐT"
+
+    @property
+    def display_code(self) -> str:
+        code = self.verification_code
+        return "-".join(code[i:i + 4] for i in range(0, len(code), 4))
+
+    @property
+    def file_name(self) -> str:
+        return f"ban-sao-{self.result.code}-{self.verification_code}.pdf"

@@ -1,0 +1,414 @@
+"""Certified copies: the PDF read back (text, QR, PDF/A, signature), the register, refusals,
+verification by anyone, and who may download what."""
+
+from __future__ import annotations
+
+import io
+import re
+import threading
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.models import AuditEvent, CertifiedCopy
+
+from .conftest import CCCD_A, CCCD_B, MST_C, PASSWORD, csrf_token, login, make_app, make_result
+
+CODE_RE = re.compile(r"mã xác thực ([2-9A-HJ-NP-Z]{4}(?:-[2-9A-HJ-NP-Z]{4}){3})")
+
+
+@pytest.fixture
+def published(world, pdfs):
+    """A two-page result of holder A, published and valid."""
+    return make_result(world, pdfs[2], reviewer="reviewer_a", valid_until=None, document_number="3/GP-SKHCN")
+
+
+def issue(client, result) -> CertifiedCopy:
+    """Ask for a copy from the result's page, as the holder's browser does."""
+    token = csrf_token(client, f"/me/results/{result.code}")
+    response = client.post(f"/me/results/{result.code}/copies", data={"csrf_token": token})
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    match = CODE_RE.search(page)
+    assert match, page[:2000]
+    return db.session.scalars(select(CertifiedCopy).where(
+        CertifiedCopy.verification_code == match.group(1).replace("-", ""))).one()
+
+
+def copy_bytes(client, copy: CertifiedCopy) -> bytes:
+    response = client.get(f"/me/copies/{copy.verification_code}.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    return response.data
+
+
+# --- the PDF, read back ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_copy_pdf_has_the_certification_page_the_stamped_originals_and_a_trusted_signature(
+        client, world, published, pdfs, app):
+    from pypdf import PdfReader
+
+    login(client, "holder_a")
+    copy = issue(client, published)
+    data = copy_bytes(client, copy)
+    reader = PdfReader(io.BytesIO(data))
+    original = PdfReader(io.BytesIO(pdfs[2]))
+
+    # One certification page, then every original page.
+    assert len(reader.pages) == len(original.pages) + 1 == copy.page_count == 3
+    first = reader.pages[0].extract_text()
+    for words in ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc", "BẢN SAO ĐIỆN TỬ ĐƯỢC CẤP TỪ SỔ GỐC",
+                  "3/GP-SKHCN", copy.register_number, copy.display_code, "Phạm Minh Khánh", CCCD_A, "Trang 1/3",
+                  "SỞ KHOA HỌC VÀ CÔNG NGHỆ"):
+        assert words in first, words
+    # The originals are carried over as they were (their own text layer is still there), stamped.
+    for n in (1, 2):
+        text = reader.pages[n].extract_text()
+        assert f"Trang {n + 1}/3" in text and copy.display_code in text
+        assert original.pages[n - 1].extract_text().split("\n")[0] in text
+        assert reader.pages[n].mediabox == original.pages[n - 1].mediabox
+
+    # Every font is embedded, including the one of the signature's appearance, with glyph widths
+    # in thousandths of an em (pyHanko writes font units, hence the 1000-unit stamp font).
+    def fonts(resources, seen, widths=None):
+        for font in (resources or {}).get("/Font", {}).values():
+            font = font.get_object()
+            descendant = font["/DescendantFonts"][0].get_object() if "/DescendantFonts" in font else font
+            descriptor = descendant["/FontDescriptor"].get_object()
+            seen.append(any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3")))
+            if widths is not None:
+                widths += [w for item in descendant.get("/W", []) if isinstance(item, list) for w in item]
+        for xobject in (resources or {}).get("/XObject", {}).values():
+            xobject = xobject.get_object()
+            if xobject.get("/Subtype") == "/Form":
+                fonts(xobject.get("/Resources"), seen, widths)
+        return seen
+
+    embedded = []
+    for page in reader.pages:
+        fonts(page.get("/Resources"), embedded)
+    widget = next(a.get_object() for a in reader.pages[0]["/Annots"] if a.get_object().get("/FT") == "/Sig")
+    stamp_widths = []
+    fonts(widget["/AP"]["/N"].get_object().get("/Resources"), embedded, stamp_widths)
+    assert embedded and all(embedded)
+    assert stamp_widths and max(stamp_widths) <= 1000, stamp_widths
+
+    # The signature's appearance sits at the top right of page one.
+    x0, y0, x1, y1 = (float(v) for v in widget["/Rect"])
+    width, height = float(reader.pages[0].mediabox.width), float(reader.pages[0].mediabox.height)
+    assert x0 > width / 2 and y1 > height * 0.9 and x1 <= width and y1 <= height
+
+    # PDF/A-2b is declared, with an output intent, and the Info dictionary does not contradict it.
+    root = reader.trailer["/Root"]
+    xmp = root["/Metadata"].get_object().get_data().decode()
+    assert 'pdfaid:part="2"' in xmp and 'pdfaid:conformance="B"' in xmp
+    assert root["/OutputIntents"][0].get_object()["/S"] == "/GTS_PDFA1"
+    info = reader.metadata or {}
+    assert f'pdf:Producer="{info["/Producer"]}"' in xmp if "/Producer" in info else True
+    assert info["/Title"] in xmp and info["/Author"] in xmp
+
+    # The QR code at the top left decodes to this copy's verification address.
+    import pypdfium2
+    from pyzbar.pyzbar import decode
+
+    image = pypdfium2.PdfDocument(data)[0].render(scale=200 / 72).to_pil()
+    codes = decode(image)
+    assert [c.data.decode() for c in codes] == [f"{app.config['BASE_URL']}/verify/{copy.verification_code}"]
+    rect = codes[0].rect
+    assert rect.left < image.width / 4 and rect.top < image.height / 6
+
+    # pyHanko: intact, covering the whole file, trusted with the demo CA, by the department.
+    from portal.copies.pdf import check_signature
+
+    check = check_signature(data, app.config["TRUST_ROOTS"])
+    assert check.signed and check.intact and check.whole_file and check.trusted
+    assert check.signer_cert_sha256 == copy.signer_cert_sha256
+    assert check.signer_name == app.config["DEPARTMENT_NAME"]
+
+    # One changed byte inside the signed range breaks it.
+    position = data.index(b"/Type /Page") + 1 if b"/Type /Page" in data else len(data) // 3
+    broken = bytearray(data)
+    broken[position] ^= 0x01
+    assert not check_signature(bytes(broken), app.config["TRUST_ROOTS"]).intact
+
+    # Signed by a key the verifier does not trust: intact, but not trusted.
+    from portal.copies.keys import ensure_demo_keys
+    from pathlib import Path
+
+    other = Path(app.config["PORTAL_DATA_DIR"]) / "other-ca"
+    ensure_demo_keys(other, "Sở giả mạo", "Quảng Ngãi")
+    untrusted = check_signature(data, str(other / "demo-ca.pem"))
+    assert untrusted.intact and not untrusted.trusted
+
+
+def test_the_register_numbers_copies_per_year_and_keeps_the_exact_file(client, world, published):
+    from portal.storage import storage
+
+    login(client, "holder_a")
+    first, second = issue(client, published), issue(client, published)
+    year = date.today().year
+    assert (first.year, first.number, second.year, second.number) == (year, 1, year, 2)
+    assert first.register_number == f"000001/{year}/BSĐT"
+    for copy in (first, second):
+        assert re.fullmatch(r"[2-9A-HJ-NP-Z]{16}", copy.verification_code)
+        assert copy.holder_id == CCCD_A and copy.result_id == published.id
+        assert copy.requested_by_id == world["holder_a"].id
+        data = copy_bytes(client, copy)
+        assert data == copy_bytes(client, copy)  # again, byte for byte
+        assert storage().hash_of_stored(copy.sha256) == copy.sha256 and len(data) == copy.size
+    assert first.verification_code != second.verification_code and first.sha256 != second.sha256
+
+    # A new year starts again at 1.
+    db.session.add(CertifiedCopy(year=year + 1, number=41, verification_code="Z" * 16, result_id=published.id,
+                                 holder_id=CCCD_A, holder_name="x", sha256="0" * 64, size=1, page_count=1,
+                                 signer_cert_sha256="0" * 64))
+    db.session.commit()
+    assert issue(client, published).number == 3
+
+
+def test_verification_codes_are_read_aloud_safely():
+    from portal.operations.copies import ALPHABET, CODE_LENGTH, new_verification_code, normalize_code
+
+    assert not set("01OI") & set(ALPHABET) and len(ALPHABET) ** CODE_LENGTH >= 2 ** 80
+    code = new_verification_code()
+    spaced = "-".join(code[i:i + 4] for i in range(0, 16, 4)).lower()
+    assert normalize_code(spaced) == code and normalize_code(f" {code[:8]} {code[8:]} ") == code
+    assert normalize_code("0" * 16) is None and normalize_code(code[:15]) is None and normalize_code(None) is None
+
+
+def test_copies_issued_at_the_same_time_get_distinct_numbers(app, world, published):
+    from portal.operations.copies import issue_copy
+
+    holder_id, result_id = world["holder_a"].id, published.id
+    numbers, errors = [], []
+
+    def ask():
+        with app.app_context():
+            try:
+                from portal.models import Result, User
+
+                copy = issue_copy(db.session.get(User, holder_id), db.session.get(Result, result_id))
+                numbers.append(copy.number)
+            except Exception as err:  # noqa: BLE001 - reported below
+                errors.append(err)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=ask) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors and sorted(numbers) == [1, 2, 3]
+
+
+# --- refusals ------------------------------------------------------------------------------------
+
+def _refusal(client, result) -> str:
+    token = csrf_token(client, f"/me/results/{result.code}")
+    page = client.post(f"/me/results/{result.code}/copies", data={"csrf_token": token}, follow_redirects=True)
+    return page.get_data(as_text=True)
+
+
+def test_revoked_expired_and_replaced_results_are_not_copied_and_the_holder_is_told_why(client, world, pdfs):
+    from portal.operations import results as ops
+
+    revoked = make_result(world, pdfs[3], reviewer="reviewer_a", document_number="4/GP-SKHCN", valid_until=None)
+    ops.revoke(world["reviewer_a"], revoked, "Cơ sở đã chấm dứt hoạt động bức xạ")
+    expired = make_result(world, pdfs[4], reviewer="reviewer_a", document_number="5/GP-SKHCN",
+                          valid_until="15/03/2022")
+    old = make_result(world, pdfs[5], reviewer="reviewer_a", document_number="6/GP-SKHCN", valid_until=None)
+    make_result(world, pdfs[6], reviewer="reviewer_a", document_number="7/GP-SKHCN", valid_until=None, replaces=old)
+
+    login(client, "holder_a")
+    for result, words in ((revoked, "đã bị thu hồi nên không được cấp bản sao. Lý do: Cơ sở đã chấm dứt"),
+                          (expired, "đã hết hiệu lực (hiệu lực đến hết ngày 15/03/2022)"),
+                          (old, "đã được thay thế bằng một kết quả khác nên không được cấp bản sao. "
+                                "Hãy xin bản sao của kết quả thay thế (7/GP-SKHCN)")):
+        page = client.get(f"/me/results/{result.code}").get_data(as_text=True)
+        assert words in page and "Xin cấp bản sao điện tử</button>" not in page
+        assert words in _refusal(client, result)
+        token = csrf_token(client, "/me/results")
+        answer = client.post(f"/api/v1/me/results/{result.code}/copies", headers={"X-CSRFToken": token})
+        assert answer.status_code == 422 and words in answer.get_json()["message"]
+    assert db.session.scalar(select(CertifiedCopy.id)) is None
+
+
+def test_only_the_holder_can_ask_for_a_copy(client, world, published, pdfs):
+    draft = make_result(world, pdfs[7], document_number="8/GP-SKHCN")
+    others = make_result(world, pdfs[8], reviewer="reviewer_a", holder_id=CCCD_B, document_number="9/GP-SKHCN")
+    login(client, "holder_a")
+    token = csrf_token(client, "/me/results")
+    for result in (draft, others):
+        assert client.post(f"/me/results/{result.code}/copies", data={"csrf_token": token}).status_code == 404
+        assert client.post(f"/api/v1/me/results/{result.code}/copies",
+                           headers={"X-CSRFToken": token}).status_code == 404
+    # The form needs its CSRF token; the API needs it as a header when it rides on the session.
+    assert client.post(f"/me/results/{published.code}/copies").status_code == 400
+    assert client.post(f"/api/v1/me/results/{published.code}/copies").status_code == 400
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/me/results")})
+
+    login(client, "staff_a")
+    token = csrf_token(client, "/admin/results")
+    assert client.post(f"/me/results/{published.code}/copies", data={"csrf_token": token}).status_code == 404
+    assert client.post(f"/api/v1/me/results/{published.code}/copies").status_code == 401
+    assert db.session.scalar(select(CertifiedCopy.id)) is None
+
+
+def test_the_api_issues_a_copy_and_lists_it(client, world, published):
+    login(client, "holder_a")
+    token = csrf_token(client, "/me/results")
+    answer = client.post(f"/api/v1/me/results/{published.code}/copies", headers={"X-CSRFToken": token})
+    assert answer.status_code == 201
+    body = answer.get_json()
+    assert re.fullmatch(r"([2-9A-HJ-NP-Z]{4}-){3}[2-9A-HJ-NP-Z]{4}", body["verification_code"])
+    assert body["result_code"] == published.code and body["pages"] == 3
+    pdf = client.get(body["download_url"].replace("http://localhost", ""))
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    listed = client.get("/api/v1/me/copies").get_json()
+    assert [c["verification_code"] for c in listed["copies"]] == [body["verification_code"]]
+    spec = client.get("/api/v1/openapi.json").get_json()
+    assert {"/api/v1/me/results/{code}/copies", "/api/v1/verify/{verification_code}"} <= set(spec["paths"])
+
+
+# --- who sees copies -------------------------------------------------------------------------------
+
+def test_copies_are_the_holders_own_on_every_route(app, client, world, published):
+    from portal.operations import accounts
+
+    login(client, "holder_a")
+    copy = issue(client, published)
+    urls = [f"/me/copies/{copy.verification_code}.pdf"]
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/me/results")})
+
+    accounts.create_user(None, "holder_b", "holder", PASSWORD, holder_id=CCCD_B)
+    accounts.create_user(None, "business", "holder", PASSWORD, holder_id=MST_C)
+    for who in ("holder_b", "business", "staff_a", "admin"):
+        other = app.test_client()
+        login(other, who)
+        for url in urls:
+            assert other.get(url).status_code == 404, (who, url)
+        if who in ("holder_b", "business"):
+            listed = other.get("/me/copies").get_data(as_text=True)
+            assert copy.display_code not in listed
+            assert other.get("/api/v1/me/copies").get_json()["copies"] == []
+    assert app.test_client().get(urls[0]).status_code == 302  # anonymous: to the login page
+
+
+def test_a_business_member_sees_the_copies_a_colleague_asked_for(client, world, pdfs):
+    from portal.operations import accounts
+
+    accounts.create_user(None, "ketoan", "holder", PASSWORD, holder_id=MST_C)
+    accounts.create_user(None, "giamdoc", "holder", PASSWORD, holder_id=MST_C)
+    result = make_result(world, pdfs[9], reviewer="reviewer_a", holder_id=MST_C, holder_name="Công ty TNHH ABC",
+                         document_number="10/GP-SKHCN", valid_until=None)
+    login(client, "ketoan")
+    copy = issue(client, result)
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/me/results")})
+    login(client, "giamdoc")
+    assert copy.display_code in client.get("/me/copies").get_data(as_text=True)
+    assert client.get(f"/me/copies/{copy.verification_code}.pdf").status_code == 200
+
+
+# --- verification --------------------------------------------------------------------------------
+
+def test_anyone_verifies_a_copy_and_sees_only_what_a_verifier_needs(client, world, published):
+    from portal.operations import results as ops
+
+    login(client, "holder_a")
+    copy = issue(client, published)
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/me/results")})
+
+    for code in (copy.verification_code, copy.display_code, copy.display_code.lower()):
+        page = client.get(f"/verify/{code}")
+        assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    for words in (copy.register_number, "3/GP-SKHCN", "Phòng Quản lý chuyên ngành", "Còn hiệu lực",
+                  "P*** M*** K****", copy.sha256, "còn hiệu lực hôm nay"):
+        assert words in text, words
+    assert "Phạm Minh Khánh" not in text and CCCD_A not in text and published.summary not in text
+
+    api = client.get(f"/api/v1/verify/{copy.display_code}").get_json()
+    assert api["register_number"] == copy.register_number and api["sha256"] == copy.sha256
+    assert api["result"]["valid_today"] is True and api["result"]["status"] == "published"
+    assert api["holder_name"] == "P*** M*** K****"
+
+    # Revoked after the copy was issued: the copy shows the result as revoked, from that day.
+    ops.revoke(world["reviewer_a"], published, "Cơ sở đã chấm dứt hoạt động bức xạ")
+    api = client.get(f"/api/v1/verify/{copy.verification_code}").get_json()
+    assert api["result"]["status"] == "revoked" and api["result"]["valid_today"] is False
+    assert api["result"]["revoked_on"] == date.today().isoformat() or api["result"]["revoked_on"]
+    assert "đã bị thu hồi" in client.get(f"/verify/{copy.verification_code}").get_data(as_text=True)
+
+    # Unknown codes: a plain "not found", the same for nonsense.
+    for code in ("ABCDEFGHJKLMNPQR", "nonsense", "<script>"):
+        page = client.get(f"/verify/{code}")
+        assert page.status_code == 404 and "Không tìm thấy bản sao" in page.get_data(as_text=True)
+        assert "<script>" not in page.get_data(as_text=True)
+        assert client.get(f"/api/v1/verify/{code}").status_code == 404
+
+    # Every look is in the audit trail, and the holder sees it in "who looked".
+    looks = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "copy.verify",
+                                                        AuditEvent.result_id == published.id)).all()
+    assert len(looks) >= 5
+    login(client, "holder_a")
+    assert "Xác thực bản sao" in client.get("/me/access").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_an_uploaded_file_is_checked_against_the_register_and_its_signature(client, world, published, pdfs):
+    login(client, "holder_a")
+    copy = issue(client, published)
+    data = copy_bytes(client, copy)
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/me/results")})
+
+    def check(content: bytes, name="ban-sao.pdf") -> str:
+        token = csrf_token(client, f"/verify/{copy.verification_code}")
+        page = client.post(f"/verify/{copy.verification_code}", data={"csrf_token": token,
+                           "file": (io.BytesIO(content), name)}, content_type="multipart/form-data")
+        assert page.status_code == 200
+        return page.get_data(as_text=True)
+
+    exact = check(data)
+    assert "Đúng là bản sao đã cấp" in exact and "Chữ ký số còn nguyên vẹn." in exact
+    assert "Chứng thư số được tin cậy." in exact and "Được ký bằng chứng thư số của Sở" in exact
+
+    altered = bytearray(data)
+    altered[len(data) // 2] ^= 0x01
+    page = check(bytes(altered))
+    assert "Không phải bản sao đã cấp" in page and "Chữ ký số không còn nguyên vẹn" in page
+
+    appended = check(data + b"\n% a comment added after signing\n")
+    assert "Không phải bản sao đã cấp" in appended
+
+    assert "Tệp không có chữ ký số." in check(pdfs[2])
+    assert "Tệp không phải PDF đọc được." in check(b"this is not a pdf at all")
+    assert "Chưa chọn tệp." in check(b"", name="")
+
+    uploads = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "copy.verify")).all()
+    assert [e.details.get("matches") for e in uploads if e.details.get("upload")] == [True, False, False, False,
+                                                                                      False]
+
+
+def test_verification_is_rate_limited(db_url, tmp_path, world, published, signing_keys):
+    limited = make_app(db_url, tmp_path / "limited", RATELIMIT_ENABLED=True, VERIFY_RATE_LIMIT="3 per minute",
+                       **signing_keys)
+    client = limited.test_client()
+    codes = [client.get("/verify/ABCDEFGHJKLMNPQR").status_code for _ in range(4)]
+    assert codes == [404, 404, 404, 429]
+    assert client.get("/api/v1/verify/ABCDEFGHJKLMNPQR").status_code == 429
+
+
+def test_signing_key_command_makes_the_demo_pair_once(tmp_path, db_url):
+    app = make_app(db_url, tmp_path / "data")
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["signing-key"])
+    assert first.exit_code == 0 and "Generated the DEMO signing key" in first.output
+    again = runner.invoke(args=["signing-key"])
+    assert again.exit_code == 0 and "Using the DEMO signing key" in again.output
+    assert (tmp_path / "data" / "signing" / "demo-signer.p12").is_file()
+    missing = make_app(db_url, tmp_path / "data2", SIGNING_P12=str(tmp_path / "nope.p12")).test_cli_runner()
+    result = missing.invoke(args=["signing-key"])
+    assert result.exit_code != 0 and "missing file" in result.output
