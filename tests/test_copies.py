@@ -374,6 +374,7 @@ def test_an_uploaded_file_is_checked_against_the_register_and_its_signature(clie
     exact = check(data)
     assert "Đúng là bản sao đã cấp" in exact and "Chữ ký số còn nguyên vẹn." in exact
     assert "Chứng thư số được tin cậy." in exact and "Được ký bằng chứng thư số của Sở" in exact
+    assert "Người ký: Sở Khoa học và Công nghệ tỉnh Quảng Ngãi, lúc" in exact
 
     altered = bytearray(data)
     altered[len(data) // 2] ^= 0x01
@@ -412,3 +413,27 @@ def test_signing_key_command_makes_the_demo_pair_once(tmp_path, db_url):
     missing = make_app(db_url, tmp_path / "data2", SIGNING_P12=str(tmp_path / "nope.p12")).test_cli_runner()
     result = missing.invoke(args=["signing-key"])
     assert result.exit_code != 0 and "missing file" in result.output
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_a_rotated_or_offset_original_page_is_carried_over_as_it_is_shown(client, world, pdfs, tmp_path):
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdfs[2])))
+    writer.pages[0].rotate(90)
+    writer.pages[1].mediabox.lower_left = (50, 50)  # an origin that is not (0, 0)
+    writer.pages[1].mediabox.upper_right = (645, 892)
+    scan = io.BytesIO()
+    writer.write(scan)
+    result = make_result(world, scan.getvalue(), reviewer="reviewer_a", valid_until=None,
+                         document_number="11/GP-SKHCN")
+    login(client, "holder_a")
+    data = copy_bytes(client, issue(client, result))
+    (tmp_path / "rotated.pdf").write_bytes(data)
+    reader = PdfReader(io.BytesIO(data))
+    first, second = reader.pages[1], reader.pages[2]
+    assert (float(first.mediabox.width), float(first.mediabox.height)) == pytest.approx((841.89, 595.28), abs=0.1)
+    assert (float(second.mediabox.width), float(second.mediabox.height)) == pytest.approx((595, 842), abs=0.1)
+    original = PdfReader(io.BytesIO(pdfs[2]))
+    for copied, source in ((first, original.pages[0]), (second, original.pages[1])):
+        assert source.extract_text().split("\n")[0] in copied.extract_text()

@@ -21,6 +21,9 @@ from . import pdf, worker
 from .keys import ensure_signing_key
 
 
+CHECK_TIMEOUT_SECONDS = 30  # a stranger's file gets less of the rendering process than a copy
+
+
 def mask_name(name: str) -> str:
     """'Nguyễn Văn An' -> 'N***** V** A*': enough to compare with the person in front of you."""
     return " ".join(word[0] + "*" * (len(word) - 1) for word in name.split())
@@ -76,6 +79,8 @@ class FileCheck:
     nothing_added: bool
     trusted: bool
     department_certificate: bool  # signed with the certificate this copy was signed with
+    signer_name: str
+    signed_at: str
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -86,12 +91,13 @@ def check_file(copy: CertifiedCopy, data: bytes) -> FileCheck:
     signing = ensure_signing_key(current_app.config)
     # The file is a stranger's upload: it is parsed in the rendering process, not here.
     signature = worker.run(pdf.check_signature, data, signing.trust_roots_path,
-                           processes=current_app.config["COPY_PROCESSES"])
+                           processes=current_app.config["COPY_PROCESSES"], timeout=CHECK_TIMEOUT_SECONDS)
     check = FileCheck(
         sha256=digest, matches_register=digest == copy.sha256, readable=signature.readable,
         signed=signature.signed, signature_intact=signature.intact, nothing_added=signature.whole_file,
         trusted=signature.trusted,
         department_certificate=signature.intact and signature.signer_cert_sha256 == copy.signer_cert_sha256,
+        signer_name=signature.signer_name, signed_at=signature.signed_at,
     )
     audit.record("copy.verify", result=copy.result, target=copy.verification_code,
                  details={"upload": True, "matches": check.matches_register})

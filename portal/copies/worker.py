@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import atexit
 import multiprocessing
+import resource
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -16,6 +17,8 @@ from .pdf import CopyFailed
 
 TASKS_PER_PROCESS = 200
 TIMEOUT_SECONDS = 120
+# Address space of a rendering process: a hostile or broken PDF fails there, not the machine.
+MEMORY_LIMIT = 2 * 1024**3
 
 _pool: ProcessPoolExecutor | None = None
 _lock = threading.Lock()
@@ -26,7 +29,7 @@ def _get_pool(processes: int) -> ProcessPoolExecutor:
     with _lock:
         if _pool is None:
             _pool = ProcessPoolExecutor(max_workers=max(1, processes), mp_context=multiprocessing.get_context("spawn"),
-                                        max_tasks_per_child=TASKS_PER_PROCESS)
+                                        max_tasks_per_child=TASKS_PER_PROCESS, initializer=_limit_memory)
         return _pool
 
 
@@ -38,13 +41,17 @@ def _reset() -> None:
         _pool = None
 
 
-def run(function, *args, processes: int = 1):
+def _limit_memory() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+
+
+def run(function, *args, processes: int = 1, timeout: float = TIMEOUT_SECONDS):
     """Run `function(*args)` in the rendering process and wait for its answer."""
     try:
-        return _get_pool(processes).submit(function, *args).result(timeout=TIMEOUT_SECONDS)
-    except BrokenProcessPool:
+        return _get_pool(processes).submit(function, *args).result(timeout=timeout)
+    except (BrokenProcessPool, MemoryError):
         _reset()  # the next call starts fresh processes
-        raise CopyFailed("Máy chủ đang bận; xin thử lại sau ít phút.") from None
+        raise CopyFailed("Không xử lý được yêu cầu này lúc này; xin thử lại sau ít phút.") from None
     except TimeoutError:
         _reset()
         raise CopyFailed("Việc tạo hoặc kiểm tra tệp mất quá nhiều thời gian; xin thử lại sau.") from None

@@ -79,7 +79,7 @@ def register_views(app: Flask) -> None:
 
     @app.template_filter("iso_vn_datetime")
     def iso_vn_datetime(value: str):
-        return datetime.fromisoformat(value).strftime("%H:%M:%S ngày %d/%m/%Y") if value else ""
+        return to_local(datetime.fromisoformat(value)).strftime("%H:%M:%S ngày %d/%m/%Y") if value else ""
 
     @app.template_filter("status_label")
     def status_label(value):
