@@ -437,3 +437,33 @@ def test_a_rotated_or_offset_original_page_is_carried_over_as_it_is_shown(client
     original = PdfReader(io.BytesIO(pdfs[2]))
     for copied, source in ((first, original.pages[0]), (second, original.pages[1])):
         assert source.extract_text().split("\n")[0] in copied.extract_text()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_a_copy_claims_pdfa_only_when_its_original_embeds_its_fonts(client, world, pdfs):
+    from fpdf import FPDF
+    from pypdf import PdfReader
+
+    plain = FPDF()
+    plain.add_page()
+    plain.set_font("Helvetica", size=12)  # one of the reader's base fonts: not embedded
+    plain.cell(text="Giay phep 12/GP-SKHCN")
+    result = make_result(world, bytes(plain.output()), reviewer="reviewer_a", valid_until=None,
+                         document_number="12/GP-SKHCN")
+    login(client, "holder_a")
+    reader = PdfReader(io.BytesIO(copy_bytes(client, issue(client, result))))
+    root = reader.trailer["/Root"]
+    assert "/OutputIntents" not in root
+    assert "pdfaid" not in (root["/Metadata"].get_object().get_data().decode() if "/Metadata" in root else "")
+    assert "Giay phep 12/GP-SKHCN" in reader.pages[1].extract_text()
+
+
+def test_staff_see_their_units_register_of_copies(app, client, world, published):
+    login(client, "holder_a")
+    copy = issue(client, published)
+    for who, sees in (("staff_a", True), ("reviewer_a", True), ("admin", True), ("staff_b", False)):
+        other = app.test_client()
+        login(other, who)
+        page = other.get("/admin/copies").get_data(as_text=True)
+        assert (copy.register_number in page) is sees, who
+    assert client.get("/admin/copies").status_code == 404  # holders have no admin pages

@@ -41,6 +41,7 @@ class Produced:
     pdf: bytes
     pages: int
     signer_cert_sha256: str
+    pdfa: bool                 # declared PDF/A-2b (not when an original page lacks its fonts)
     timings: dict = field(default_factory=dict)
 
 
@@ -91,14 +92,41 @@ def _fonts():
     return config, faces
 
 
-def _render(job: CopyJob, sizes: list[tuple[float, float]]) -> bytes:
+def _render(job: CopyJob, sizes: list[tuple[float, float]], pdfa: bool = True) -> bytes:
     from weasyprint import HTML
 
     font_config, faces = _fonts()
     css, stamps = _stamp_pages(sizes, job)
     document = job.certificate_html.replace("/*stamp-pages*/", css).replace("<!--stamp-pages-->", stamps)
     return HTML(string=document, base_url=FONTS.as_uri() + "/", url_fetcher=_fetcher()).write_pdf(
-        pdf_variant="pdf/a-2b", stylesheets=[faces], font_config=font_config, custom_metadata=False)
+        pdf_variant="pdf/a-2b" if pdfa else None, stylesheets=[faces], font_config=font_config,
+        custom_metadata=False)
+
+
+def _embeds_its_fonts(original) -> bool:
+    """Whether every font the original's pages use is embedded. Scans (images) have none; a
+    born-digital original may lean on the reader's fonts, and a copy carrying such a page must
+    not claim PDF/A, which forbids that."""
+    seen = set()
+
+    def resources_ok(resources) -> bool:
+        if resources is None or resources.objgen in seen and resources.objgen != (0, 0):
+            return True
+        seen.add(resources.objgen)
+        for font in (resources.get("/Font") or {}).values():
+            if font.get("/Subtype") == "/Type3":
+                continue
+            described = font["/DescendantFonts"][0] if "/DescendantFonts" in font else font
+            descriptor = described.get("/FontDescriptor")
+            if descriptor is None or not any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3")):
+                return False
+        return all(resources_ok(x.get("/Resources")) for x in (resources.get("/XObject") or {}).values()
+                   if x.get("/Subtype") == "/Form")
+
+    try:
+        return all(resources_ok(page.obj.get("/Resources")) for page in original.pages)
+    except (KeyError, IndexError, TypeError, AttributeError):
+        return False
 
 
 def _original(path: str):
@@ -208,7 +236,8 @@ def produce(job: CopyJob) -> Produced:
     start = time.perf_counter()
     original, sizes = _original(job.original_path)
     with original:
-        certificate = _render(job, sizes)
+        pdfa = _embeds_its_fonts(original)
+        certificate = _render(job, sizes, pdfa)
         timings["render"] = time.perf_counter() - start
         start = time.perf_counter()
         merged = _merge(certificate, original)
@@ -216,7 +245,7 @@ def produce(job: CopyJob) -> Produced:
     start = time.perf_counter()
     signed, cert_sha = _sign(merged, job)
     timings["sign"] = time.perf_counter() - start
-    return Produced(signed, len(sizes) + 1, cert_sha, timings)
+    return Produced(signed, len(sizes) + 1, cert_sha, pdfa, timings)
 
 
 @dataclass
