@@ -86,7 +86,8 @@ def copy_job(copy: CertifiedCopy, result: Result, actor: User, signing) -> pdf.C
     return pdf.CopyJob(
         certificate_html=_certificate_html(copy, result, actor, result.document.page_count + 1),
         original_path=str(storage().path_for(result.document.sha256)),
-        stamp_template=STAMP, code=copy.display_code, department=config["DEPARTMENT_NAME"], location=config["PROVINCE_NAME"],
+        stamp_template=STAMP, code=copy.display_code,
+        department=config["DEPARTMENT_NAME"], location=config["PROVINCE_NAME"],
         signed_at=to_local(utcnow()).isoformat(timespec="seconds"), signing=signing,
     )
 

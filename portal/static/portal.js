@@ -12,3 +12,14 @@ document.addEventListener("change", function (event) {
   }
   input.reportValidity();
 });
+
+// A form marked data-once (issuing a signed copy, for one) is sent once: a second click while the
+// first is on its way would issue a second copy.
+document.addEventListener("submit", function (event) {
+  var form = event.target;
+  if (!form.matches || !form.matches("form[data-once]")) return;
+  if (form.getAttribute("data-sent")) { event.preventDefault(); return; }
+  form.setAttribute("data-sent", "1");
+  var button = form.querySelector("button[type=submit]");
+  if (button) { button.setAttribute("aria-busy", "true"); button.textContent = button.getAttribute("data-busy") || button.textContent; }
+});
