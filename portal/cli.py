@@ -97,6 +97,37 @@ def register_commands(app: Flask) -> None:
                 return
             time.sleep(interval)
 
+    @app.cli.command("import-batch")
+    @click.argument("manifest", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--files", "files_dir", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+                  help="Folder the manifest's file paths are relative to.")
+    @click.option("--publish", is_flag=True, help="Publish at once instead of waiting for a reviewer.")
+    @click.option("--report", type=click.Path(dir_okay=False, path_type=Path),
+                  help="Where to write the failed rows (default: MANIFEST.errors.csv beside it).")
+    def import_batch(manifest: Path, files_dir: Path, publish: bool, report: Path | None) -> None:
+        """Import a manifest (.csv or .xlsx) and its scans; a rerun resumes where it stopped."""
+        from .operations import imports
+
+        batch = imports.open_batch(None, manifest, files_dir, publish=publish, source="cli")
+        resumed = batch.imported + batch.skipped + batch.failed
+        if resumed:
+            click.echo(f"Resuming batch {batch.id}: {resumed} rows already handled.")
+        with click.progressbar(length=1, label=f"Batch {batch.id}", show_pos=True, show_eta=True) as bar:
+            def progress(done: int, total: int) -> None:
+                bar.length = total
+                bar.update(done - bar.pos)
+
+            batch = imports.run_batch(batch, manifest, progress)
+        if batch.error:
+            raise click.ClickException(batch.error)
+        click.echo(f"Imported {batch.imported}, skipped (already in) {batch.skipped}, failed {batch.failed}"
+                   f" of {batch.total_rows} rows.")
+        if batch.failed:
+            report = report or manifest.with_name(manifest.stem + ".errors.csv")
+            imports.write_report(batch, report)
+            click.echo(f"Failed rows, with their line and reason: {report}", err=True)
+            raise SystemExit(3)
+
     @app.cli.command("signing-key")
     def signing_key() -> None:
         """Show the key certified copies are signed with; make the demo one if none is configured."""

@@ -10,6 +10,8 @@ from ..timeutil import utcnow
 from .types import UTCDateTime
 
 PDF = "application/pdf"
+# Text recognition states of a stored scan (portal/ocr.py); None: it has a text layer.
+OCR_PENDING, OCR_RUNNING, OCR_DONE, OCR_FAILED = "pending", "running", "done", "failed"
 
 
 class StoredFile(db.Model):
@@ -26,6 +28,8 @@ class StoredFile(db.Model):
     original_name: Mapped[str] = mapped_column(String(255), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Text recognition of a scan without a text layer: None (not needed), or one of OCR_*.
+    ocr_status: Mapped[str | None] = mapped_column(String(16), index=True)
 
 
 # Roles of a file in a result: the PDF that stands for the paper result, and the image an

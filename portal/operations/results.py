@@ -13,6 +13,7 @@ from .. import audit
 from ..access import require
 from ..extensions import db
 from ..models import DOCUMENT, SOURCE_IMAGE, Procedure, Result, ResultFile, ResultStatusChange, StoredFile, Unit, User
+from ..models.files import OCR_PENDING
 from ..models.results import DRAFT, PUBLISHED, REPLACED, RETURNED, REVOKED
 from ..scans import PreparedScan, Spooled
 from ..storage import storage
@@ -124,7 +125,7 @@ def _apply(result: Result, data: ResultInput) -> None:
         result.retention_years = data.procedure.retention_years
 
 
-def _stored_file(spooled: Spooled, scan: PreparedScan, actor: User, *, with_text: bool) -> StoredFile:
+def _stored_file(spooled: Spooled, scan: PreparedScan, actor: User | None, *, with_text: bool) -> StoredFile:
     existing = db.session.scalars(select(StoredFile).where(StoredFile.sha256 == spooled.sha256)).first()
     storage().keep(spooled.path, spooled.sha256)
     if existing is not None:  # stored before (by a draft that failed to commit, say) but unused
@@ -132,7 +133,9 @@ def _stored_file(spooled: Spooled, scan: PreparedScan, actor: User, *, with_text
     row = StoredFile(
         sha256=spooled.sha256, size=spooled.size, media_type=spooled.media_type,
         page_count=scan.page_count, text=scan.text if with_text else None,
-        original_name=scan.original_name[:255], created_by_id=actor.id,
+        original_name=scan.original_name[:255], created_by_id=actor.id if actor else None,
+        # A scan with no text layer waits for text recognition (portal/ocr.py).
+        ocr_status=OCR_PENDING if with_text and not scan.text.strip() else None,
     )
     db.session.add(row)
     return row
@@ -155,7 +158,9 @@ def create_draft(actor: User, data: ResultInput, scan: PreparedScan, *, replaces
     try:
         for attempt in range(CODE_ATTEMPTS):
             try:
-                return _create_draft(actor, data, scan, replaces)
+                result = add_draft(actor, data, scan, replaces)
+                db.session.commit()
+                return result
             except IntegrityError:
                 db.session.rollback()
                 # Another request stored the same file or code between our checks and our commit.
@@ -172,9 +177,13 @@ def create_draft(actor: User, data: ResultInput, scan: PreparedScan, *, replaces
         raise
 
 
-def _create_draft(actor: User, data: ResultInput, scan: PreparedScan, replaces: Result | None) -> Result:
+def add_draft(actor: User | None, data: ResultInput, scan: PreparedScan, replaces: Result | None = None,
+              import_batch_id: int | None = None) -> Result:
+    """The draft, its files and its audit event added to the session; the caller commits.
+    `actor` None is the command line (a batch import run by whoever runs the server)."""
     _check_metadata(data, scan)
-    require(actor, "upload", unit=data.unit)
+    if actor is not None:
+        require(actor, "upload", unit=data.unit)
     if replaces is not None:
         require(actor, "replace", replaces)
         if replaces.unit_id != data.unit.id:
@@ -187,11 +196,13 @@ def _create_draft(actor: User, data: ResultInput, scan: PreparedScan, replaces: 
     for spooled in (scan.document, scan.source):
         if spooled is not None and (holder := find_duplicate(spooled.sha256)) is not None:
             raise OperationError(_duplicate_message(holder))
-    result = Result(status=DRAFT, digitized_by_id=actor.id, digitized_at=utcnow(), replaces=replaces)
+    result = Result(status=DRAFT, digitized_by_id=actor.id if actor else None, digitized_at=utcnow(),
+                    replaces=replaces, import_batch_id=import_batch_id)
     _apply(result, data)
     _assign_code(result, data)
     db.session.add(result)
-    db.session.add(ResultStatusChange(result=result, from_status=None, to_status=DRAFT, actor_id=actor.id))
+    db.session.add(ResultStatusChange(result=result, from_status=None, to_status=DRAFT,
+                                      actor_id=actor.id if actor else None))
     document = _stored_file(scan.document, scan, actor, with_text=True)
     db.session.add(ResultFile(result=result, file=document, role=DOCUMENT))
     if scan.source is not None:
@@ -201,9 +212,9 @@ def _create_draft(actor: User, data: ResultInput, scan: PreparedScan, replaces: 
     audit.record(
         "result.replace" if replaces else "result.create", actor=actor, result=result,
         details={"sha256": scan.document.sha256, "pages": scan.page_count,
-                 **({"replaces": replaces.code} if replaces else {})},
+                 **({"replaces": replaces.code} if replaces else {}),
+                 **({"import_batch": import_batch_id} if import_batch_id else {})},
     )
-    db.session.commit()
     return result
 
 
@@ -237,8 +248,13 @@ def _reason(reason: str | None, what: str) -> str:
 def publish(actor: User, result: Result) -> Result:
     """A reviewer checks a draft and publishes it; a replacement retires the result it replaces."""
     require(actor, "review", result)
+    return add_publication(actor, result)
+
+
+def add_publication(actor: User | None, result: Result) -> Result:
+    """The publication added to the session; `actor` None is a batch import run with --publish."""
     now = utcnow()
-    result.checked_by_id, result.checked_at, result.published_at = actor.id, now, now
+    result.checked_by_id, result.checked_at, result.published_at = actor.id if actor else None, now, now
     _change_status(result, PUBLISHED, actor)
     details = {}
     old = result.replaces

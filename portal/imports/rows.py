@@ -1,0 +1,97 @@
+"""One manifest row checked as the upload form checks it: every problem named, in Vietnamese."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..identifiers import (
+    InvalidInput, normalize_document_number, normalize_dossier_code, normalize_holder_id, normalize_procedure_code,
+    normalize_result_code, normalize_unit_code, parse_date, parse_past_date,
+)
+from ..models import Procedure, Unit
+from ..timeutil import today
+from .manifest import LABELS, REQUIRED_COLUMNS, ManifestRow
+
+
+class RowError(Exception):
+    """The row cannot be imported; str() lists every reason."""
+
+
+@dataclass
+class RowInput:
+    line: int
+    file: str           # as written in the manifest
+    unit: Unit
+    procedure_code: str
+    procedure_name: str
+    field: str
+    fields: dict        # the rest of ResultInput, validated and normalized
+
+
+def resolve_file(files_dir: Path, name: str) -> Path:
+    """The file a row names, inside `files_dir` and nowhere else."""
+    relative = Path(name.replace("\\", "/"))
+    if relative.is_absolute() or ".." in relative.parts or not name.strip():
+        raise RowError(f"Đường dẫn tệp «{name}» không hợp lệ: phải là đường dẫn bên trong thư mục tệp.")
+    path = (files_dir / relative).resolve()
+    if not path.is_relative_to(files_dir.resolve()) or not path.is_file():
+        raise RowError(f"Không tìm thấy tệp «{name}» trong thư mục tệp.")
+    return path
+
+
+def check_row(row: ManifestRow, units: dict[str, Unit]) -> RowInput:
+    v = row.values
+    problems: list[str] = [f"thiếu {LABELS[c]}" for c in REQUIRED_COLUMNS if not v.get(c)]
+    out: dict = {}
+
+    def take(column, fn, *args, **kwargs):
+        if not v.get(column):
+            return None
+        try:
+            return fn(v[column], *args, **kwargs)
+        except InvalidInput as err:
+            problems.append(f"{LABELS[column]}: {err}")
+            return None
+
+    unit = None
+    if (code := take("unit_code", normalize_unit_code)) is not None:
+        unit = units.get(code)
+        if unit is None:
+            problems.append(f"đơn vị {code} chưa có trong hệ thống")
+    procedure_code = take("procedure_code", normalize_procedure_code)
+    out["result_code"] = take("result_code", normalize_result_code)
+    out["dossier_code"] = take("dossier_code", normalize_dossier_code)
+    out["document_number"] = take("document_number", normalize_document_number)
+    out["issue_date"] = take("issue_date", parse_past_date, label="Ngày ban hành")
+    out["valid_until"] = take("valid_until", parse_date, label="Ngày hết hiệu lực")
+    holder = take("holder_id", normalize_holder_id)
+    if holder:
+        out["holder_kind"], out["holder_id"] = holder
+    for column, limit in (("signer_name", 255), ("signer_title", 255), ("summary", 2000), ("holder_name", 255)):
+        if len(v.get(column, "")) > limit:
+            problems.append(f"{LABELS[column]} dài quá {limit} ký tự")
+        out[column] = v.get(column, "")[:limit]
+    year = v.get("formed_year", "")
+    if year:
+        if not year.isdigit() or not 1945 <= int(year) <= today().year:
+            problems.append(f"năm hình thành «{year}» không hợp lệ")
+        else:
+            out["formed_year"] = int(year)
+    if out.get("issue_date"):
+        out.setdefault("formed_year", out["issue_date"].year)
+        if out["formed_year"] > out["issue_date"].year:
+            problems.append("năm hình thành sau năm ban hành")
+        if out.get("valid_until") and out["valid_until"] < out["issue_date"]:
+            problems.append("ngày hết hiệu lực trước ngày ban hành")
+    if procedure_code and not v.get("procedure_name"):
+        if not db.session.scalar(select(Procedure.id).where(Procedure.code == procedure_code)):
+            problems.append(f"thủ tục {procedure_code} chưa có trong danh mục: cần ghi tên thủ tục và lĩnh vực")
+    if problems:
+        text = "; ".join(problems)
+        raise RowError(text[0].upper() + text[1:] + ".")
+    return RowInput(line=row.line, file=v["file"], unit=unit, procedure_code=procedure_code,
+                    procedure_name=v.get("procedure_name", ""), field=v.get("field", ""), fields=out)

@@ -1,0 +1,224 @@
+"""Batch import: a manifest and a folder of scans become drafts (or published results).
+
+Each row is its own savepoint: a bad row is recorded and rolled back alone, the others stay.
+Rows are committed in groups (with the `import_rows` line that says what became of them), so a
+batch killed at any point loses at most the group in flight, leaves no half-made result, and a
+rerun resumes after the last committed row. A file already stored for the same result is
+reported as already in; the same file for another result is refused, never stored twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Callable
+
+from flask import current_app
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from .. import audit, search
+from ..extensions import db
+from ..identifiers import InvalidInput
+from ..imports.manifest import ManifestError, read_manifest
+from ..imports.rows import RowError, check_row, resolve_file
+from ..models import ImportBatch, ImportRow, Procedure, Result, Unit, User
+from ..models.imports import DONE, FAILED, IMPORTED, QUEUED, ROW_FAILED, RUNNING, SKIPPED
+from ..scans import ScanError, Spooled, prepare
+from ..storage import TooLarge, storage
+from ..timeutil import utcnow
+from . import OperationError
+from .results import ResultInput, add_draft, add_publication, find_duplicate
+
+COMMIT_EVERY = 50          # rows per transaction
+COMMIT_SECONDS = 2.0       # ... or sooner, so that progress shows
+STALE_AFTER = timedelta(minutes=2)  # a running batch with no heartbeat for this long was killed
+
+
+def manifest_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def open_batch(actor: User | None, manifest: Path, files_dir: Path, *, publish: bool, source: str,
+               unit: Unit | None = None, name: str | None = None) -> ImportBatch:
+    """A new batch, or (command line) the unfinished one of the same manifest and folder, to resume."""
+    digest = manifest_digest(manifest)
+    if source == "cli":
+        unfinished = db.session.scalars(select(ImportBatch).where(
+            ImportBatch.source == "cli", ImportBatch.manifest_sha256 == digest,
+            ImportBatch.files_dir == str(files_dir.resolve()), ImportBatch.status.in_((QUEUED, RUNNING)),
+        ).order_by(ImportBatch.id.desc())).first()
+        if unfinished is not None:
+            unfinished.publish = publish
+            db.session.commit()
+            return unfinished
+    batch = ImportBatch(source=source, name=(name or manifest.name)[:255], manifest_sha256=digest,
+                        files_dir=str(files_dir.resolve()), publish=publish, unit_id=unit.id if unit else None,
+                        created_by_id=actor.id if actor else None, status=QUEUED)
+    db.session.add(batch)
+    db.session.flush()
+    audit.record("import.start", actor=actor, target=f"lô {batch.id}", details={"manifest": batch.name,
+                                                                                  "publish": publish})
+    db.session.commit()
+    return batch
+
+
+def claim_next_web_batch() -> ImportBatch | None:
+    """Take a queued web job (or one whose worker died) for this process; None if there is none."""
+    now = utcnow()
+    candidates = db.session.scalars(select(ImportBatch.id).where(
+        ImportBatch.source == "web",
+        (ImportBatch.status == QUEUED) | ((ImportBatch.status == RUNNING) & (ImportBatch.heartbeat_at < now - STALE_AFTER)),
+    ).order_by(ImportBatch.id).limit(5)).all()
+    for batch_id in candidates:
+        taken = db.session.execute(update(ImportBatch).where(
+            ImportBatch.id == batch_id,
+            (ImportBatch.status == QUEUED) | ((ImportBatch.status == RUNNING) & (ImportBatch.heartbeat_at < now - STALE_AFTER)),
+        ).values(status=RUNNING, heartbeat_at=now)).rowcount
+        db.session.commit()
+        if taken:
+            return db.session.get(ImportBatch, batch_id)
+    return None
+
+
+def run_batch(batch: ImportBatch, manifest: Path, progress: Callable[[int, int], None] | None = None) -> ImportBatch:
+    """Import every row of `manifest` not yet done in this batch. `progress(done, total)` is
+    called as rows are handled (a progress bar, a job page)."""
+    actor = db.session.get(User, batch.created_by_id) if batch.created_by_id else None
+    batch.status, batch.heartbeat_at = RUNNING, utcnow()
+    batch.started_at = batch.started_at or utcnow()
+    db.session.commit()
+    try:
+        rows = read_manifest(manifest)
+    except ManifestError as err:
+        return _finish(batch, FAILED, str(err))
+    batch.total_rows = len(rows)
+    done = set(db.session.scalars(select(ImportRow.line).where(ImportRow.batch_id == batch.id)))
+    units = {u.code: u for u in db.session.scalars(select(Unit).where(Unit.active))}
+    files_dir = Path(batch.files_dir)
+    pending, last_commit = 0, time.monotonic()
+    handled = len(done)
+    if progress:
+        progress(handled, len(rows))
+    for row in rows:
+        if row.line in done:
+            continue
+        if pending == 0:
+            # A write first, so that the rows' savepoints nest in one transaction on SQLite too.
+            db.session.execute(update(ImportBatch).where(ImportBatch.id == batch.id).values(heartbeat_at=utcnow()))
+        outcome = _import_row(batch, actor, row, units, files_dir)
+        setattr(batch, outcome, getattr(batch, outcome) + 1)
+        pending += 1
+        handled += 1
+        if pending >= COMMIT_EVERY or time.monotonic() - last_commit > COMMIT_SECONDS:
+            _commit_group(batch)
+            pending, last_commit = 0, time.monotonic()
+        if progress:
+            progress(handled, len(rows))
+    _commit_group(batch)
+    return _finish(batch, DONE, None)
+
+
+def _commit_group(batch: ImportBatch) -> None:
+    batch.heartbeat_at = utcnow()
+    db.session.commit()
+    search.sync()  # one index commit per group, not one per result
+
+
+def _finish(batch: ImportBatch, status: str, error: str | None) -> ImportBatch:
+    batch.status, batch.error, batch.finished_at = status, error, utcnow()
+    audit.record("import.finish", actor=batch.created_by, target=f"lô {batch.id}", details={
+        "imported": batch.imported, "skipped": batch.skipped, "failed": batch.failed, **({"error": error} if error else {})})
+    db.session.commit()
+    return batch
+
+
+def _same_result(result: Result, fields: dict, unit: Unit) -> bool:
+    return (result.document_number == fields.get("document_number") and result.holder_id == fields.get("holder_id")
+            and result.unit_id == unit.id)
+
+
+def _import_row(batch: ImportBatch, actor: User | None, row, units: dict, files_dir: Path) -> str:
+    """One row in its own savepoint; returns the counter it adds to (imported, skipped, failed)."""
+    scan = temp = None
+    record = ImportRow(batch_id=batch.id, line=row.line, file_name=row.values.get("file", "")[:500])
+    try:
+        data = check_row(row, units)
+        if batch.unit_id is not None and data.unit.id != batch.unit_id:
+            raise RowError(f"Kết quả thuộc đơn vị {data.unit.code}, không phải đơn vị của người nhập.")
+        path = resolve_file(files_dir, data.file)
+        try:
+            with open(path, "rb") as fh:
+                temp, sha, size = storage().spool(fh, limit=current_app.config["MAX_UPLOAD_BYTES"])
+        except TooLarge:
+            limit = current_app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024)
+            raise RowError(f"Tệp «{data.file}» lớn hơn {limit} MB.") from None
+        spooled = Spooled(temp, sha, size, "")
+        existing = find_duplicate(sha)
+        if existing is not None:
+            storage().discard(temp)
+            if _same_result(existing, data.fields, data.unit):
+                record.status, record.result_id = SKIPPED, existing.id
+                record.message = f"Đã có trong kho: kết quả {existing.code}."
+                db.session.add(record)
+                return "skipped"
+            raise RowError(f"Tệp «{data.file}» đã được lưu cho kết quả {existing.code} (số {existing.document_number}); "
+                           "không lưu trùng.")
+        scan = prepare(storage(), spooled, path.name)
+        with db.session.begin_nested():
+            procedure = _procedure(actor, data)
+            result = add_draft(actor, ResultInput(procedure=procedure, unit=data.unit, **data.fields), scan,
+                               import_batch_id=batch.id)
+            if batch.publish:
+                add_publication(actor, result)
+            db.session.flush()
+            record.status, record.result_id = IMPORTED, result.id
+            record.message = f"Kết quả {result.code}" + (" (đã phát hành)." if batch.publish else " (chờ kiểm tra).")
+            db.session.add(record)
+        return "imported"
+    except (RowError, ScanError, OperationError, InvalidInput) as err:
+        message = str(err)
+    except IntegrityError:
+        message = "Mã kết quả hoặc tệp vừa được một người khác lưu cùng lúc; hãy chạy lại lô này."
+    if scan is not None:
+        scan.discard()
+    else:
+        storage().discard(temp)
+    record.status, record.message = ROW_FAILED, message
+    db.session.add(record)
+    return "failed"
+
+
+def _procedure(actor: User | None, data) -> Procedure:
+    """The row's procedure; one not yet in the catalogue is added from the row's name and field."""
+    procedure = db.session.scalars(select(Procedure).where(Procedure.code == data.procedure_code)).first()
+    if procedure is not None:
+        return procedure
+    if not data.procedure_name or not data.field:
+        raise RowError(f"Thủ tục {data.procedure_code} chưa có trong danh mục: cần ghi tên thủ tục và lĩnh vực.")
+    procedure = Procedure(code=data.procedure_code, name=data.procedure_name[:500], field=data.field[:255])
+    db.session.add(procedure)
+    db.session.flush()
+    audit.record("procedure.create", actor=actor, target=procedure.code,
+                 details={"name": procedure.name, "field": procedure.field, "from": "import"})
+    return procedure
+
+
+def failed_rows(batch: ImportBatch) -> list[ImportRow]:
+    return list(db.session.scalars(select(ImportRow).where(ImportRow.batch_id == batch.id,
+                                                           ImportRow.status == ROW_FAILED).order_by(ImportRow.line)))
+
+
+def write_report(batch: ImportBatch, path: Path) -> int:
+    """The failed rows as CSV (UTF-8 with BOM, so that Excel reads the Vietnamese): line, file, reason."""
+    import csv
+
+    rows = failed_rows(batch)
+    with open(path, "w", newline="", encoding="utf-8-sig") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["Dòng", "Tệp", "Lý do"])
+        for row in rows:
+            writer.writerow([row.line, row.file_name, row.message])
+    return len(rows)

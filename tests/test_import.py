@@ -1,0 +1,217 @@
+"""Batch import (DESIGN §5 import-batch): manifests in both formats and header languages, every
+kind of bad row, duplicates, reruns, and a rerun after the import process is killed."""
+
+from __future__ import annotations
+
+import csv
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, func, select, text
+
+from portal.extensions import db
+from portal.models import ImportBatch, ImportRow, Procedure, Result
+
+from .conftest import CCCD_A, CCCD_B, UNIT_A, UNIT_B
+
+ROOT = Path(__file__).resolve().parent.parent
+HEADER = ["result_code", "dossier_code", "procedure_code", "procedure_name", "field", "unit_code", "document_number",
+          "issue_date", "signer_name", "signer_title", "summary", "holder_id", "holder_name", "valid_until",
+          "formed_year", "file"]
+VIETNAMESE = ["Mã kết quả", "Mã hồ sơ", "Mã thủ tục", "Tên thủ tục", "Lĩnh vực", "Mã đơn vị", "Số, ký hiệu",
+              "Ngày ban hành", "Người ký", "Chức vụ người ký", "Trích yếu", "Số định danh", "Người được cấp",
+              "Hiệu lực đến", "Năm hình thành", "Tệp"]
+
+
+def row(n: int, **overrides) -> dict:
+    values = {
+        "result_code": "", "dossier_code": "", "procedure_code": "1.010711", "procedure_name": "", "field": "",
+        "unit_code": UNIT_A, "document_number": f"{n}/GP-SKHCN", "issue_date": f"2019-05-{n:02d}",
+        "signer_name": "Trần Văn Hùng", "signer_title": "Giám đốc",
+        "summary": f"Giấy phép tiến hành công việc bức xạ số {n} cho Phòng khám Đa khoa Thiện Nhân",
+        "holder_id": CCCD_A, "holder_name": "Phạm Minh Khánh", "valid_until": "", "formed_year": "",
+        "file": f"scans/{n}.pdf",
+    }
+    values.update(overrides)
+    return values
+
+
+def write_csv(path: Path, rows: list[dict], header=HEADER) -> Path:
+    with open(path, "w", newline="", encoding="utf-8-sig") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(header)
+        for values in rows:
+            writer.writerow([values[c] for c in HEADER])
+    return path
+
+
+@pytest.fixture
+def folder(tmp_path, pdfs):
+    scans = tmp_path / "batch" / "scans"
+    scans.mkdir(parents=True)
+    for n, pdf in enumerate(pdfs, start=1):
+        (scans / f"{n}.pdf").write_bytes(pdf)
+    return tmp_path / "batch"
+
+
+@pytest.fixture
+def cli(app):
+    runner = app.test_cli_runner()
+    return lambda *args: runner.invoke(args=[str(a) for a in args])
+
+
+def test_a_csv_manifest_with_english_headers_makes_drafts_for_the_reviewers(cli, world, folder):
+    manifest = write_csv(folder / "lo-1.csv", [row(1), row(2), row(3, valid_until="2030-01-01")])
+    done = cli("import-batch", manifest, "--files", folder)
+    assert done.exit_code == 0, done.output
+    assert "Imported 3, skipped (already in) 0, failed 0 of 3 rows." in done.output
+    results = db.session.scalars(select(Result).order_by(Result.document_number)).all()
+    assert [r.document_number for r in results] == ["1/GP-SKHCN", "2/GP-SKHCN", "3/GP-SKHCN"]
+    batch = db.session.scalars(select(ImportBatch)).one()
+    assert all(r.status == "draft" and r.import_batch_id == batch.id and r.document.text for r in results)
+    assert batch.status == "done" and (batch.imported, batch.skipped, batch.failed) == (3, 0, 0)
+    # Indexed: the reviewers find them.
+    from portal import search
+
+    found = search.search_results(world["reviewer_a"], "thien nhan", search.Filters())
+    assert len(found.items) == 3
+
+    again = cli("import-batch", manifest, "--files", folder)
+    assert again.exit_code == 0 and "Imported 0, skipped (already in) 3, failed 0" in again.output
+    assert db.session.scalar(select(func.count(Result.id))) == 3
+
+
+def test_an_xlsx_manifest_with_vietnamese_headers_and_publish(cli, world, folder):
+    from openpyxl import Workbook
+    from datetime import datetime
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(VIETNAMESE)
+    first = row(4, procedure_code="1.999999", procedure_name="Thủ tục mới của tỉnh", field="Sở hữu trí tuệ")
+    second = row(5, holder_id=int(CCCD_B), holder_name="Trần Thị Lan")  # Excel dropped the leading zero
+    for values in (first, second):
+        cells = [values[c] for c in HEADER]
+        cells[HEADER.index("issue_date")] = datetime(2019, 5, 4)  # a real date cell
+        sheet.append(cells)
+    manifest = folder / "lo-2.xlsx"
+    book.save(manifest)
+
+    done = cli("import-batch", manifest, "--files", folder, "--publish")
+    assert done.exit_code == 0, done.output
+    results = db.session.scalars(select(Result).order_by(Result.document_number)).all()
+    assert [(r.status, r.holder_id) for r in results] == [("published", CCCD_A), ("published", CCCD_B)]
+    assert db.session.scalars(select(Procedure).where(Procedure.code == "1.999999")).one().field == "Sở hữu trí tuệ"
+
+
+def test_every_kind_of_bad_row_is_reported_and_the_good_rows_are_kept(app, cli, world, folder, tmp_path):
+    (folder / "scans" / "broken.pdf").write_bytes(b"%PDF-1.4\n this is not really a pdf")
+    (folder / "scans" / "note.pdf").write_bytes("Xin chào".encode())
+    (tmp_path / "secret.pdf").write_bytes(b"%PDF-1.4 outside")
+    rows = [
+        row(1),                                              # line 2: good
+        row(2, holder_id=""),                                # 3: missing field
+        row(3, holder_id="051089004218x"),                   # 4: wrong ID number
+        row(4, issue_date="31/02/2019"),                     # 5: no such date
+        row(5, unit_code="000.99.21.H48"),                   # 6: unknown unit
+        row(6, file="scans/none.pdf"),                       # 7: missing file
+        row(7, file="../secret.pdf"),                        # 8: outside the folder
+        row(8, file="scans/broken.pdf"),                     # 9: broken PDF
+        row(9, file="scans/note.pdf"),                       # 10: not a PDF at all
+        row(10, file="scans/1.pdf"),                         # 11: same file as line 2, another result
+        row(11, procedure_code="1.888888"),                  # 12: procedure unknown, no name given
+        row(12),                                             # 13: good
+    ]
+    manifest = write_csv(folder / "lo-3.csv", rows)
+    report = tmp_path / "bao-cao.csv"
+    done = cli("import-batch", manifest, "--files", folder, "--report", report)
+    assert done.exit_code == 3, done.output
+    assert "Imported 2, skipped (already in) 0, failed 10 of 12 rows." in done.output
+    assert sorted(db.session.scalars(select(Result.document_number))) == ["1/GP-SKHCN", "12/GP-SKHCN"]
+
+    with open(report, encoding="utf-8-sig") as fh:
+        lines = list(csv.reader(fh))
+    assert lines[0] == ["Dòng", "Tệp", "Lý do"]
+    reasons = {int(line): reason for line, _file, reason in lines[1:]}
+    assert sorted(reasons) == list(range(3, 13))
+    expected = {
+        3: "Thiếu số định danh (CCCD/MST)", 4: "số định danh", 5: "Ngày ban hành", 6: "đơn vị 000.99.21.H48 chưa có",
+        7: "Không tìm thấy tệp «scans/none.pdf»", 8: "không hợp lệ", 9: "Không đọc được tệp PDF",
+        10: "nội dung là", 11: "đã được lưu cho kết quả", 12: "thủ tục 1.888888 chưa có trong danh mục",
+    }
+    for line, words in expected.items():
+        assert words.lower() in reasons[line].lower(), (line, reasons[line])
+    assert not any((Path(app.config["PORTAL_DATA_DIR"]) / "files" / "tmp").iterdir())  # nothing left behind
+
+
+def test_a_manifest_that_cannot_be_read_says_why(cli, world, folder):
+    missing_column = folder / "thieu.csv"
+    missing_column.write_text("document_number,file\n1/GP-SKHCN,scans/1.pdf\n", encoding="utf-8")
+    result = cli("import-batch", missing_column, "--files", folder)
+    assert result.exit_code == 1 and "Bảng kê thiếu cột" in result.output and "mã đơn vị" in result.output
+    latin1 = folder / "latin1.csv"
+    latin1.write_bytes(",".join(HEADER).encode() + "\nTrần".encode("cp1258", errors="replace"))
+    latin1.write_bytes(b"result_code,summary\n,\xe0\xe1\n")
+    result = cli("import-batch", latin1, "--files", folder)
+    assert result.exit_code == 1 and "UTF-8" in result.output
+    wrong = folder / "lo.txt"
+    wrong.write_text("x")
+    assert "phải là tệp .csv" in cli("import-batch", wrong, "--files", folder).output
+
+
+def _count(url: str, sql: str) -> int:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text(sql)).scalar()
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.slow
+def test_a_rerun_after_the_import_is_killed_half_way_resumes_without_duplicates(app, world, tmp_path, db_url):
+    from portal.demo.documents import Spec, render_many
+
+    count = 400
+    scans = tmp_path / "big" / "scans"
+    scans.mkdir(parents=True)
+    specs = [Spec(department="Sở Khoa học và Công nghệ tỉnh Quảng Ngãi", province="Quảng Ngãi", number=f"{n}/GP-SKHCN",
+                  issue_date=__import__("datetime").date(2019, 1, 1), title="GIẤY PHÉP", holder_label="Người được cấp",
+                  holder_name="Phạm Minh Khánh", holder_id=CCCD_A, address="Quảng Ngãi", signer_name="Trần Văn Hùng",
+                  signer_title="Giám đốc", body=[f"Giấy phép số {n}."], pages=1) for n in range(1, count + 1)]
+    for n, pdf in enumerate(render_many(specs), start=1):
+        (scans / f"{n}.pdf").write_bytes(pdf)
+    manifest = write_csv(tmp_path / "big" / "lo.csv",
+                         [row(n, issue_date="2019-01-01") for n in range(1, count + 1)])
+    env = {**os.environ, "DATABASE_URL": db_url, "PORTAL_DATA_DIR": app.config["PORTAL_DATA_DIR"],
+           "SECRET_KEY": "test-secret", "PORTAL_INDEXER_INTERVAL": "0"}
+    command = [sys.executable, "-m", "flask", "--app", "wsgi", "import-batch", str(manifest), "--files",
+               str(tmp_path / "big")]
+    db.session.remove()
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while _count(db_url, "SELECT count(*) FROM import_rows") < 60 and time.monotonic() < deadline:
+        assert process.poll() is None, process.stderr.read().decode()[-2000:]
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    first = _count(db_url, "SELECT count(*) FROM import_rows")
+    assert 0 < first < count, "the import was not killed half-way"
+    # Every committed row has its result, and no result lacks its row or its file.
+    assert _count(db_url, "SELECT count(*) FROM results") == first
+    assert _count(db_url, "SELECT count(*) FROM results r WHERE NOT EXISTS "
+                          "(SELECT 1 FROM result_files f WHERE f.result_id = r.id)") == 0
+
+    again = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert f"Resuming batch 1: {first} rows already handled." in again.stdout
+    assert f"Imported {count}, skipped (already in) 0, failed 0 of {count} rows." in again.stdout
+    assert _count(db_url, "SELECT count(*) FROM results") == count
+    assert _count(db_url, "SELECT count(DISTINCT document_number) FROM results") == count
+    assert _count(db_url, "SELECT count(*) FROM import_batches") == 1
+    assert _count(db_url, "SELECT count(*) FROM import_rows WHERE status = 'imported'") == count
