@@ -29,10 +29,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     limiter.init_app(app)
     _init_login(app)
 
-    from . import search
+    from . import jobs, search
     from .views import register_views
 
     search.init_app(app)
+    jobs.init_app(app)
     register_views(app)
 
     from .cli import register_commands

@@ -128,6 +128,43 @@ def register_commands(app: Flask) -> None:
             click.echo(f"Failed rows, with their line and reason: {report}", err=True)
             raise SystemExit(3)
 
+    @app.cli.command("import-worker")
+    @click.option("--once", is_flag=True, help="Handle what is waiting, then stop.")
+    def import_worker(once: bool) -> None:
+        """Run the import jobs uploaded on the web (each web process also does, between requests)."""
+        import time
+
+        from .operations import imports
+
+        while True:
+            batch = imports.claim_next_web_batch()
+            if batch is not None:
+                imports.run_web_batch(batch)
+                click.echo(f"Batch {batch.id}: imported {batch.imported}, skipped {batch.skipped}, "
+                           f"failed {batch.failed}.")
+            elif once:
+                return
+            else:
+                time.sleep(3)
+
+    @app.cli.command("ocr-pending")
+    @click.option("--limit", type=int, default=None, help="Stop after this many files.")
+    def ocr_pending(limit: int | None) -> None:
+        """Recognise the text of stored scans that have no text layer (Tesseract, Vietnamese)."""
+        from . import ocr
+
+        if not ocr.available():
+            raise click.ClickException("OCR is unavailable: install ocrmypdf and tesseract-ocr-vie.")
+        waiting = ocr.pending_count()
+        with click.progressbar(length=waiting, label="OCR", show_pos=True) as bar:
+            done = 0
+            while limit is None or done < limit:
+                if not ocr.run_pending(limit=1):
+                    break
+                done += 1
+                bar.update(1)
+        click.echo(f"{done} file(s) recognised; {ocr.pending_count()} waiting.")
+
     @app.cli.command("signing-key")
     def signing_key() -> None:
         """Show the key certified copies are signed with; make the demo one if none is configured."""

@@ -78,4 +78,10 @@ def load(instance_path: Path) -> dict:
         "VERIFY_RATE_LIMIT": env.get("PORTAL_VERIFY_RATE_LIMIT", "30 per minute; 500 per day"),
         # Seconds between a web process's checks of the index queue (0: no background thread).
         "SEARCH_INDEXER_INTERVAL": float(env.get("PORTAL_INDEXER_INTERVAL", "2")),
+        # Seconds a web process waits between looks at the web import jobs and OCR (0: none).
+        "JOBS_INTERVAL": float(env.get("PORTAL_JOBS_INTERVAL", "3")),
+        # Web imports: a ZIP is refused when it holds more, or unpacks to more, than this.
+        "IMPORT_MAX_FILES": int(env.get("PORTAL_IMPORT_MAX_FILES", "5000")),
+        "IMPORT_MAX_UNPACKED_MB": int(env.get("PORTAL_IMPORT_MAX_UNPACKED_MB", "4096")),
+        "IMPORT_MAX_ZIP_MB": int(env.get("PORTAL_IMPORT_MAX_ZIP_MB", "1024")),
     }

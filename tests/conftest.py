@@ -35,6 +35,7 @@ BASE_CONFIG = {
     # Index work happens where the test can see it: at the first request, and on search.sync().
     "SEARCH_REBUILD_IN_BACKGROUND": False,
     "SEARCH_INDEXER_INTERVAL": 0,
+    "JOBS_INTERVAL": 0,  # imports and OCR run where the test calls them
 }
 
 

@@ -215,3 +215,68 @@ def test_a_rerun_after_the_import_is_killed_half_way_resumes_without_duplicates(
     assert _count(db_url, "SELECT count(DISTINCT document_number) FROM results") == count
     assert _count(db_url, "SELECT count(*) FROM import_batches") == 1
     assert _count(db_url, "SELECT count(*) FROM import_rows WHERE status = 'imported'") == count
+
+
+def _scanned_page(tmp_path: Path) -> bytes:
+    """A real scan as the scanners deliver it: Vietnamese text drawn into a 300 dpi image, no text layer."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.truetype(str(ROOT / "portal" / "fonts" / "DejaVuSerif.ttf"), 48)
+    image = Image.new("L", (2480, 3508), 255)
+    draw = ImageDraw.Draw(image)
+    for i, line in enumerate(["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc", "",
+                              "GIẤY CHỨNG NHẬN ĐĂNG KÝ", "Số: 77/GCN-SKHCN", "Người được cấp: Phạm Minh Khánh",
+                              "Địa chỉ: thành phố Quảng Ngãi", "Thiết bị đo lường phóng xạ"]):
+        draw.text((220, 300 + i * 130), line, fill=0, font=font)
+    path = tmp_path / "scan.pdf"
+    image.save(path, resolution=300)
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_a_scan_without_text_is_recognised_in_vietnamese_and_becomes_searchable(app, client, world, tmp_path):
+    from portal import ocr, search
+    from portal.storage import storage
+
+    from .conftest import login, make_result
+
+    if not ocr.available():
+        assert os.environ.get("REQUIRE_OCR") != "1", "REQUIRE_OCR=1 but ocrmypdf or tesseract-ocr-vie is missing"
+        pytest.skip("Tesseract with Vietnamese is not installed")
+    scan = _scanned_page(tmp_path)
+    result = make_result(world, scan, reviewer="reviewer_a", document_number="77/GCN-SKHCN", valid_until=None,
+                         summary="Giấy chứng nhận đăng ký")
+    document = result.document
+    assert document.ocr_status == "pending" and not document.text
+    login(client, "holder_a")
+    assert "Đang nhận dạng chữ" in client.get(f"/me/results/{result.code}").get_data(as_text=True)
+
+    assert ocr.run_pending() == 1
+    db.session.refresh(document)
+    assert document.ocr_status == "done"
+    folded = __import__("portal.imports.manifest", fromlist=["fold"]).fold(document.text)
+    for words in ("cong hoa xa hoi chu nghia viet nam", "quang ngai", "pham minh khanh", "phong xa"):
+        assert words in folded, document.text
+    assert storage().hash_of_stored(document.sha256) == document.sha256  # the scan itself is untouched
+    found = search.search_results(world["holder_a"], "phong xa", search.Filters())
+    assert [r.code for r, _hit in found.items] == [result.code]
+    assert "Đang nhận dạng chữ" not in client.get(f"/me/results/{result.code}").get_data(as_text=True)
+
+
+def test_without_tesseract_the_portal_says_ocr_is_unavailable(app, client, world, tmp_path, monkeypatch):
+    from portal import ocr
+
+    from .conftest import make_result
+
+    monkeypatch.setenv("PATH", str(tmp_path))  # a machine without ocrmypdf or tesseract
+    ocr.available.cache_clear()
+    try:
+        result = make_result(world, _scanned_page(tmp_path), document_number="78/GCN-SKHCN")
+        assert ocr.run_pending() == 0 and result.document.ocr_status == "pending"
+        from .conftest import login
+
+        login(client, "staff_a")
+        page = client.get(f"/admin/results/{result.id}").get_data(as_text=True)
+        assert "chưa cài nhận dạng chữ" in page
+    finally:
+        ocr.available.cache_clear()

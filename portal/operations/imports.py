@@ -121,6 +121,18 @@ def run_batch(batch: ImportBatch, manifest: Path, progress: Callable[[int, int],
     return _finish(batch, DONE, None)
 
 
+def job_folder(batch_id: int) -> Path:
+    return Path(current_app.config["PORTAL_DATA_DIR"]) / "imports" / str(int(batch_id))
+
+
+def run_web_batch(batch: ImportBatch) -> ImportBatch:
+    """A job uploaded on the web: its manifest and files are in the job's own folder."""
+    manifest = next(job_folder(batch.id).glob("manifest.*"), None)
+    if manifest is None:
+        return _finish(batch, FAILED, "Không tìm thấy bảng kê của lô này.")
+    return run_batch(batch, manifest)
+
+
 def _commit_group(batch: ImportBatch) -> None:
     batch.heartbeat_at = utcnow()
     db.session.commit()

@@ -86,6 +86,12 @@ def register_views(app: Flask) -> None:
         return STATUS_LABELS.get(value, value or "")
 
     @app.template_global()
+    def ocr_available() -> bool:
+        from ..ocr import available
+
+        return available()
+
+    @app.template_global()
     def page_url(number: int) -> str:
         """This page's URL with its filters, at another page number (globals reach imported macros)."""
         args = {**(request.view_args or {}), **request.args.to_dict(), "page": number}

@@ -1,0 +1,62 @@
+"""Background work each web process does between requests: web import jobs and OCR.
+
+Both queues are tables in the database (import_batches, stored_files.ocr_status), so any
+process can take the next item: this thread, or `flask import-worker` / `flask ocr-pending`
+run beside the web servers (DESIGN §8).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+
+from flask import Flask
+
+from .extensions import db
+
+log = logging.getLogger(__name__)
+
+
+def run_once() -> bool:
+    """Take one import job and a few OCR pages; True if anything was done."""
+    from . import ocr
+    from .operations import imports
+
+    did = False
+    batch = imports.claim_next_web_batch()
+    if batch is not None:
+        imports.run_web_batch(batch)
+        did = True
+    return ocr.run_pending(limit=3) > 0 or did
+
+
+def _loop(app: Flask, interval: float) -> None:
+    while True:
+        with app.app_context():
+            try:
+                busy = run_once()
+            except Exception:
+                log.exception("background job failed; will retry")
+                busy = False
+            finally:
+                db.session.remove()
+        if not busy:
+            time.sleep(interval)
+
+
+def init_app(app: Flask) -> None:
+    started_in: set[int] = set()
+    lock = threading.Lock()
+
+    @app.before_request
+    def start_jobs_for_this_process():
+        interval = app.config.get("JOBS_INTERVAL", 3.0)
+        pid = os.getpid()  # gunicorn forks: each worker starts its own
+        if not interval or pid in started_in:
+            return
+        with lock:
+            if pid not in started_in:
+                started_in.add(pid)
+                threading.Thread(target=_loop, args=(app, interval), name="jobs", daemon=True).start()
