@@ -25,6 +25,9 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    from .imports import allow_large_import_bodies
+
+    app.before_request(allow_large_import_bodies)  # before CSRF protection reads the body
     csrf.init_app(app)
     limiter.init_app(app)
     _init_login(app)

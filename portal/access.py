@@ -10,7 +10,7 @@ from flask import abort
 from sqlalchemy import Select, false, select
 
 from .extensions import db
-from .models import CertifiedCopy, Result, Unit, User
+from .models import CertifiedCopy, ImportBatch, Result, Unit, User
 from .models.results import DRAFT, HOLDER_VISIBLE_STATUSES, PUBLISHED, RETURNED
 from .models.users import ADMIN, HOLDER, REVIEWER, STAFF
 
@@ -71,6 +71,23 @@ def visible_copies(user) -> Select:
     if user.role in (STAFF, REVIEWER):
         return query.join(CertifiedCopy.result).where(Result.unit_id == user.unit_id)
     return query.where(CertifiedCopy.holder_id == user.holder_id)
+
+
+def visible_batches(user) -> Select:
+    """Import batches: a unit's for its staff (and their own), every one for an admin."""
+    query = select(ImportBatch)
+    if not _active(user) or user.role not in (ADMIN, STAFF, REVIEWER):
+        return query.where(false())
+    if user.role == ADMIN:
+        return query
+    return query.where((ImportBatch.unit_id == user.unit_id) | (ImportBatch.created_by_id == user.id))
+
+
+def get_batch_or_404(user, batch_id: int) -> ImportBatch:
+    batch = db.session.scalars(visible_batches(user).where(ImportBatch.id == batch_id)).first()
+    if batch is None:
+        abort(404)
+    return batch
 
 
 def get_holder_copy_or_404(user, verification_code: str) -> CertifiedCopy:

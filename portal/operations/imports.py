@@ -10,9 +10,11 @@ reported as already in; the same file for another result is refused, never store
 from __future__ import annotations
 
 import hashlib
+import json
+import shutil
 import time
 from datetime import timedelta
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Callable
 
 from flask import current_app
@@ -20,10 +22,12 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit, search
+from ..access import PermissionDenied, require
 from ..extensions import db
 from ..identifiers import InvalidInput
 from ..imports.manifest import ManifestError, read_manifest
 from ..imports.rows import RowError, check_row, resolve_file
+from ..imports.unpack import UnpackError, clean_name, unpack
 from ..models import ImportBatch, ImportRow, Procedure, Result, Unit, User
 from ..models.imports import DONE, FAILED, IMPORTED, QUEUED, ROW_FAILED, RUNNING, SKIPPED
 from ..scans import ScanError, Spooled, prepare
@@ -97,7 +101,8 @@ def run_batch(batch: ImportBatch, manifest: Path, progress: Callable[[int, int],
     batch.total_rows = len(rows)
     done = set(db.session.scalars(select(ImportRow.line).where(ImportRow.batch_id == batch.id)))
     units = {u.code: u for u in db.session.scalars(select(Unit).where(Unit.active))}
-    files_dir = Path(batch.files_dir)
+    locate = _web_locator(batch) if batch.source == "web" else (
+        lambda name, files_dir=Path(batch.files_dir): resolve_file(files_dir, name))
     pending, last_commit = 0, time.monotonic()
     handled = len(done)
     if progress:
@@ -108,7 +113,7 @@ def run_batch(batch: ImportBatch, manifest: Path, progress: Callable[[int, int],
         if pending == 0:
             # A write first, so that the rows' savepoints nest in one transaction on SQLite too.
             db.session.execute(update(ImportBatch).where(ImportBatch.id == batch.id).values(heartbeat_at=utcnow()))
-        outcome = _import_row(batch, actor, row, units, files_dir)
+        outcome = _import_row(batch, actor, row, units, locate)
         setattr(batch, outcome, getattr(batch, outcome) + 1)
         pending += 1
         handled += 1
@@ -119,6 +124,86 @@ def run_batch(batch: ImportBatch, manifest: Path, progress: Callable[[int, int],
             progress(handled, len(rows))
     _commit_group(batch)
     return _finish(batch, DONE, None)
+
+
+def _web_locator(batch: ImportBatch) -> Callable[[str], Path]:
+    """A web job's files were stored under names of our own (see unpack.py); the manifest names
+    them as they were in the ZIP, relative to the manifest, or just by their file name."""
+    names = json.loads((job_folder(batch.id) / "names.json").read_text(encoding="utf-8"))
+
+    def locate(name: str) -> Path:
+        key = clean_name(name.strip())
+        stored = names.get(key) if key else None
+        if stored is None:
+            raise RowError(f"Không tìm thấy tệp «{name}» trong lô đã tải lên.")
+        return job_folder(batch.id) / "files" / stored
+
+    return locate
+
+
+def create_web_batch(actor: User, upload, loose_files: list) -> ImportBatch:
+    """Keep an uploaded ZIP (or a manifest and its files) in a job folder and queue the job."""
+    require(actor, "upload", unit=actor.unit)
+    config = current_app.config
+    batch = ImportBatch(source="web", name=Path(upload.filename or "lo").name[:255], manifest_sha256="",
+                        files_dir="", status=RUNNING, heartbeat_at=utcnow(),  # not queued until its files are in
+                        unit_id=None if actor.is_admin else actor.unit_id, created_by_id=actor.id)
+    db.session.add(batch)
+    db.session.commit()
+    folder = job_folder(batch.id)
+    try:
+        names = _keep_upload(folder, upload, loose_files, config)
+        manifest = next(folder.glob("manifest.*"))
+        (folder / "names.json").write_text(json.dumps(names, ensure_ascii=False), encoding="utf-8")
+        batch.manifest_sha256, batch.files_dir, batch.status = manifest_digest(manifest), str(folder / "files"), QUEUED
+        audit.record("import.start", actor=actor, target=f"lô {batch.id}", details={"upload": batch.name,
+                                                                                      "files": len(names)})
+        db.session.commit()
+        return batch
+    except (UnpackError, OperationError) as err:
+        shutil.rmtree(folder, ignore_errors=True)
+        batch.status, batch.error, batch.finished_at = FAILED, str(err), utcnow()
+        db.session.commit()
+        raise OperationError(str(err)) from None
+
+
+def _keep_upload(folder: Path, upload, loose_files: list, config) -> dict[str, str]:
+    files = folder / "files"
+    files.mkdir(parents=True, exist_ok=True)
+    suffix = Path(upload.filename or "").suffix.lower()
+    if suffix == ".zip":
+        archive = folder / "upload.zip"
+        upload.save(archive)
+        unpacked = unpack(archive, files, max_files=config["IMPORT_MAX_FILES"],
+                          max_bytes=config["IMPORT_MAX_UNPACKED_MB"] * 1024 * 1024)
+        archive.unlink()
+        manifests = [n for n in unpacked if Path(n).suffix.lower() in (".csv", ".xlsx")]
+        if len(manifests) != 1:
+            raise UnpackError("Tệp ZIP phải có đúng một bảng kê (.csv hoặc .xlsx)" +
+                              (f"; đang có {len(manifests)}." if manifests else "; không thấy bảng kê nào."))
+        manifest = manifests[0]
+        unpacked.pop(manifest).rename(folder / ("manifest" + Path(manifest).suffix.lower()))
+        base = str(PurePosixPath(manifest).parent)
+        names = {}
+        for name, path in unpacked.items():
+            relative = name[len(base) + 1:] if base != "." and name.startswith(base + "/") else name
+            names[relative] = path.name
+            names.setdefault(PurePosixPath(name).name, path.name)
+        return names
+    if suffix not in (".csv", ".xlsx"):
+        raise OperationError("Hãy tải lên một tệp ZIP (bảng kê và các bản quét), hoặc một bảng kê .csv/.xlsx kèm các tệp.")
+    upload.save(folder / ("manifest" + suffix))
+    if len(loose_files) > config["IMPORT_MAX_FILES"]:
+        raise OperationError(f"Quá {config['IMPORT_MAX_FILES']} tệp trong một lô.")
+    names = {}
+    for n, item in enumerate(loose_files):
+        name = clean_name(Path(item.filename or "").name)
+        if not name:
+            continue
+        stored = f"{n:06d}{Path(name).suffix.lower()[:10]}"
+        item.save(files / stored)
+        names[name] = stored
+    return names
 
 
 def job_folder(batch_id: int) -> Path:
@@ -152,7 +237,7 @@ def _same_result(result: Result, fields: dict, unit: Unit) -> bool:
             and result.unit_id == unit.id)
 
 
-def _import_row(batch: ImportBatch, actor: User | None, row, units: dict, files_dir: Path) -> str:
+def _import_row(batch: ImportBatch, actor: User | None, row, units: dict, locate: Callable[[str], Path]) -> str:
     """One row in its own savepoint; returns the counter it adds to (imported, skipped, failed)."""
     scan = temp = None
     record = ImportRow(batch_id=batch.id, line=row.line, file_name=row.values.get("file", "")[:500])
@@ -160,7 +245,7 @@ def _import_row(batch: ImportBatch, actor: User | None, row, units: dict, files_
         data = check_row(row, units)
         if batch.unit_id is not None and data.unit.id != batch.unit_id:
             raise RowError(f"Kết quả thuộc đơn vị {data.unit.code}, không phải đơn vị của người nhập.")
-        path = resolve_file(files_dir, data.file)
+        path = locate(data.file)
         try:
             with open(path, "rb") as fh:
                 temp, sha, size = storage().spool(fh, limit=current_app.config["MAX_UPLOAD_BYTES"])
@@ -190,7 +275,7 @@ def _import_row(batch: ImportBatch, actor: User | None, row, units: dict, files_
             record.message = f"Kết quả {result.code}" + (" (đã phát hành)." if batch.publish else " (chờ kiểm tra).")
             db.session.add(record)
         return "imported"
-    except (RowError, ScanError, OperationError, InvalidInput) as err:
+    except (RowError, ScanError, OperationError, InvalidInput, PermissionDenied) as err:
         message = str(err)
     except IntegrityError:
         message = "Mã kết quả hoặc tệp vừa được một người khác lưu cùng lúc; hãy chạy lại lô này."

@@ -7,11 +7,11 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ... import audit
-from ...access import can, get_result_or_404, visible_results
+from ...access import can, get_result_or_404, visible_batches, visible_results
 from ...listing import listing
 from ...extensions import db
 from ...forms.results import ConfirmForm, ReasonForm, ResultMetadataForm, UploadForm
-from ...models import Procedure, Result, Unit
+from ...models import ImportBatch, Procedure, Result, Unit
 from ...models.results import DRAFT
 from ...operations import claims
 from ...operations import results as ops
@@ -46,10 +46,53 @@ def results():
 
 @bp.get("/review")
 def review_queue():
+    """Drafts waiting for a reviewer, oldest first, each with its first page beside its metadata;
+    filtered by import batch; a page of checked results is published at once."""
     query = visible_results(current_user).where(Result.status == DRAFT).order_by(Result.digitized_at, Result.id)
+    batch_id = request.args.get("batch", type=int)
+    if batch_id:
+        query = query.where(Result.import_batch_id == batch_id)
+    batches = db.session.scalars(visible_batches(current_user).where(ImportBatch.id.in_(
+        visible_results(current_user).where(Result.status == DRAFT, Result.import_batch_id.is_not(None))
+        .with_only_columns(Result.import_batch_id).distinct())).order_by(ImportBatch.id.desc())).all()
     page = db.paginate(query, page=request.args.get("page", 1, type=int),
                        per_page=current_app.config["PER_PAGE"], error_out=False)
-    return render_template("admin/review.html", page=page)
+    return render_template("admin/review.html", page=page, batches=batches, batch_id=batch_id,
+                           confirm=ConfirmForm(), reason_form=ReasonForm(prefix="return"),
+                           can_review=current_user.role in ("reviewer", "admin"))
+
+
+@bp.post("/review/publish")
+def publish_checked():
+    """Publish every result ticked on a page of the queue; each is its own operation, so one
+    refusal (the reviewer digitized it, say) does not stop the others."""
+    back = _queue_url()
+    if not ConfirmForm().validate_on_submit():
+        flash("Biểu mẫu đã hết hạn; hãy tải lại trang.", "error")
+        return redirect(back)
+    ids = [int(i) for i in request.form.getlist("result_id") if i.isdigit()][:200]
+    if not ids:
+        flash("Chưa chọn kết quả nào.", "error")
+        return redirect(back)
+    published, refused = [], []
+    for item in db.session.scalars(visible_results(current_user).where(Result.id.in_(ids))).all():
+        try:
+            ops.publish(current_user, item)
+            published.append(item.code)
+        except user_errors() as err:
+            refused.append(f"{item.code}: {err}")
+    if published:
+        flash(f"Đã phát hành {len(published)} kết quả. Mã nhận tài khoản cấp sau tại trang của từng kết quả.",
+              "success")
+    for message in refused:
+        flash(f"Không phát hành {message}", "error")
+    return redirect(back)
+
+
+def _queue_url() -> str:
+    """Back to the queue page the reviewer came from (only ever a local queue URL)."""
+    target = request.form.get("next", "")
+    return target if target.startswith("/admin/review") and "//" not in target else url_for("admin.review_queue")
 
 
 def _fill_choices(form: ResultMetadataForm) -> None:
@@ -218,6 +261,8 @@ def _state_change(result_id: int, operation, form: ConfirmForm | ReasonForm, don
     flash(done.format(code=item.code), "success")
     if then is not None:
         then(item)
+    if request.form.get("next"):
+        return redirect(_queue_url())
     return redirect(url_for("admin.result", result_id=item.id))
 
 

@@ -1,0 +1,50 @@
+"""Batch imports from the web: upload, a job page that follows the import, its report."""
+
+import csv
+import io
+
+from flask import Response, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from ...access import get_batch_or_404, visible_batches
+from ...extensions import db
+from ...forms.imports import ImportForm
+from ...models import ImportBatch, ImportRow
+from ...operations import imports, user_errors
+from . import bp
+
+
+@bp.route("/imports", methods=["GET", "POST"])
+def new_import():
+    form = ImportForm()
+    if form.validate_on_submit():
+        try:
+            batch = imports.create_web_batch(current_user, form.upload.data,
+                                             [f for f in form.files.data or [] if f and f.filename])
+        except user_errors() as err:
+            flash(str(err), "error")
+        else:
+            flash(f"Đã nhận lô {batch.id}; hệ thống đang nhập ở chế độ nền.", "success")
+            return redirect(url_for("admin.import_batch", batch_id=batch.id))
+    batches = db.session.scalars(visible_batches(current_user).order_by(ImportBatch.id.desc()).limit(30)).all()
+    return render_template("admin/imports.html", form=form, batches=batches)
+
+
+@bp.get("/imports/<int:batch_id>")
+def import_batch(batch_id: int):
+    batch = get_batch_or_404(current_user, batch_id)
+    failures = imports.failed_rows(batch)
+    return render_template("admin/import.html", batch=batch, failures=failures)
+
+
+@bp.get("/imports/<int:batch_id>/report.csv")
+def import_report(batch_id: int):
+    batch = get_batch_or_404(current_user, batch_id)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["Dòng", "Tệp", "Kết quả", "Chi tiết"])
+    for row in db.session.scalars(select(ImportRow).where(ImportRow.batch_id == batch.id).order_by(ImportRow.line)):
+        writer.writerow([row.line, row.file_name, row.status_label, row.message])
+    return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f"attachment; filename=bao-cao-lo-{batch.id}.csv"})

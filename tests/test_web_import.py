@@ -1,0 +1,156 @@
+"""Batch import from the web: the ZIP (never trusted), the job page, its report, and the review
+queue a unit works through (filter by batch, publish a page at once, send one back)."""
+
+from __future__ import annotations
+
+import io
+import re
+import stat
+import zipfile
+
+import pytest
+from sqlalchemy import select
+
+from portal import jobs
+from portal.extensions import db
+from portal.models import ImportBatch, Result
+
+from .conftest import csrf_token, login
+from .test_import import HEADER, row
+
+
+def manifest_csv(rows: list[dict]) -> bytes:
+    out = io.StringIO()
+    out.write(",".join(HEADER) + "\n")
+    for values in rows:
+        out.write(",".join(f'"{values[c]}"' for c in HEADER) + "\n")
+    return out.getvalue().encode("utf-8")
+
+
+def make_zip(entries: dict[str, bytes], symlinks: dict[str, str] | None = None) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in entries.items():
+            zf.writestr(name, data)
+        for name, target in (symlinks or {}).items():
+            info = zipfile.ZipInfo(name)
+            info.external_attr = (stat.S_IFLNK | 0o777) << 16
+            zf.writestr(info, target)
+    return out.getvalue()
+
+
+def post_import(client, upload: bytes, name: str, files: list[tuple[bytes, str]] = ()):
+    token = csrf_token(client, "/admin/imports")
+    data = {"csrf_token": token, "upload": (io.BytesIO(upload), name),
+            "files": [(io.BytesIO(content), filename) for content, filename in files]}
+    return client.post("/admin/imports", data=data, content_type="multipart/form-data")
+
+
+def test_staff_upload_a_zip_follow_the_job_and_download_its_report(app, client, world, pdfs):
+    rows = [row(1, file="scans/1.pdf"), row(2, file="scans/2.pdf"), row(3, file="scans/missing.pdf"),
+            row(4, unit_code="000.04.21.H48", file="scans/4.pdf")]
+    archive = make_zip({"lo-5/bang-ke.csv": manifest_csv(rows), "lo-5/scans/1.pdf": pdfs[0],
+                        "lo-5/scans/2.pdf": pdfs[1], "lo-5/scans/4.pdf": pdfs[3]})
+    login(client, "staff_a")
+    response = post_import(client, archive, "lo-5.zip")
+    assert response.status_code == 302, response.get_data(as_text=True)[:1000]
+    job = response.headers["Location"]
+    page = client.get(job).get_data(as_text=True)
+    assert "Đang chờ" in page and 'http-equiv="refresh"' in page
+
+    assert jobs.run_once()  # what a web process's background thread does
+    page = client.get(job).get_data(as_text=True)
+    assert "Đã xong" in page and 'http-equiv="refresh"' not in page
+    assert "Không tìm thấy tệp «scans/missing.pdf»" in page
+    assert "không phải đơn vị của người nhập" in page  # unit B's row in a unit A job
+    batch = db.session.scalars(select(ImportBatch)).one()
+    assert (batch.imported, batch.skipped, batch.failed) == (2, 0, 2) and batch.source == "web"
+    report = client.get(f"{job}/report.csv")
+    assert report.mimetype == "text/csv"
+    text = report.data.decode("utf-8-sig")
+    assert text.splitlines()[0] == "Dòng,Tệp,Kết quả,Chi tiết" and "Đã nhập" in text and "Lỗi" in text
+
+    results = db.session.scalars(select(Result).where(Result.import_batch_id == batch.id)).all()
+    assert {r.digitized_by_id for r in results} == {world["staff_a"].id}
+
+    # Another unit's staff do not see the job, its report, or its results.
+    other = app.test_client()
+    login(other, "staff_b")
+    assert other.get(job).status_code == 404 and other.get(f"{job}/report.csv").status_code == 404
+    assert "Lô " not in other.get("/admin/review").get_data(as_text=True)
+
+
+def test_a_manifest_with_loose_files(client, world, pdfs):
+    login(client, "staff_a")
+    rows = [row(5, file="5.pdf"), row(6, file="C:\\scans\\6.pdf")]
+    response = post_import(client, manifest_csv(rows), "bang-ke.csv", [(pdfs[4], "5.pdf"), (pdfs[5], "6.pdf")])
+    assert response.status_code == 302
+    jobs.run_once()
+    batch = db.session.scalars(select(ImportBatch)).one()
+    assert (batch.imported, batch.failed) == (1, 1)  # a Windows path is not a file name of the upload
+
+
+@pytest.mark.parametrize("entries, symlinks, words", [
+    ({"bang-ke.csv": b"x", "../../evil.pdf": b"%PDF-1.4"}, None, "đường dẫn không an toàn"),
+    ({"bang-ke.csv": b"x", "/etc/evil.pdf": b"%PDF-1.4"}, None, "đường dẫn không an toàn"),
+    ({"bang-ke.csv": b"x"}, {"scans/link.pdf": "/etc/passwd"}, "liên kết tượng trưng"),
+    ({"bang-ke.csv": b"x", "bomb.pdf": b"\0" * (20 * 1024 * 1024)}, None, "bom ZIP"),
+    ({"scans/1.pdf": b"%PDF-1.4"}, None, "không thấy bảng kê"),
+    ({"a.csv": b"x", "b.xlsx": b"y"}, None, "đúng một bảng kê"),
+], ids=["dotdot", "absolute", "symlink", "bomb", "no-manifest", "two-manifests"])
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_a_hostile_zip_is_refused_and_nothing_is_written_outside_the_job(app, client, world, tmp_path, entries,
+                                                                        symlinks, words):
+    login(client, "staff_a")
+    page = post_import(client, make_zip(entries, symlinks), "lo.zip").get_data(as_text=True)
+    assert words in page
+    assert db.session.scalars(select(ImportBatch.status)).all() == ["failed"]
+    data = app.config["PORTAL_DATA_DIR"]
+    assert not list((tmp_path / "data").rglob("evil.pdf")) and not list((tmp_path).glob("../../evil.pdf"))
+    assert not any((__import__("pathlib").Path(data) / "imports").glob("*/files/*"))
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_too_many_files_and_not_a_zip(app, client, world):
+    app.config["IMPORT_MAX_FILES"] = 3
+    login(client, "staff_a")
+    page = post_import(client, make_zip({f"{n}.pdf": b"%PDF" for n in range(5)}), "lo.zip").get_data(as_text=True)
+    assert "quá giới hạn 3 tệp" in page
+    assert "không phải tệp ZIP" in post_import(client, b"PK not really", "lo.zip").get_data(as_text=True)
+    assert "Hãy tải lên một tệp ZIP" in post_import(client, b"hello", "lo.txt").get_data(as_text=True)
+
+
+def test_reviewers_work_through_a_batch_publishing_a_page_and_sending_one_back(app, client, world, pdfs):
+    login(client, "staff_a")
+    rows = [row(n, file=f"{n}.pdf") for n in (7, 8, 9)]
+    post_import(client, manifest_csv(rows), "lo.csv", [(pdfs[n - 1], f"{n}.pdf") for n in (7, 8, 9)])
+    jobs.run_once()
+    batch = db.session.scalars(select(ImportBatch)).one()
+
+    reviewer = app.test_client()
+    login(reviewer, "reviewer_a")
+    queue = reviewer.get(f"/admin/review?batch={batch.id}").get_data(as_text=True)
+    assert f"Lô {batch.id}" in queue and queue.count('class="review-card"') == 3
+    assert queue.count("/pages/1.png") == 3  # the first page beside each one's metadata
+    results = {r.document_number: r for r in db.session.scalars(select(Result))}
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', queue).group(1)
+    back = reviewer.post(f"/admin/results/{results['9/GP-SKHCN'].id}/return",
+                         data={"csrf_token": token, "return-reason": "Thiếu trang 2 của bản giấy",
+                               "next": f"/admin/review?batch={batch.id}"})
+    assert back.status_code == 302 and back.headers["Location"].endswith(f"/admin/review?batch={batch.id}")
+    done = reviewer.post("/admin/review/publish", data={
+        "csrf_token": token, "next": f"/admin/review?batch={batch.id}",
+        "result_id": [str(results["7/GP-SKHCN"].id), str(results["8/GP-SKHCN"].id)]}, follow_redirects=True)
+    assert "Đã phát hành 2 kết quả" in done.get_data(as_text=True)
+    statuses = {r.document_number: r.status for r in db.session.scalars(select(Result).execution_options(
+        populate_existing=True))}
+    assert statuses == {"7/GP-SKHCN": "published", "8/GP-SKHCN": "published", "9/GP-SKHCN": "returned"}
+    # An outside address is never followed.
+    away = reviewer.post("/admin/review/publish", data={"csrf_token": token, "next": "https://evil.example/"})
+    assert away.headers["Location"].endswith("/admin/review")
+
+    # The digitizer cannot publish their own (four eyes), even in bulk.
+    token = csrf_token(client, "/admin/review")
+    again = client.post("/admin/review/publish", data={"csrf_token": token, "result_id": [
+        str(results["9/GP-SKHCN"].id)]}, follow_redirects=True).get_data(as_text=True)
+    assert "Không phát hành" in again
