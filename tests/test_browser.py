@@ -95,7 +95,9 @@ def test_staff_upload_then_reviewer_publishes(live_server, browser, pdfs, tmp_pa
 
     _login(page, live_server, "reviewer_a")
     page.get_by_role("link", name="Chờ kiểm tra").click()
-    page.get_by_role("link", name="-KQ1").first.click()
+    page.get_by_role("img", name="Trang 1 của văn bản 125/GP-SKHCN").wait_for()  # beside its metadata
+    _shot(page, "03a-review-queue")
+    page.get_by_role("link", name="125/GP-SKHCN").click()
     preview = page.get_by_role("img", name="Trang 1 của văn bản 125/GP-SKHCN")
     preview.wait_for()
     assert page.evaluate("img => img.naturalWidth", preview.element_handle()) > 0
