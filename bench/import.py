@@ -26,7 +26,7 @@ import platform
 import sys
 import tempfile
 import time
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,13 +59,18 @@ def _app(folder: Path):
     return app, context, staff
 
 
+def _issued(n: int) -> date:
+    # Spread over a year: a unit's generated dossier codes run out at 999 results a day.
+    return date(2019, 1, 1) + timedelta(days=n % 365)
+
+
 def _generate(folder: Path, count: int, offset: int) -> Path:
     from portal.demo.documents import Spec, render_many
 
     scans = folder / "scans"
     scans.mkdir(parents=True, exist_ok=True)
     specs = [Spec(department="Sở Khoa học và Công nghệ tỉnh Quảng Ngãi", province="Quảng Ngãi",
-                  number=f"{n}/GP-SKHCN", issue_date=date(2019, 1, 2), title="GIẤY PHÉP TIẾN HÀNH CÔNG VIỆC BỨC XẠ",
+                  number=f"{n}/GP-SKHCN", issue_date=_issued(n), title="GIẤY PHÉP TIẾN HÀNH CÔNG VIỆC BỨC XẠ",
                   holder_label="Người được cấp", holder_name="Phạm Minh Khánh", holder_id="051089004217",
                   address="Quảng Ngãi", signer_name="Trần Văn Hùng", signer_title="Giám đốc",
                   body=[f"Thiết bị X-quang chẩn đoán số {n}."], pages=1) for n in range(offset, offset + count)]
@@ -77,7 +82,7 @@ def _generate(folder: Path, count: int, offset: int) -> Path:
         for spec, pdf in zip(specs, render_many(specs)):
             name = f"scans/{spec.number.split('/')[0]}.pdf"
             (folder / name).write_bytes(pdf)
-            writer.writerow(["1.010711", UNIT, spec.number, "2019-01-02", "Trần Văn Hùng", "Giám đốc",
+            writer.writerow(["1.010711", UNIT, spec.number, spec.issue_date.isoformat(), "Trần Văn Hùng", "Giám đốc",
                              f"Giấy phép tiến hành công việc bức xạ {spec.number}", "051089004217",
                              "Phạm Minh Khánh", name])
     return manifest
@@ -91,7 +96,9 @@ def _batch(folder: Path, count: int) -> float:
     start = time.perf_counter()
     batch = imports.run_batch(batch, manifest)
     seconds = time.perf_counter() - start
-    assert batch.imported == count, (batch.imported, batch.failed)
+    from portal.operations.imports import failed_rows
+
+    assert batch.imported == count, [(r.line, r.message) for r in failed_rows(batch)]
     return count / seconds
 
 
@@ -118,7 +125,8 @@ def _one_by_one(folder: Path, count: int, staff) -> float:
         scan = prepare(storage(), Spooled(path, sha, size, ""), Path(row["file"]).name)
         kind, holder = normalize_holder_id(row["holder_id"])
         create_draft(staff, ResultInput(
-            procedure=procedure, unit=unit, document_number=row["document_number"], issue_date=date(2019, 1, 2),
+            procedure=procedure, unit=unit, document_number=row["document_number"],
+            issue_date=date.fromisoformat(row["issue_date"]),
             signer_name=row["signer_name"], signer_title=row["signer_title"], summary=row["summary"],
             holder_kind=kind, holder_id=holder, holder_name=row["holder_name"], formed_year=2019), scan)
         search.sync()

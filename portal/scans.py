@@ -81,23 +81,33 @@ def read_pdf(path: Path) -> tuple[int, str]:
         raise ScanError("Không đọc được tệp PDF: tệp bị hỏng hoặc không đúng cấu trúc PDF.") from None
     if page_count == 0:
         raise ScanError("Tệp PDF không có trang nào.")
-    # PDFium must open it too: it draws the previews and is stricter about broken files.
+    # PDFium must open it too: it draws the previews and is stricter about broken files. It also
+    # reads the text layer, ~10x faster than pypdf (which made text extraction most of an import).
     try:
         with PDFIUM_LOCK:
             pdfium_doc = pypdfium2.PdfDocument(str(path))
-            pdfium_pages = len(pdfium_doc)
-            pdfium_doc.close()
+            try:
+                if len(pdfium_doc) != page_count:
+                    raise ScanError("Tệp PDF bị hỏng: số trang đọc được không nhất quán.")
+                texts = [_page_text(pdfium_doc[i]) for i in range(page_count)]
+            finally:
+                pdfium_doc.close()
     except pypdfium2.PdfiumError:
         raise ScanError("Không đọc được tệp PDF: tệp bị hỏng hoặc không đúng cấu trúc PDF.") from None
-    if pdfium_pages != page_count:
-        raise ScanError("Tệp PDF bị hỏng: số trang đọc được không nhất quán.")
-    texts = []
-    for page in reader.pages:
-        try:
-            texts.append(page.extract_text() or "")
-        except Exception:  # a page whose text cannot be read still has its image
-            texts.append("")
     return page_count, "\n\f".join(texts).strip()
+
+
+def _page_text(page) -> str:
+    try:
+        textpage = page.get_textpage()
+        try:
+            return textpage.get_text_bounded().replace("\r\n", "\n").replace("\r", "\n")
+        finally:
+            textpage.close()
+    except pypdfium2.PdfiumError:  # a page whose text cannot be read still has its image
+        return ""
+    finally:
+        page.close()
 
 
 def image_to_pdf(path: Path) -> bytes:

@@ -43,7 +43,14 @@ def resolve_file(files_dir: Path, name: str) -> Path:
     return path
 
 
-def check_row(row: ManifestRow, units: dict[str, Unit]) -> RowInput:
+def known_procedure(code: str, cache: dict) -> Procedure | None:
+    """The catalogue's procedure, looked up once per batch."""
+    if code not in cache:
+        cache[code] = db.session.scalars(select(Procedure).where(Procedure.code == code)).first()
+    return cache[code]
+
+
+def check_row(row: ManifestRow, units: dict[str, Unit], procedures: dict | None = None) -> RowInput:
     v = row.values
     problems: list[str] = [f"thiếu {LABELS[c]}" for c in REQUIRED_COLUMNS if not v.get(c)]
     out: dict = {}
@@ -88,7 +95,7 @@ def check_row(row: ManifestRow, units: dict[str, Unit]) -> RowInput:
         if out.get("valid_until") and out["valid_until"] < out["issue_date"]:
             problems.append("ngày hết hiệu lực trước ngày ban hành")
     if procedure_code and not v.get("procedure_name"):
-        if not db.session.scalar(select(Procedure.id).where(Procedure.code == procedure_code)):
+        if known_procedure(procedure_code, {} if procedures is None else procedures) is None:
             problems.append(f"thủ tục {procedure_code} chưa có trong danh mục: cần ghi tên thủ tục và lĩnh vực")
     if problems:
         text = "; ".join(problems)

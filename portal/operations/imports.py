@@ -13,6 +13,9 @@ import hashlib
 import json
 import shutil
 import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path, PurePosixPath
 from typing import Callable
@@ -26,7 +29,7 @@ from ..access import PermissionDenied, require
 from ..extensions import db
 from ..identifiers import InvalidInput
 from ..imports.manifest import ManifestError, read_manifest
-from ..imports.rows import RowError, check_row, resolve_file
+from ..imports.rows import RowError, check_row, known_procedure, resolve_file
 from ..imports.unpack import UnpackError, clean_name, unpack
 from ..models import ImportBatch, ImportRow, Procedure, Result, Unit, User
 from ..models.imports import DONE, FAILED, IMPORTED, QUEUED, ROW_FAILED, RUNNING, SKIPPED
@@ -103,40 +106,96 @@ def run_batch(batch: ImportBatch, manifest: Path, progress: Callable[[int, int],
     units = {u.code: u for u in db.session.scalars(select(Unit).where(Unit.active))}
     locate = _web_locator(batch) if batch.source == "web" else (
         lambda name, files_dir=Path(batch.files_dir): resolve_file(files_dir, name))
-    pending, last_commit = 0, time.monotonic()
-    handled = len(done)
+    todo = [row for row in rows if row.line not in done]
+    context = _Context(actor, units, {}, storage(), current_app.config["MAX_UPLOAD_BYTES"])
+    pending, last_commit, handled = 0, time.monotonic(), len(done)
     if progress:
         progress(handled, len(rows))
-    for row in rows:
-        if row.line in done:
-            continue
-        if pending == 0:
-            # A write first, so that the rows' savepoints nest in one transaction on SQLite too.
-            db.session.execute(update(ImportBatch).where(ImportBatch.id == batch.id).values(heartbeat_at=utcnow()))
-        outcome = _import_row(batch, actor, row, units, locate)
-        setattr(batch, outcome, getattr(batch, outcome) + 1)
-        pending += 1
-        handled += 1
-        if pending >= COMMIT_EVERY or time.monotonic() - last_commit > COMMIT_SECONDS:
-            _commit_group(batch)
-            pending, last_commit = 0, time.monotonic()
-        if progress:
-            progress(handled, len(rows))
+    # The files of the next rows are read (hashed, checked, their text extracted) in a thread
+    # while this one writes to the database: PDFium and SQLite both work without the GIL.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-files") as pool:
+        ahead = deque()
+        for row in todo:
+            ahead.append(pool.submit(_read_file, context, locate, row.values.get("file", "")))
+            if len(ahead) < PREFETCH:
+                continue
+            pending = _handle(batch, todo[handled - len(done)], ahead.popleft().result(), context, pending)
+            handled += 1
+            pending, last_commit = _maybe_commit(batch, pending, last_commit)
+            if progress:
+                progress(handled, len(rows))
+        while ahead:
+            pending = _handle(batch, todo[handled - len(done)], ahead.popleft().result(), context, pending)
+            handled += 1
+            pending, last_commit = _maybe_commit(batch, pending, last_commit)
+            if progress:
+                progress(handled, len(rows))
     _commit_group(batch)
+    # The index queue has every row (written with it); one pass writes them to the index, and a
+    # web process's indexer would have done the same meanwhile.
+    search.sync(timeout=60.0)
     return _finish(batch, DONE, None)
+
+
+PREFETCH = 4  # rows whose files are read ahead
+
+
+@dataclass
+class _Context:
+    actor: User | None
+    units: dict
+    procedures: dict
+    store: object
+    max_bytes: int
+
+
+def _read_file(context: _Context, locate: Callable[[str], Path], name: str):
+    """The row's file, spooled and checked (no database here: this runs in the reader thread);
+    the PreparedScan, or the exception that says why not."""
+    try:
+        path = locate(name)
+        try:
+            with open(path, "rb") as fh:
+                temp, sha, size = context.store.spool(fh, limit=context.max_bytes)
+        except TooLarge:
+            raise RowError(f"Tệp «{name}» lớn hơn {context.max_bytes // (1024 * 1024)} MB.") from None
+        try:
+            return prepare(context.store, Spooled(temp, sha, size, ""), path.name)
+        except ScanError:
+            context.store.discard(temp)
+            raise
+    except (RowError, ScanError, OSError) as err:
+        return err if not isinstance(err, OSError) else RowError(f"Không đọc được tệp «{name}».")
+
+
+def _handle(batch: ImportBatch, row, scan, context: _Context, pending: int) -> int:
+    if pending == 0:
+        # A write first, so that the rows' savepoints nest in one transaction on SQLite too.
+        db.session.execute(update(ImportBatch).where(ImportBatch.id == batch.id).values(heartbeat_at=utcnow()))
+    outcome = _import_row(batch, row, scan, context)
+    setattr(batch, outcome, getattr(batch, outcome) + 1)
+    return pending + 1
+
+
+def _maybe_commit(batch: ImportBatch, pending: int, last_commit: float) -> tuple[int, float]:
+    if pending >= COMMIT_EVERY or time.monotonic() - last_commit > COMMIT_SECONDS:
+        _commit_group(batch)
+        return 0, time.monotonic()
+    return pending, last_commit
 
 
 def _web_locator(batch: ImportBatch) -> Callable[[str], Path]:
     """A web job's files were stored under names of our own (see unpack.py); the manifest names
     them as they were in the ZIP, relative to the manifest, or just by their file name."""
-    names = json.loads((job_folder(batch.id) / "names.json").read_text(encoding="utf-8"))
+    folder = job_folder(batch.id)
+    names = json.loads((folder / "names.json").read_text(encoding="utf-8"))
 
     def locate(name: str) -> Path:
         key = clean_name(name.strip())
         stored = names.get(key) if key else None
         if stored is None:
             raise RowError(f"Không tìm thấy tệp «{name}» trong lô đã tải lên.")
-        return job_folder(batch.id) / "files" / stored
+        return folder / "files" / stored
 
     return locate
 
@@ -221,7 +280,6 @@ def run_web_batch(batch: ImportBatch) -> ImportBatch:
 def _commit_group(batch: ImportBatch) -> None:
     batch.heartbeat_at = utcnow()
     db.session.commit()
-    search.sync()  # one index commit per group, not one per result
 
 
 def _finish(batch: ImportBatch, status: str, error: str | None) -> ImportBatch:
@@ -237,67 +295,63 @@ def _same_result(result: Result, fields: dict, unit: Unit) -> bool:
             and result.unit_id == unit.id)
 
 
-def _import_row(batch: ImportBatch, actor: User | None, row, units: dict, locate: Callable[[str], Path]) -> str:
+def _import_row(batch: ImportBatch, row, scan, context: _Context) -> str:
     """One row in its own savepoint; returns the counter it adds to (imported, skipped, failed)."""
-    scan = temp = None
     record = ImportRow(batch_id=batch.id, line=row.line, file_name=row.values.get("file", "")[:500])
     try:
-        data = check_row(row, units)
+        data = check_row(row, context.units, context.procedures)
         if batch.unit_id is not None and data.unit.id != batch.unit_id:
             raise RowError(f"Kết quả thuộc đơn vị {data.unit.code}, không phải đơn vị của người nhập.")
-        path = locate(data.file)
-        try:
-            with open(path, "rb") as fh:
-                temp, sha, size = storage().spool(fh, limit=current_app.config["MAX_UPLOAD_BYTES"])
-        except TooLarge:
-            limit = current_app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024)
-            raise RowError(f"Tệp «{data.file}» lớn hơn {limit} MB.") from None
-        spooled = Spooled(temp, sha, size, "")
-        existing = find_duplicate(sha)
+        if isinstance(scan, Exception):
+            raise scan
+        existing = find_duplicate(scan.document.sha256)
         if existing is not None:
-            storage().discard(temp)
             if _same_result(existing, data.fields, data.unit):
                 record.status, record.result_id = SKIPPED, existing.id
                 record.message = f"Đã có trong kho: kết quả {existing.code}."
                 db.session.add(record)
+                scan.discard()
                 return "skipped"
             raise RowError(f"Tệp «{data.file}» đã được lưu cho kết quả {existing.code} (số {existing.document_number}); "
                            "không lưu trùng.")
-        scan = prepare(storage(), spooled, path.name)
-        with db.session.begin_nested():
-            procedure = _procedure(actor, data)
-            result = add_draft(actor, ResultInput(procedure=procedure, unit=data.unit, **data.fields), scan,
+        # One flush per row, when the savepoint ends: what add_draft looks up concerns other rows,
+        # all flushed already, so flushing this row's half-made objects first would only cost time.
+        with db.session.begin_nested(), db.session.no_autoflush:
+            known = known_procedure(data.procedure_code, context.procedures)
+            procedure = known or _procedure(context, data)
+            result = add_draft(context.actor, ResultInput(procedure=procedure, unit=data.unit, **data.fields), scan,
                                import_batch_id=batch.id)
             if batch.publish:
-                add_publication(actor, result)
-            db.session.flush()
+                add_publication(context.actor, result)
+            db.session.flush()  # the result's id, for the row's record
             record.status, record.result_id = IMPORTED, result.id
             record.message = f"Kết quả {result.code}" + (" (đã phát hành)." if batch.publish else " (chờ kiểm tra).")
             db.session.add(record)
+        if known is None:  # only now that the row (and the procedure with it) is in
+            context.procedures[procedure.code] = procedure
         return "imported"
     except (RowError, ScanError, OperationError, InvalidInput, PermissionDenied) as err:
         message = str(err)
     except IntegrityError:
         message = "Mã kết quả hoặc tệp vừa được một người khác lưu cùng lúc; hãy chạy lại lô này."
-    if scan is not None:
+    if not isinstance(scan, Exception):
         scan.discard()
-    else:
-        storage().discard(temp)
     record.status, record.message = ROW_FAILED, message
     db.session.add(record)
     return "failed"
 
 
-def _procedure(actor: User | None, data) -> Procedure:
+def _procedure(context: _Context, data) -> Procedure:
     """The row's procedure; one not yet in the catalogue is added from the row's name and field."""
-    procedure = db.session.scalars(select(Procedure).where(Procedure.code == data.procedure_code)).first()
+    procedure = known_procedure(data.procedure_code, context.procedures)
     if procedure is not None:
         return procedure
+    actor = context.actor
     if not data.procedure_name or not data.field:
         raise RowError(f"Thủ tục {data.procedure_code} chưa có trong danh mục: cần ghi tên thủ tục và lĩnh vực.")
     procedure = Procedure(code=data.procedure_code, name=data.procedure_name[:500], field=data.field[:255])
     db.session.add(procedure)
-    db.session.flush()
+    db.session.flush()  # results refer to it by id
     audit.record("procedure.create", actor=actor, target=procedure.code,
                  details={"name": procedure.name, "field": procedure.field, "from": "import"})
     return procedure
