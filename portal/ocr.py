@@ -61,6 +61,15 @@ def pending_count() -> int:
     return db.session.scalar(select(db.func.count(StoredFile.id)).where(StoredFile.ocr_status == OCR_PENDING)) or 0
 
 
+def requeue_interrupted() -> int:
+    """Files left "running" by a process that died. Run by hand (`flask ocr-pending`): a file
+    another worker is reading at that moment is read twice, which costs time, not correctness."""
+    count = db.session.execute(update(StoredFile).where(StoredFile.ocr_status == OCR_RUNNING)
+                               .values(ocr_status=OCR_PENDING)).rowcount
+    db.session.commit()
+    return count
+
+
 def run_pending(limit: int | None = None) -> int:
     """Recognise waiting scans, one at a time, each claimed first so that several workers share
     the queue; returns how many were done. Nothing happens where OCR is unavailable."""
