@@ -7,8 +7,8 @@ Generates N one-page results with a text layer (fpdf2, DejaVu, like the demo's) 
 manifest, then imports them into a throw-away portal (SQLite, its own data directory):
 
 - the portal's batch import (`operations.imports.run_batch`, what `flask import-batch` runs): rows
-  checked, files hashed, stored and read, drafts made in savepoints committed 50 at a time, the
-  search index written once per group;
+  checked, files hashed, stored and read (ahead, in a thread), drafts made in savepoints committed
+  50 at a time, the search index written once at the end;
 - the baseline, in the same run on the same files: the path a web upload takes, one result at a
   time (`operations.results.create_draft`, one transaction and one index commit per result);
 - OCR: a scanned page without a text layer (Vietnamese text drawn into a 300 dpi image) through
@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import io
 import platform
 import sys
 import tempfile

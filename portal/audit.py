@@ -24,10 +24,11 @@ def record(
         actor_id=actor.id if actor else None,
         actor_name=actor.display_name if actor else ("" if has_request_context() else "dòng lệnh"),
         action=action,
-        result_id=result.id if result is not None else None,
         target=target or (result.code if result is not None else ""),
         details=details or {},
     )
+    if result is not None:
+        event.result = result  # its id is filled in at the flush: no flush needed here
     if has_request_context():
         event.ip = (request.remote_addr or "")[:64]
         event.user_agent = (request.user_agent.string or "")[:255]

@@ -15,9 +15,9 @@ import pytest
 from sqlalchemy import create_engine, func, select, text
 
 from portal.extensions import db
-from portal.models import ImportBatch, ImportRow, Procedure, Result
+from portal.models import ImportBatch, Procedure, Result
 
-from .conftest import CCCD_A, CCCD_B, UNIT_A, UNIT_B
+from .conftest import CCCD_A, CCCD_B, UNIT_A
 
 ROOT = Path(__file__).resolve().parent.parent
 HEADER = ["result_code", "dossier_code", "procedure_code", "procedure_name", "field", "unit_code", "document_number",

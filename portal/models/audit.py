@@ -65,6 +65,8 @@ class AuditEvent(db.Model):
     details: Mapped[dict] = mapped_column(JSON, default=dict)
 
     actor: Mapped[User | None] = relationship()
+    # Set instead of result_id when the result is not flushed yet (its id comes with the flush).
+    result: Mapped["Result | None"] = relationship()  # noqa: F821
 
     @property
     def action_label(self) -> str:

@@ -320,11 +320,10 @@ def _import_row(batch: ImportBatch, row, scan, context: _Context) -> str:
             known = known_procedure(data.procedure_code, context.procedures)
             procedure = known or _procedure(context, data)
             result = add_draft(context.actor, ResultInput(procedure=procedure, unit=data.unit, **data.fields), scan,
-                               import_batch_id=batch.id)
+                               import_batch_id=batch.id, duplicates_checked=True)
             if batch.publish:
                 add_publication(context.actor, result)
-            db.session.flush()  # the result's id, for the row's record
-            record.status, record.result_id = IMPORTED, result.id
+            record.status, record.result = IMPORTED, result
             record.message = f"Kết quả {result.code}" + (" (đã phát hành)." if batch.publish else " (chờ kiểm tra).")
             db.session.add(record)
         if known is None:  # only now that the row (and the procedure with it) is in

@@ -2,7 +2,7 @@
 
 from flask import current_app, render_template, request
 from flask_login import current_user
-from sqlalchemy import distinct, select
+from sqlalchemy import distinct
 
 from ...access import visible_copies
 from ...extensions import db

@@ -3,7 +3,7 @@
 import csv
 import io
 
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import Response, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
