@@ -168,6 +168,20 @@ def register_commands(app: Flask) -> None:
                 bar.update(1)
         click.echo(f"{done} file(s) recognised; {ocr.pending_count()} waiting.")
 
+    @app.cli.command("report")
+    @click.argument("year", type=click.IntRange(1990, 2100))
+    @click.option("--format", "fmt", type=click.Choice(["xlsx", "pdf", "csv"]), required=True)
+    @click.option("--out", type=click.Path(dir_okay=False, writable=True, path_type=Path), required=True)
+    @click.option("--price", type=click.IntRange(0), default=None, help="Đồng per page (default PORTAL_PRICE_PER_PAGE).")
+    def report(year: int, fmt: str, out: Path, price: int | None) -> None:
+        """The yearly digitization report of every unit, as XLSX, PDF or CSV."""
+        from . import plan, reports
+
+        price = app.config["PRICE_PER_PAGE"] if price is None else price
+        rows = plan.yearly_report(None, year, price)
+        out.write_bytes(reports.export(rows, year, price, fmt))
+        click.echo(f"Report {year} ({fmt}, {len(rows)} units) written to {out}.")
+
     @app.cli.command("signing-key")
     def signing_key() -> None:
         """Show the key certified copies are signed with; make the demo one if none is configured."""

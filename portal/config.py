@@ -75,6 +75,8 @@ def load(instance_path: Path) -> dict:
         "TRUST_ROOTS": env.get("PORTAL_TRUST_ROOTS", ""),
         # Processes that render and sign copies and check uploaded PDFs, per web process.
         "COPY_PROCESSES": int(env.get("PORTAL_COPY_PROCESSES", "1")),
+        # Unit price of digitizing one page, in đồng, for the yearly report's cost.
+        "PRICE_PER_PAGE": int(env.get("PORTAL_PRICE_PER_PAGE", "2000")),
         "VERIFY_RATE_LIMIT": env.get("PORTAL_VERIFY_RATE_LIMIT", "30 per minute; 500 per day"),
         # Seconds between a web process's checks of the index queue (0: no background thread).
         "SEARCH_INDEXER_INTERVAL": float(env.get("PORTAL_INDEXER_INTERVAL", "2")),

@@ -103,6 +103,16 @@ def _render(job: CopyJob, sizes: list[tuple[float, float]], pdfa: bool = True) -
         custom_metadata=False)
 
 
+def render_document(html_text: str) -> bytes:
+    """Any of the portal's own printable documents (a report, say), with the same fonts and the
+    same fetching rules as the certification page."""
+    from weasyprint import HTML
+
+    font_config, faces = _fonts()
+    return HTML(string=html_text, base_url=FONTS.as_uri() + "/", url_fetcher=_fetcher()).write_pdf(
+        pdf_variant="pdf/a-2b", stylesheets=[faces], font_config=font_config)
+
+
 def _embeds_its_fonts(original) -> bool:
     """Whether every font the original's pages use is embedded. Scans (images) have none; a
     born-digital original may lean on the reader's fonts, and a copy carrying such a page must

@@ -5,6 +5,7 @@ from .claims import ClaimCode
 from .copies import CertifiedCopy
 from .files import DOCUMENT, SOURCE_IMAGE, ResultFile, StoredFile
 from .imports import ImportBatch, ImportRow
+from .plan import InventoryCount
 from .procedures import Procedure
 from .results import Result, ResultStatusChange
 from .search import IndexQueueEntry
@@ -12,6 +13,6 @@ from .units import Unit
 from .users import User
 
 __all__ = [
-    "AuditEvent", "CertifiedCopy", "ClaimCode", "DOCUMENT", "ImportBatch", "ImportRow", "IndexQueueEntry", "SOURCE_IMAGE", "Procedure", "Result", "ResultFile",
+    "AuditEvent", "CertifiedCopy", "ClaimCode", "DOCUMENT", "ImportBatch", "ImportRow", "InventoryCount", "IndexQueueEntry", "SOURCE_IMAGE", "Procedure", "Result", "ResultFile",
     "ResultStatusChange", "StoredFile", "Unit", "User",
 ]

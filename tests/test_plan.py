@@ -1,0 +1,117 @@
+"""The plan's figures against hand-computed expectations, across the phase boundaries; the yearly
+report as CSV, XLSX and PDF, read back."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime, timezone
+
+import pytest
+from sqlalchemy import update
+
+from portal import plan
+from portal.extensions import db
+from portal.models import InventoryCount, Result
+
+from .conftest import CCCD_B, UNIT_A, UNIT_B, make_result
+
+PRICE = 2000
+
+
+@pytest.fixture
+def dataset(world, pdfs):
+    """Unit A: one result per side of each phase boundary, in every state; unit B: one result."""
+    from portal.operations import results as ops
+
+    def made(n, year, *, published=True, pages_two=False, **fields):
+        return make_result(world, pdfs[2] if pages_two else pdfs[n], reviewer="reviewer_a" if published else None,
+                           document_number=f"{n}/GP-SKHCN", issue_date=f"15/03/{year}", valid_until=None, **fields)
+
+    r = {
+        1995: made(0, 1995), 1996: made(1, 1996, published=False), 2005: made(3, 2005),
+        2006: made(2, 2006, pages_two=True), 2015: made(4, 2015), 2016: made(5, 2016),
+        2021: made(6, 2021, published=False), 2022: made(7, 2022), 2023: made(8, 2023),
+    }
+    ops.revoke(world["reviewer_a"], r[2005], "Cơ sở đã chấm dứt hoạt động")
+    r["2015b"] = make_result(world, pdfs[9], reviewer="reviewer_a", document_number="10/GP-SKHCN",
+                             issue_date="15/03/2015", valid_until=None, replaces=r[2015])
+    db.session.execute(update(Result).where(Result.id == r[2023].id).values(origin="born_digital"))
+    r["B"] = make_result(world, pdfs[10], staff="staff_b", reviewer="reviewer_b", document_number="11/GP-SKHCN",
+                         issue_date="15/03/2010", valid_until=None, holder_id=CCCD_B)
+    # One result of unit A digitized and published the year before.
+    last_year = datetime(2025, 6, 1, tzinfo=timezone.utc)
+    db.session.execute(update(Result).where(Result.id == r[2016].id).values(
+        digitized_at=last_year, checked_at=last_year, published_at=last_year))
+    db.session.commit()
+    unit_a = world["staff_a"].unit_id
+    for phase, results, pages in ((2, 4, 10), (3, 3, 6), (4, 2, 4), (5, 5, 5), (5, 6, 7)):  # phase 5 corrected
+        db.session.add(InventoryCount(unit_id=unit_a, phase=phase, results=results, pages=pages))
+    db.session.commit()
+    return r
+
+
+def test_progress_by_phase_and_unit(world, dataset):
+    figures = plan.progress(world["admin"])
+    a, b = world["staff_a"].unit_id, world["staff_b"].unit_id
+    expected = {  # phase: (to digitize, digitized, checked, published, pages)
+        5: (6, 1, 1, 1, 1),                 # 1995
+        4: (2, 2, 1, 1, 2),                 # 1996 (a draft) and 2005 (revoked since)
+        3: (3, 3, 3, 3, 4),                 # 2006 (two pages), 2015 (replaced since) and its replacement
+        2: (4, 2, 1, 1, 2),                 # 2016 and 2021 (a draft)
+    }
+    for phase, (to_do, digitized, checked, published, pages) in expected.items():
+        cell = figures.cells[(a, phase)]
+        assert (cell.to_digitize, cell.digitized, cell.checked, cell.published, cell.pages) == \
+            (to_do, digitized, checked, published, pages), phase
+    assert figures.cells[(a, 5)].percent == 17 and figures.cells[(a, 5)].state == plan.LATE
+    assert figures.cells[(a, 3)].state == plan.FINISHED_LATE  # all done, after its 2023 deadline
+    assert figures.cells[(b, 3)].digitized == 1 and figures.cells[(b, 3)].state == plan.NO_INVENTORY
+    assert figures.born_digital == {a: 1}
+    assert figures.phase_total(3).digitized == 4 and figures.phase_total(3).to_digitize == 3
+    # Staff see their own unit only.
+    assert [u.code for u in plan.progress(world["staff_b"]).units] == [UNIT_B]
+
+
+def test_the_yearly_report_by_unit(world, dataset):
+    rows = {row.unit.code: row for row in plan.yearly_report(world["admin"], 2026, PRICE)}
+    a, b = rows[UNIT_A], rows[UNIT_B]
+    # 2026: everything of unit A but the 2016 result, born-digital 2023 excluded: 1995, 1996, 2005,
+    # 2006 (2 pages), 2015, 2015b, 2021, 2022 -> 8 results, 9 pages; published in the year: all but
+    # the two drafts -> 6 results, 7 pages (the 2005 one revoked since, the 2015 one replaced since).
+    assert (a.digitized, a.digitized_pages, a.checked, a.published, a.published_pages) == (8, 9, 6, 6, 7)
+    assert a.cost == 9 * PRICE
+    # Inventory 4 + 3 + 2 + 6 = 15; digitized by the end of 2026 and formed before 2022: 8 of them.
+    assert (a.to_digitize, a.remaining, a.remaining_pages) == (15, 7, 27 - 9)
+    assert (b.digitized, b.published, b.to_digitize, b.remaining) == (1, 1, 0, 0)
+    before = {row.unit.code: row for row in plan.yearly_report(world["admin"], 2025, PRICE)}[UNIT_A]
+    assert (before.digitized, before.published, before.remaining) == (1, 1, 14)
+
+
+def test_report_files_read_back(app, world, dataset, tmp_path):
+    runner = app.test_cli_runner()
+    for fmt in ("csv", "xlsx", "pdf"):
+        out = tmp_path / f"bao-cao.{fmt}"
+        result = runner.invoke(args=["report", "2026", "--format", fmt, "--out", str(out), "--price", str(PRICE)])
+        assert result.exit_code == 0, result.output
+    lines = list(csv.reader(io.StringIO((tmp_path / "bao-cao.csv").read_text(encoding="utf-8"))))
+    assert lines[0][:4] == ["unit_code", "unit_name", "digitized", "digitized_pages"] and len(lines) == 3
+    row_a = next(line for line in lines if line[0] == UNIT_A)
+    assert row_a[2:] == ["8", "9", "6", "6", "7", str(9 * PRICE), "15", "7", "18"]
+
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(tmp_path / "bao-cao.xlsx").active
+    values = [[c.value for c in r] for r in sheet.iter_rows()]
+    assert "NĂM 2026" in values[1][0]
+    data = next(v for v in values if v[0] == UNIT_A)
+    assert data[2:] == [8, 9, 6, 6, 7, 9 * PRICE, 15, 7, 18]
+    assert values[-1][1] == "Tổng cộng" and values[-1][2] == 9
+
+    from pypdf import PdfReader
+
+    text = PdfReader(tmp_path / "bao-cao.pdf").pages[0].extract_text()
+    for words in ("BÁO CÁO KẾT QUẢ SỐ HÓA", "NĂM 2026", "Phòng Quản lý chuyên ngành", "18.000", "Tổng cộng"):
+        assert words in text, words
+    bad = runner.invoke(args=["report", "2026", "--format", "doc", "--out", str(tmp_path / "x")])
+    assert bad.exit_code != 0
