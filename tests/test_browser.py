@@ -194,3 +194,26 @@ def test_holder_issues_a_copy_then_a_stranger_verifies_it_and_checks_the_file(li
     assert answer.get_by_text("Chữ ký số còn nguyên vẹn.").is_visible()
     _shot(page, "21-copy-verified")
     stranger.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_staff_follow_the_plan_on_the_dashboard(live_server, browser, world, pdfs):
+    from portal.extensions import db
+    from portal.models import InventoryCount
+
+    from .conftest import make_result
+
+    for n, year in enumerate((1995, 2003, 2010, 2018, 2019)):
+        make_result(world, pdfs[n], reviewer="reviewer_a" if n % 2 else None, document_number=f"{n + 1}/GP-SKHCN",
+                    issue_date=f"15/03/{year}", valid_until=None)
+    for phase, results in ((2, 4), (3, 2), (4, 3), (5, 1)):
+        db.session.add(InventoryCount(unit_id=world["staff_a"].unit_id, phase=phase, results=results, pages=results * 2))
+    db.session.commit()
+    context = browser.new_context(locale="vi-VN")
+    page = context.new_page()
+    _login(page, live_server, "staff_a")
+    page.get_by_role("link", name="Tiến độ").click()
+    page.get_by_role("img", name="Đã số hóa so với số cần số hóa, theo đơn vị và giai đoạn").wait_for()
+    assert page.locator("svg.chart rect").count() > 8
+    _shot(page, "30-plan-dashboard")
+    context.close()

@@ -115,3 +115,28 @@ def test_report_files_read_back(app, world, dataset, tmp_path):
         assert words in text, words
     bad = runner.invoke(args=["report", "2026", "--format", "doc", "--out", str(tmp_path / "x")])
     assert bad.exit_code != 0
+
+
+def test_the_dashboard_inventory_form_and_report_downloads(app, client, world, dataset):
+    from .conftest import csrf_token, login
+
+    login(client, "staff_a")
+    page = client.get("/admin/plan").get_data(as_text=True)
+    assert "<svg" in page and "Giai đoạn 5 (1995 trở về trước)" in page and "Trễ hạn" in page
+    assert "Chi cục Tiêu chuẩn" not in page  # unit B is not theirs
+    token = csrf_token(client, "/admin/plan")
+    done = client.post("/admin/plan", data={"csrf_token": token, "unit_id": world["staff_a"].unit_id, "phase": 4,
+                                            "results": 3, "pages": 0, "note": "Bổ sung sau rà soát"},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "Đã ghi số kiểm kê" in done and "Bổ sung sau rà soát" in done
+    assert plan.progress(world["staff_a"]).cells[(world["staff_a"].unit_id, 4)].to_digitize == 3
+    other_unit = client.post("/admin/plan", data={"csrf_token": token, "unit_id": world["staff_b"].unit_id,
+                                                  "phase": 4, "results": 1, "pages": 1})
+    assert other_unit.status_code == 200  # refused by the form: not one of their units
+    assert plan.progress(world["staff_b"]).cells[(world["staff_b"].unit_id, 4)].to_digitize is None
+    for fmt, kind in (("csv", "text/csv"), ("xlsx", "spreadsheetml"), ("pdf", "application/pdf")):
+        response = client.get(f"/admin/plan/report?year=2026&format={fmt}")
+        assert response.status_code == 200 and kind in response.mimetype
+    csv_text = client.get("/admin/plan/report?year=2026&format=csv").get_data(as_text=True)
+    assert UNIT_A in csv_text and UNIT_B not in csv_text
+    assert client.get("/admin/plan/report?year=2026&format=doc").status_code == 404

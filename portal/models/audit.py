@@ -38,6 +38,7 @@ ACTION_LABELS = {
     "claim.use": "Nhận tài khoản bằng mã",
     "member.add": "Thêm thành viên doanh nghiệp",
     "member.remove": "Gỡ thành viên doanh nghiệp",
+    "inventory.record": "Ghi số kiểm kê",
     "import.start": "Bắt đầu nhập lô",
     "import.finish": "Kết thúc nhập lô",
     "ocr.done": "Nhận dạng chữ",

@@ -18,4 +18,4 @@ def flash_error(err: Exception) -> None:
     flash(str(err), "error")
 
 
-from . import copies, imports, manage, results  # noqa: E402,F401  (routes register on bp)
+from . import copies, imports, manage, plan, results  # noqa: E402,F401  (routes register on bp)
