@@ -245,4 +245,19 @@ def seed(count: int = 200, progress=None) -> int:
             result_ops.publish(team["reviewer"], new)
         if progress:
             progress(1)
+    _inventory(teams)
     return added
+
+
+def _inventory(teams: dict[str, dict[str, User]]) -> None:
+    """Each unit's phase-1 survey of its paper results, so that the plan's dashboard has targets."""
+    from ..models import InventoryCount
+
+    if db.session.scalar(select(InventoryCount.id)):
+        return
+    for code, team in teams.items():
+        unit = db.session.scalars(select(Unit).where(Unit.code == code)).one()
+        for phase, results in ((2, 60), (3, 45), (4, 30), (5, 25)):
+            db.session.add(InventoryCount(unit_id=unit.id, phase=phase, results=results, pages=results * 3,
+                                          note="Kiểm kê giai đoạn 1", recorded_by_id=team["staff"].id))
+    db.session.commit()
