@@ -111,25 +111,30 @@ def run_batch(batch: ImportBatch, manifest: Path, progress: Callable[[int, int],
     pending, last_commit, handled = 0, time.monotonic(), len(done)
     if progress:
         progress(handled, len(rows))
+    def step(scan) -> None:
+        nonlocal pending, last_commit, handled
+        pending = _handle(batch, todo[handled - len(done)], scan, context, pending)
+        handled += 1
+        pending, last_commit = _maybe_commit(batch, pending, last_commit)
+        if progress:
+            progress(handled, len(rows))
+
     # The files of the next rows are read (hashed, checked, their text extracted) in a thread
     # while this one writes to the database: PDFium and SQLite both work without the GIL.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-files") as pool:
-        ahead = deque()
-        for row in todo:
-            ahead.append(pool.submit(_read_file, context, locate, row.values.get("file", "")))
-            if len(ahead) < PREFETCH:
-                continue
-            pending = _handle(batch, todo[handled - len(done)], ahead.popleft().result(), context, pending)
-            handled += 1
-            pending, last_commit = _maybe_commit(batch, pending, last_commit)
-            if progress:
-                progress(handled, len(rows))
-        while ahead:
-            pending = _handle(batch, todo[handled - len(done)], ahead.popleft().result(), context, pending)
-            handled += 1
-            pending, last_commit = _maybe_commit(batch, pending, last_commit)
-            if progress:
-                progress(handled, len(rows))
+        ahead: deque = deque()
+        try:
+            for row in todo:
+                ahead.append(pool.submit(_read_file, context, locate, row.values.get("file", "")))
+                if len(ahead) >= PREFETCH:
+                    step(ahead.popleft().result())
+            while ahead:
+                step(ahead.popleft().result())
+        finally:
+            for future in ahead:  # files read for rows that were never handled (an error)
+                scan = future.result()
+                if not isinstance(scan, Exception):
+                    scan.discard()
     _commit_group(batch)
     # The index queue has every row (written with it); one pass writes them to the index, and a
     # web process's indexer would have done the same meanwhile.
