@@ -51,15 +51,16 @@ def _fill(n: int):
             formed = rng.randint(1985, 2025)
             digitized = now - timedelta(days=rng.randint(0, 1500))
             published = digitized + timedelta(days=2) if rng.random() < 0.8 else None
+            pages = rng.randint(1, 6)
             results.append(dict(id=i + 1, code=f"C{i}", procedure_id=procedure, unit_id=rng.choice(units),
                                 document_number=f"{i}/GP", issue_date=date(formed, 1, 1), signer_name="A",
                                 signer_title="B", summary="s", holder_kind="person", holder_id="051089004217",
                                 holder_name="X", holder_address="", valid_from=date(formed, 1, 1),
                                 status="published" if published else "draft", origin="born_digital" if formed >= 2022
-                                else "digitized", formed_year=formed, code_generated=False, digitized_at=digitized,
+                                else "digitized", formed_year=formed, code_generated=False, digitized_at=digitized, page_count=pages,
                                 checked_at=published, published_at=published, created_at=now, updated_at=now))
             files.append(dict(id=i + 1, sha256=f"{i:064x}", size=1, media_type="application/pdf",
-                              page_count=rng.randint(1, 6), original_name="", created_at=now))
+                              page_count=pages, original_name="", created_at=now))
             links.append(dict(result_id=i + 1, file_id=i + 1, role="document"))
         db.session.execute(insert(Result), results)
         db.session.execute(insert(StoredFile), files)

@@ -5,7 +5,7 @@ figures always agree with the results a staff member can list. Definitions (also
 - digitized: a result made from paper (origin "digitized"), whatever its state since (a draft
   waiting for its check is digitized; a result revoked later was digitized all the same);
 - checked: a reviewer published it (checked_at set); published: published_at set;
-- pages: the page count of the result's stored PDF;
+- pages: the page count of the result's stored PDF (kept on the result: no join);
 - a result's phase follows the year its paper original was formed (DESIGN §2); results formed from
   2022 on are born digital and are shown apart.
 """
@@ -19,8 +19,7 @@ from sqlalchemy import and_, case, func, select
 
 from .extensions import db
 from .identifiers import PHASES
-from .models import InventoryCount, Result, ResultFile, StoredFile, Unit
-from .models.files import DOCUMENT
+from .models import InventoryCount, Result, Unit
 from .models.results import BORN_DIGITAL, DIGITIZED
 from .models.users import ADMIN
 from .timeutil import local_zone, today, utcnow
@@ -48,13 +47,6 @@ def units_for(user) -> list[Unit]:
     if user is not None and user.role != ADMIN:
         query = query.where(Unit.id == user.unit_id)
     return list(db.session.scalars(query))
-
-
-def _pages():
-    """The page count of each result's document, as a subquery joined by result id."""
-    return (select(ResultFile.result_id.label("result_id"), StoredFile.page_count.label("pages"))
-            .join(StoredFile, StoredFile.id == ResultFile.file_id).where(ResultFile.role == DOCUMENT)
-            .subquery())
 
 
 def inventory(unit_ids: list[int]) -> dict[tuple[int, int], InventoryCount]:
@@ -137,13 +129,12 @@ def progress(user) -> Progress:
     cells = {(u.id, phase): Cell() for u in units for phase in DEADLINES}
     for (unit_id, phase), count in inventory(ids).items():
         cells[(unit_id, phase)].to_digitize, cells[(unit_id, phase)].pages_to_digitize = count.results, count.pages
-    pages, phase = _pages(), phase_of(Result.formed_year).label("phase")
+    phase = phase_of(Result.formed_year).label("phase")
     since = utcnow() - timedelta(days=PACE_DAYS)
     rows = db.session.execute(
         select(Result.unit_id, phase, func.count(Result.id), func.count(Result.checked_at),
-               func.count(Result.published_at), func.coalesce(func.sum(pages.c.pages), 0),
+               func.count(Result.published_at), func.coalesce(func.sum(Result.page_count), 0),
                func.sum(case((Result.digitized_at >= since, 1), else_=0)), func.max(Result.digitized_at))
-        .outerjoin(pages, pages.c.result_id == Result.id)
         .where(Result.origin == DIGITIZED, Result.unit_id.in_(ids))
         .group_by(Result.unit_id, phase))
     for unit_id, ph, digitized, checked, published, page_sum, recent, last in rows:
@@ -208,19 +199,18 @@ def yearly_report(user, year: int, price_per_page: int) -> list[ReportRow]:
     ids = [u.id for u in units]
     rows = {u.id: ReportRow(u) for u in units}
     start, end = year_bounds(year)
-    pages = _pages()
+    pages = func.coalesce(Result.page_count, 0)
     in_year = lambda column: and_(column >= start, column < end)  # noqa: E731
     data = db.session.execute(
         select(Result.unit_id,
                func.sum(case((in_year(Result.digitized_at), 1), else_=0)),
-               func.sum(case((in_year(Result.digitized_at), func.coalesce(pages.c.pages, 0)), else_=0)),
+               func.sum(case((in_year(Result.digitized_at), pages), else_=0)),
                func.sum(case((in_year(Result.checked_at), 1), else_=0)),
                func.sum(case((in_year(Result.published_at), 1), else_=0)),
-               func.sum(case((in_year(Result.published_at), func.coalesce(pages.c.pages, 0)), else_=0)),
+               func.sum(case((in_year(Result.published_at), pages), else_=0)),
                func.sum(case((and_(Result.digitized_at < end, Result.formed_year < 2022), 1), else_=0)),
                func.sum(case((and_(Result.digitized_at < end, Result.formed_year < 2022),
-                              func.coalesce(pages.c.pages, 0)), else_=0)))
-        .outerjoin(pages, pages.c.result_id == Result.id)
+                              pages), else_=0)))
         .where(Result.origin == DIGITIZED, Result.unit_id.in_(ids)).group_by(Result.unit_id))
     done_by_end: dict[int, tuple[int, int]] = {}
     for unit_id, dig, dig_pages, checked, published, pub_pages, cumulative, cumulative_pages in data:

@@ -73,9 +73,12 @@ class Result(db.Model):
     formed_year: Mapped[int]
     retention_years: Mapped[int | None]  # None: kept permanently
     paper_pages: Mapped[int | None]
+    # The stored document's page count, kept here (the file never changes) so that the plan's
+    # figures need no join over the files (portal/plan.py).
+    page_count: Mapped[int | None]
 
     digitized_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    digitized_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    digitized_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     checked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

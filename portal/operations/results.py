@@ -199,7 +199,7 @@ def add_draft(actor: User | None, data: ResultInput, scan: PreparedScan, replace
         if spooled is not None and (holder := find_duplicate(spooled.sha256)) is not None:
             raise OperationError(_duplicate_message(holder))
     result = Result(status=DRAFT, digitized_by_id=actor.id if actor else None, digitized_at=utcnow(),
-                    replaces=replaces, import_batch_id=import_batch_id)
+                    replaces=replaces, import_batch_id=import_batch_id, page_count=scan.page_count)
     _apply(result, data)
     _assign_code(result, data)
     db.session.add(result)
