@@ -73,6 +73,14 @@ def visible_copies(user) -> Select:
     return query.where(CertifiedCopy.holder_id == user.holder_id)
 
 
+def visible_units(user) -> Select:
+    """The units whose figures (plan, reports) `user` sees: their own, or all for an admin."""
+    query = select(Unit).where(Unit.active).order_by(Unit.code)
+    if not _active(user) or user.role not in (ADMIN, STAFF, REVIEWER):
+        return query.where(false())
+    return query if user.role == ADMIN else query.where(Unit.id == user.unit_id)
+
+
 def visible_batches(user) -> Select:
     """Import batches: a unit's for its staff (and their own), every one for an admin."""
     query = select(ImportBatch)

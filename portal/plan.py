@@ -17,11 +17,11 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import and_, case, func, select
 
+from .access import visible_units
 from .extensions import db
 from .identifiers import PHASES
 from .models import InventoryCount, Result, Unit
 from .models.results import BORN_DIGITAL, DIGITIZED
-from .models.users import ADMIN
 from .timeutil import local_zone, today, utcnow
 
 PHASE_LABELS = {2: "Giai đoạn 2 (hình thành 2016-2021)", 3: "Giai đoạn 3 (2006-2015)",
@@ -43,10 +43,10 @@ def phase_of(year_column):
 
 
 def units_for(user) -> list[Unit]:
-    query = select(Unit).where(Unit.active).order_by(Unit.code)
-    if user is not None and user.role != ADMIN:
-        query = query.where(Unit.id == user.unit_id)
-    return list(db.session.scalars(query))
+    """The units `user` may see figures of; `None` is the command line (every unit)."""
+    if user is None:
+        return list(db.session.scalars(select(Unit).where(Unit.active).order_by(Unit.code)))
+    return list(db.session.scalars(visible_units(user)))
 
 
 def inventory(unit_ids: list[int]) -> dict[tuple[int, int], InventoryCount]:
