@@ -176,10 +176,15 @@ def register_commands(app: Flask) -> None:
     def report(year: int, fmt: str, out: Path, price: int | None) -> None:
         """The yearly digitization report of every unit, as XLSX, PDF or CSV."""
         from . import plan, reports
+        from .copies.pdf import CopyFailed
 
         price = app.config["PRICE_PER_PAGE"] if price is None else price
         rows = plan.yearly_report(None, year, price)
-        out.write_bytes(reports.export(rows, year, price, fmt))
+        try:
+            data = reports.export(rows, year, price, fmt)
+        except CopyFailed as err:
+            raise click.ClickException(str(err)) from None
+        out.write_bytes(data)
         click.echo(f"Report {year} ({fmt}, {len(rows)} units) written to {out}.")
 
     @app.cli.command("signing-key")

@@ -467,3 +467,12 @@ def test_staff_see_their_units_register_of_copies(app, client, world, published)
         page = other.get("/admin/copies").get_data(as_text=True)
         assert (copy.register_number in page) is sees, who
     assert client.get("/admin/copies").status_code == 404  # holders have no admin pages
+
+
+def test_a_failure_in_the_rendering_process_is_a_clear_message_not_a_crash():
+    from portal.copies import worker
+    from portal.copies.pdf import CopyFailed
+
+    with pytest.raises(CopyFailed, match="chưa tạo được tệp PDF"):
+        worker.run(int, "not a number")  # raises ValueError over there
+    assert worker.run(int, "42") == 42  # and the process is still there for the next one

@@ -154,3 +154,11 @@ def test_reviewers_work_through_a_batch_publishing_a_page_and_sending_one_back(a
     again = client.post("/admin/review/publish", data={"csrf_token": token, "result_id": [
         str(results["9/GP-SKHCN"].id)]}, follow_redirects=True).get_data(as_text=True)
     assert "Không phát hành" in again
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_an_import_over_its_limit_says_the_import_limit(app, client, world):
+    app.config["IMPORT_MAX_ZIP_MB"] = 1
+    login(client, "staff_a")
+    page = post_import(client, b"PK" + b"\0" * (2 * 1024 * 1024), "lo.zip")
+    assert page.status_code == 413 and "giới hạn 1 MB" in page.get_data(as_text=True)

@@ -7,6 +7,7 @@ rendering or PDF libraries (or a hostile upload) can neither grow nor crash a we
 from __future__ import annotations
 
 import atexit
+import logging
 import multiprocessing
 import resource
 import threading
@@ -15,6 +16,7 @@ from concurrent.futures.process import BrokenProcessPool
 
 from .pdf import CopyFailed
 
+log = logging.getLogger(__name__)
 TASKS_PER_PROCESS = 200
 TIMEOUT_SECONDS = 120
 # Address space of a rendering process: a hostile or broken PDF fails there, not the machine.
@@ -55,6 +57,11 @@ def run(function, *args, processes: int = 1, timeout: float = TIMEOUT_SECONDS):
     except TimeoutError:
         _reset()
         raise CopyFailed("Việc tạo hoặc kiểm tra tệp mất quá nhiều thời gian; xin thử lại sau.") from None
+    except CopyFailed:
+        raise
+    except Exception:  # a library missing on this machine (Pango for WeasyPrint, say), or a bug
+        log.exception("the rendering process failed")
+        raise CopyFailed("Máy chủ chưa tạo được tệp PDF lúc này; lỗi đã được ghi lại, xin thử lại sau.") from None
 
 
 def warm(processes: int = 1) -> None:

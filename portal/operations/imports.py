@@ -366,14 +366,23 @@ def failed_rows(batch: ImportBatch) -> list[ImportRow]:
                                                            ImportRow.status == ROW_FAILED).order_by(ImportRow.line)))
 
 
-def write_report(batch: ImportBatch, path: Path) -> int:
-    """The failed rows as CSV (UTF-8 with BOM, so that Excel reads the Vietnamese): line, file, reason."""
+def report_csv(batch: ImportBatch, *, failed_only: bool) -> str:
+    """What became of the rows, as CSV text with a BOM so that Excel reads the Vietnamese: the
+    failed rows with their reason (the command line's report), or every row (the job page's)."""
     import csv
+    import io
 
-    rows = failed_rows(batch)
-    with open(path, "w", newline="", encoding="utf-8-sig") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["Dòng", "Tệp", "Lý do"])
-        for row in rows:
-            writer.writerow([row.line, row.file_name, row.message])
-    return len(rows)
+    query = select(ImportRow).where(ImportRow.batch_id == batch.id).order_by(ImportRow.line)
+    if failed_only:
+        query = query.where(ImportRow.status == ROW_FAILED)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["Dòng", "Tệp", "Lý do"] if failed_only else ["Dòng", "Tệp", "Kết quả", "Chi tiết"])
+    for row in db.session.scalars(query):
+        writer.writerow([row.line, row.file_name, row.message] if failed_only
+                        else [row.line, row.file_name, row.status_label, row.message])
+    return "\ufeff" + out.getvalue()
+
+
+def write_report(batch: ImportBatch, path: Path) -> None:
+    path.write_text(report_csv(batch, failed_only=True), encoding="utf-8", newline="")

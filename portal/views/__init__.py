@@ -40,7 +40,11 @@ def register_views(app: Flask) -> None:
 
     @app.errorhandler(413)
     def too_large(err):
-        limit = app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024)
+        # The import page accepts far larger bodies than a single upload (see portal/imports).
+        from ..imports import IMPORT_ENDPOINT
+
+        limit = (app.config["IMPORT_MAX_ZIP_MB"] if request.endpoint == IMPORT_ENDPOINT
+                 else app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024))
         return render_template(
             "error.html", code=413, title="Tệp quá lớn",
             message=f"Tệp tải lên vượt quá giới hạn {limit} MB. Không có dữ liệu nào bị thay đổi; "

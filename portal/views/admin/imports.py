@@ -1,16 +1,11 @@
 """Batch imports from the web: upload, a job page that follows the import, its report."""
 
-import csv
-import io
-
 from flask import Response, flash, redirect, render_template, url_for
 from flask_login import current_user
-from sqlalchemy import select
-
 from ...access import get_batch_or_404, visible_batches
 from ...extensions import db
 from ...forms.imports import ImportForm
-from ...models import ImportBatch, ImportRow
+from ...models import ImportBatch
 from ...operations import imports, user_errors
 from . import bp
 
@@ -41,10 +36,5 @@ def import_batch(batch_id: int):
 @bp.get("/imports/<int:batch_id>/report.csv")
 def import_report(batch_id: int):
     batch = get_batch_or_404(current_user, batch_id)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["Dòng", "Tệp", "Kết quả", "Chi tiết"])
-    for row in db.session.scalars(select(ImportRow).where(ImportRow.batch_id == batch.id).order_by(ImportRow.line)):
-        writer.writerow([row.line, row.file_name, row.status_label, row.message])
-    return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
+    return Response(imports.report_csv(batch, failed_only=False), mimetype="text/csv",
                     headers={"Content-Disposition": f"attachment; filename=bao-cao-lo-{batch.id}.csv"})

@@ -5,6 +5,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ... import plan, reports
+from ...copies.pdf import CopyFailed
 from ...extensions import db
 from ...forms.plan import InventoryForm
 from ...models import InventoryCount
@@ -42,7 +43,11 @@ def plan_report():
     if fmt not in reports.FORMATS or not 1990 <= year <= 2100:
         abort(404)
     price = current_app.config["PRICE_PER_PAGE"]
-    data = reports.export(plan.yearly_report(current_user, year, price), year, price, fmt)
+    try:
+        data = reports.export(plan.yearly_report(current_user, year, price), year, price, fmt)
+    except CopyFailed as err:  # the PDF is rendered in the rendering process, which may fail
+        flash(str(err), "error")
+        return redirect(url_for("admin.plan_dashboard"))
     mimetype = {"csv": "text/csv", "pdf": "application/pdf",
                 "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}[fmt]
     return Response(data, mimetype=mimetype,
