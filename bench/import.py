@@ -1,20 +1,25 @@
 """Batch-import benchmark: results per second end to end, and OCR seconds per page.
 
-    .venv/bin/python bench/import.py                # 1,000 results
-    .venv/bin/python bench/import.py --count 5000
+    .venv/bin/python bench/import.py                       # 1,000 results, 3 runs
+    .venv/bin/python bench/import.py --sizes 1000 5000 --runs 3
 
 Generates N one-page results with a text layer (fpdf2, DejaVu, like the demo's) and a CSV
 manifest, then imports them into a throw-away portal (SQLite, its own data directory):
 
 - the portal's batch import (`operations.imports.run_batch`, what `flask import-batch` runs): rows
-  checked, files hashed, stored and read (ahead, in a thread), drafts made in savepoints committed
-  50 at a time, the search index written once at the end;
-- the baseline, in the same run on the same files: the path a web upload takes, one result at a
-  time (`operations.results.create_draft`, one transaction and one index commit per result);
+  checked, files hashed, stored and read ahead by other processes, drafts added 50 rows at a time
+  with one flush and one commit, the search index written by a process beside the import and
+  finished at its end;
+- the baseline, in the same run on files of the same kind: the path a web upload takes, one
+  result at a time (`operations.results.create_draft`, one transaction and one index commit per
+  result);
 - OCR: a scanned page without a text layer (Vietnamese text drawn into a 300 dpi image) through
   OCRmyPDF and Tesseract `vie`, seconds per page.
 
-Figures go to docs/BENCHMARKS.md, between this benchmark's markers.
+Each path runs several times (new files each time, into the same portal): the median, the range,
+and the CPU time per result of the importing process and the processes it started, which varies
+less than the wall clock on a shared machine. Figures go to docs/BENCHMARKS.md, between this
+benchmark's markers.
 """
 
 from __future__ import annotations
@@ -22,17 +27,18 @@ from __future__ import annotations
 import argparse
 import csv
 import platform
+import resource
+import statistics
 import sys
 import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
 
+# Nothing heavy at the top: the import's helper processes are spawned, and import this module.
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-
-from search import write_section  # noqa: E402
 
 UNIT = "000.02.21.H48"
 
@@ -87,21 +93,28 @@ def _generate(folder: Path, count: int, offset: int) -> Path:
     return manifest
 
 
-def _batch(folder: Path, count: int) -> float:
+def _cpu_seconds() -> float:
+    """CPU time of this process and of the children it has waited for (the import's helpers)."""
+    return sum(getattr(resource.getrusage(who), field) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+               for field in ("ru_utime", "ru_stime"))
+
+
+def _batch(folder: Path, count: int, offset: int) -> tuple[float, float]:
+    """(results per second, CPU ms per result) of one batch import."""
     from portal.operations import imports
 
-    manifest = _generate(folder / "batch", count, 1)
-    batch = imports.open_batch(None, manifest, folder / "batch", publish=False, source="cli")
-    start = time.perf_counter()
+    manifest = _generate(folder, count, offset)
+    batch = imports.open_batch(None, manifest, folder, publish=False, source="cli")
+    cpu, start = _cpu_seconds(), time.perf_counter()
     batch = imports.run_batch(batch, manifest)
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, _cpu_seconds() - cpu
     from portal.operations.imports import failed_rows
 
     assert batch.imported == count, [(r.line, r.message) for r in failed_rows(batch)]
-    return count / seconds
+    return count / seconds, cpu * 1000 / count
 
 
-def _one_by_one(folder: Path, count: int, staff) -> float:
+def _one_by_one(folder: Path, count: int, offset: int, staff) -> tuple[float, float]:
     """The baseline: what the upload form does for each result."""
     from sqlalchemy import select
 
@@ -113,13 +126,13 @@ def _one_by_one(folder: Path, count: int, staff) -> float:
     from portal.extensions import db
     from portal.storage import storage
 
-    manifest = _generate(folder / "single", count, 100_000)
+    manifest = _generate(folder, count, offset)
     rows = list(csv.DictReader(open(manifest, encoding="utf-8")))
     procedure = db.session.scalars(select(Procedure)).one()
     unit = db.session.scalars(select(Unit)).one()
-    start = time.perf_counter()
+    cpu, start = _cpu_seconds(), time.perf_counter()
     for row in rows:
-        with open(folder / "single" / row["file"], "rb") as fh:
+        with open(folder / row["file"], "rb") as fh:
             path, sha, size = storage().spool(fh)
         scan = prepare(storage(), Spooled(path, sha, size, ""), Path(row["file"]).name)
         kind, holder = normalize_holder_id(row["holder_id"])
@@ -129,7 +142,7 @@ def _one_by_one(folder: Path, count: int, staff) -> float:
             signer_name=row["signer_name"], signer_title=row["signer_title"], summary=row["summary"],
             holder_kind=kind, holder_id=holder, holder_name=row["holder_name"], formed_year=2019), scan)
         search.sync()
-    return count / (time.perf_counter() - start)
+    return count / (time.perf_counter() - start), (_cpu_seconds() - cpu) * 1000 / count
 
 
 def _ocr_seconds_per_page(folder: Path, pages: int = 3) -> float | None:
@@ -158,29 +171,48 @@ def _ocr_seconds_per_page(folder: Path, pages: int = 3) -> float | None:
     return seconds / pages
 
 
+def _runs(label: str, count: int, runs: int, once) -> str:
+    """A table row: `once()` run `runs` times, each returning (results/s, CPU ms per result)."""
+    figures = [once() for _ in range(runs)]
+    rates = [rate for rate, _cpu in figures]
+    print(f"{label}, {count} results: " + ", ".join(f"{rate:.0f}/s" for rate in rates))
+    return (f"| {label} | {count:,} | {runs} | {statistics.median(rates):.0f} ({min(rates):.0f}-{max(rates):.0f}) | "
+            f"{statistics.median(cpu for _rate, cpu in figures):.1f} |")
+
+
 def main() -> None:
+    from search import write_section
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--count", type=int, default=1000)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000], help="results per batch")
+    parser.add_argument("--runs", type=int, default=3, help="runs of each path and size")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "BENCHMARKS.md")
     args = parser.parse_args()
+    rows = []
     with tempfile.TemporaryDirectory(prefix="bench-import-") as tmp:
         folder = Path(tmp)
         _app_, context, staff = _app(folder)
-        batch_rate = _batch(folder, args.count)
-        print(f"batch import: {batch_rate:.0f} results/s")
-        baseline_count = max(100, args.count // 5)
-        single_rate = _one_by_one(folder, baseline_count, staff)
-        print(f"one by one: {single_rate:.0f} results/s")
+        numbers = [1]  # the next document number: every run imports new ones
+
+        def take(count: int) -> int:
+            numbers[0] += count
+            return numbers[0] - count
+
+        for count in args.sizes:
+            rows.append(_runs("batch import (`import-batch`)", count, args.runs,
+                              lambda: _batch(folder / f"batch-{numbers[0]}", count, take(count))))
+        baseline_count = 200
+        rows.append(_runs("baseline: one result at a time, as the upload form (a commit and an index write each)",
+                          baseline_count, args.runs,
+                          lambda: _one_by_one(folder / f"single-{numbers[0]}", baseline_count, take(baseline_count),
+                                              staff)))
         ocr_seconds = _ocr_seconds_per_page(folder)
         print(f"OCR: {ocr_seconds} s/page")
         context.pop()
     lines = [f"Run {date.today().isoformat()} on {platform.machine()}, Python {platform.python_version()}, "
-             f"`bench/import.py --count {args.count}` (SQLite).", "",
-             "| path | results | results per second |", "| --- | ---: | ---: |",
-             f"| batch import (`import-batch`: savepoint per row, commit every 50, index once) | {args.count:,} | "
-             f"{batch_rate:.0f} |",
-             f"| baseline: one result at a time, as the upload form (commit and index per result) | "
-             f"{baseline_count:,} | {single_rate:.0f} |", "",
+             f"`bench/import.py --sizes {' '.join(map(str, args.sizes))} --runs {args.runs}` (SQLite).", "",
+             "| path | results per run | runs | results per second: median (range) | CPU ms per result |",
+             "| --- | ---: | ---: | ---: | ---: |", *rows, "",
              "OCR (OCRmyPDF + Tesseract `vie`, a 300 dpi A4 scan of Vietnamese text): "
              + (f"{ocr_seconds:.1f} s per page." if ocr_seconds else "not measured (Tesseract with `vie` missing).")]
     write_section(args.out, "import", "\n".join(lines))

@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from flask import Flask
-from werkzeug.middleware.proxy_fix import ProxyFix
-
-from . import config
-from .extensions import csrf, db, limiter, login_manager, migrate
+if TYPE_CHECKING:
+    from flask import Flask
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(overrides: dict | None = None) -> Flask:
+    # Imported here, not above: a process that only reads scans (portal.imports.reader) imports
+    # this package too, and should not pay for Flask, SQLAlchemy and Alembic.
+    from flask import Flask
+    from flask_migrate import Migrate
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    from . import config
+    from .extensions import csrf, db, limiter
+
     app = Flask(__name__, instance_path=str(PROJECT_ROOT / "instance"))
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(config.load(Path(app.instance_path)))
@@ -24,7 +31,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_HOPS"], x_proto=1)
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    Migrate(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     from .imports import allow_large_import_bodies
 
     app.before_request(allow_large_import_bodies)  # before CSRF protection reads the body
@@ -46,6 +53,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 
 def _init_login(app: Flask) -> None:
+    from .extensions import db, login_manager
     from .models import User
 
     login_manager.init_app(app)

@@ -1,9 +1,9 @@
-"""Flask extensions, created once and bound to the app in the factory."""
+"""Flask extensions, created once and bound to the app in the factory. (Flask-Migrate is set up
+in the factory: Alembic is slow to import, and processes without migrations import this.)"""
 
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
@@ -24,7 +24,6 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
-migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])

@@ -14,14 +14,12 @@ from pathlib import Path
 
 import img2pdf
 import pypdfium2
+import pypdfium2.raw as pdfium_c
 from PIL import Image
-from pypdf import PdfReader
-from pypdf.errors import PyPdfError
 
-from .models.files import PDF
 from .storage import LocalStorage
 
-JPEG, PNG, TIFF = "image/jpeg", "image/png", "image/tiff"
+PDF, JPEG, PNG, TIFF = "application/pdf", "image/jpeg", "image/png", "image/tiff"
 EXTENSIONS = {".pdf": PDF, ".jpg": JPEG, ".jpeg": JPEG, ".png": PNG, ".tif": TIFF, ".tiff": TIFF}
 TYPE_LABELS = {PDF: "tệp PDF", JPEG: "ảnh JPEG", PNG: "ảnh PNG", TIFF: "ảnh TIFF"}
 MIN_SCAN_DPI = 200
@@ -40,6 +38,7 @@ class Spooled:
     sha256: str
     size: int
     media_type: str
+    synced: bool = False  # already on disk (fsync'd) where it was spooled
 
 
 @dataclass
@@ -69,32 +68,40 @@ def sniff(head: bytes) -> str | None:
 
 
 def read_pdf(path: Path) -> tuple[int, str]:
-    """(page count, text layer) of a PDF, or ScanError if it cannot stand for a result."""
-    try:
-        reader = PdfReader(path)
-        if reader.is_encrypted:
-            raise ScanError("Tệp PDF đã bị mã hóa hoặc đặt mật khẩu; hãy gửi bản không mã hóa.")
-        page_count = len(reader.pages)
-    except ScanError:
-        raise
-    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, OSError, RecursionError):
-        raise ScanError("Không đọc được tệp PDF: tệp bị hỏng hoặc không đúng cấu trúc PDF.") from None
+    """(page count, text layer) of a PDF, or ScanError if it cannot stand for a result.
+
+    PDFium (which draws the previews) must open it, without a password and unencrypted, and it
+    must end as a PDF ends: PDFium rebuilds a file cut short before its cross-reference table,
+    which is how an interrupted copy looks. PDFium also reads the text layer, ~10x faster than
+    pypdf (whose extraction, and then its structure check, made most of an import's time)."""
+    with open(path, "rb") as fh:
+        fh.seek(max(0, path.stat().st_size - EOF_WINDOW))
+        if b"%%EOF" not in fh.read():
+            raise ScanError(BROKEN)
+    with PDFIUM_LOCK:
+        try:
+            document = pypdfium2.PdfDocument(str(path))
+        except pypdfium2.PdfiumError:
+            if pdfium_c.FPDF_GetLastError() == pdfium_c.FPDF_ERR_PASSWORD:
+                raise ScanError(ENCRYPTED) from None
+            raise ScanError(BROKEN) from None
+        try:
+            if pdfium_c.FPDF_GetSecurityHandlerRevision(document.raw) != -1:
+                raise ScanError(ENCRYPTED)  # opens without a password, but may not be altered or copied
+            page_count = len(document)
+            texts = [_page_text(document[i]) for i in range(page_count)]
+        except pypdfium2.PdfiumError:
+            raise ScanError(BROKEN) from None
+        finally:
+            document.close()
     if page_count == 0:
         raise ScanError("Tệp PDF không có trang nào.")
-    # PDFium must open it too: it draws the previews and is stricter about broken files. It also
-    # reads the text layer, ~10x faster than pypdf (which made text extraction most of an import).
-    try:
-        with PDFIUM_LOCK:
-            pdfium_doc = pypdfium2.PdfDocument(str(path))
-            try:
-                if len(pdfium_doc) != page_count:
-                    raise ScanError("Tệp PDF bị hỏng: số trang đọc được không nhất quán.")
-                texts = [_page_text(pdfium_doc[i]) for i in range(page_count)]
-            finally:
-                pdfium_doc.close()
-    except pypdfium2.PdfiumError:
-        raise ScanError("Không đọc được tệp PDF: tệp bị hỏng hoặc không đúng cấu trúc PDF.") from None
     return page_count, "\n\f".join(texts).strip()
+
+
+EOF_WINDOW = 1024 * 1024  # where a PDF's %%EOF may be: some writers add bytes after it (as pypdf allows)
+BROKEN = "Không đọc được tệp PDF: tệp bị hỏng hoặc không đúng cấu trúc PDF."
+ENCRYPTED = "Tệp PDF đã bị mã hóa hoặc đặt mật khẩu; hãy gửi bản không mã hóa."
 
 
 def _page_text(page) -> str:

@@ -16,8 +16,6 @@ import tempfile
 from pathlib import Path
 from typing import BinaryIO
 
-from flask import current_app
-
 CHUNK = 1024 * 1024
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
@@ -27,9 +25,10 @@ class TooLarge(Exception):
 
 
 class LocalStorage:
-    def __init__(self, root: str | os.PathLike):
+    def __init__(self, root: str | os.PathLike, tmp: str | os.PathLike | None = None):
+        """`tmp`: where uploads are spooled; on the same file system as `root` (keep renames)."""
         self.root = Path(root)
-        self.tmp = self.root / "tmp"
+        self.tmp = Path(tmp) if tmp else self.root / "tmp"
         self.tmp.mkdir(parents=True, exist_ok=True)
 
     def path_for(self, sha256: str) -> Path:
@@ -40,10 +39,11 @@ class LocalStorage:
     def exists(self, sha256: str) -> bool:
         return self.path_for(sha256).is_file()
 
-    def spool(self, stream: BinaryIO, limit: int | None = None) -> tuple[Path, str, int]:
+    def spool(self, stream: BinaryIO, limit: int | None = None, sync: bool = False) -> tuple[Path, str, int]:
         """Copy a stream into a private temporary file: (path, sha256, size).
 
-        The caller inspects the file, then `keep()`s it or `discard()`s it.
+        The caller inspects the file, then `keep()`s it or `discard()`s it. `sync` writes it
+        to disk now (a batch import's reader does, so that keeping it is only a rename).
         """
         digest = hashlib.sha256()
         size = 0
@@ -56,20 +56,24 @@ class LocalStorage:
                         raise TooLarge
                     digest.update(chunk)
                     out.write(chunk)
+                if sync:
+                    out.flush()
+                    os.fsync(out.fileno())
         except BaseException:
             os.unlink(name)
             raise
         return Path(name), digest.hexdigest(), size
 
-    def keep(self, temp_path: Path, sha256: str) -> Path:
+    def keep(self, temp_path: Path, sha256: str, synced: bool = False) -> Path:
         """Move a spooled file to its place (a no-op if that content is already stored)."""
         target = self.path_for(sha256)
         if target.is_file():
             temp_path.unlink(missing_ok=True)
             return target
         target.parent.mkdir(parents=True, exist_ok=True)
-        with open(temp_path, "rb") as fh:
-            os.fsync(fh.fileno())
+        if not synced:
+            with open(temp_path, "rb") as fh:
+                os.fsync(fh.fileno())
         os.chmod(temp_path, 0o440)
         os.replace(temp_path, target)
         return target
@@ -97,6 +101,8 @@ class LocalStorage:
 
 
 def storage() -> LocalStorage:
+    from flask import current_app  # not above: the scan reader's processes import this module
+
     ext = current_app.extensions
     if "portal_storage" not in ext:
         ext["portal_storage"] = LocalStorage(Path(current_app.config["PORTAL_DATA_DIR"]) / "files")

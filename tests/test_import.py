@@ -15,7 +15,8 @@ import pytest
 from sqlalchemy import create_engine, func, select, text
 
 from portal.extensions import db
-from portal.models import ImportBatch, Procedure, Result
+from portal.models import ImportBatch, ImportRow, Procedure, Result
+from portal.operations import imports
 
 from .conftest import CCCD_A, CCCD_B, UNIT_A
 
@@ -109,7 +110,11 @@ def test_an_xlsx_manifest_with_vietnamese_headers_and_publish(cli, world, folder
     assert db.session.scalars(select(Procedure).where(Procedure.code == "1.999999")).one().field == "Sở hữu trí tuệ"
 
 
-def test_every_kind_of_bad_row_is_reported_and_the_good_rows_are_kept(app, cli, world, folder, tmp_path):
+@pytest.mark.parametrize("alongside", [False, True], ids=["index-at-the-end", "index-alongside"])
+def test_every_kind_of_bad_row_is_reported_and_the_good_rows_are_kept(app, cli, world, folder, tmp_path, monkeypatch,
+                                                                      alongside):
+    # A large batch has its index written by a process beside it; a small one writes it at its end.
+    monkeypatch.setattr(imports, "INDEX_ALONGSIDE_FROM", 1 if alongside else 10_000)
     (folder / "scans" / "broken.pdf").write_bytes(b"%PDF-1.4\n this is not really a pdf")
     (folder / "scans" / "note.pdf").write_bytes("Xin chào".encode())
     (tmp_path / "secret.pdf").write_bytes(b"%PDF-1.4 outside")
@@ -126,13 +131,20 @@ def test_every_kind_of_bad_row_is_reported_and_the_good_rows_are_kept(app, cli, 
         row(10, file="scans/1.pdf"),                         # 11: same file as line 2, another result
         row(11, procedure_code="1.888888"),                  # 12: procedure unknown, no name given
         row(12),                                             # 13: good
+        row(12),                                             # 14: the same row again: already in
     ]
     manifest = write_csv(folder / "lo-3.csv", rows)
     report = tmp_path / "bao-cao.csv"
     done = cli("import-batch", manifest, "--files", folder, "--report", report)
     assert done.exit_code == 3, done.output
-    assert "Imported 2, skipped (already in) 0, failed 10 of 12 rows." in done.output
+    assert "Imported 2, skipped (already in) 1, failed 10 of 13 rows." in done.output
     assert sorted(db.session.scalars(select(Result.document_number))) == ["1/GP-SKHCN", "12/GP-SKHCN"]
+    skipped = db.session.scalars(select(ImportRow).where(ImportRow.line == 14)).one()
+    assert skipped.status == "skipped" and skipped.result.document_number == "12/GP-SKHCN"
+    from portal import search
+
+    found = search.search_results(world["reviewer_a"], "thien nhan", search.Filters())
+    assert sorted(r.document_number for r, _hit in found.items) == ["1/GP-SKHCN", "12/GP-SKHCN"]
 
     with open(report, encoding="utf-8-sig") as fh:
         lines = list(csv.reader(fh))
@@ -147,6 +159,75 @@ def test_every_kind_of_bad_row_is_reported_and_the_good_rows_are_kept(app, cli, 
     for line, words in expected.items():
         assert words.lower() in reasons[line].lower(), (line, reasons[line])
     assert not any((Path(app.config["PORTAL_DATA_DIR"]) / "files" / "tmp").iterdir())  # nothing left behind
+
+
+def test_rows_whose_codes_collide_in_the_database_are_imported_one_by_one(cli, world, folder):
+    # Line 2 gives its dossier code; line 3's generated code is the same, which the group cannot
+    # see before its flush. The flush fails on the unique code; the group is then imported a row
+    # at a time, each in a savepoint, and both rows go in with codes of their own.
+    given = f"{UNIT_A}-190501-9001"
+    manifest = write_csv(folder / "lo-4.csv", [row(1, issue_date="2019-05-01", dossier_code=given),
+                                               row(2, issue_date="2019-05-01")])
+    done = cli("import-batch", manifest, "--files", folder)
+    assert done.exit_code == 0, done.output
+    assert "Imported 2, skipped (already in) 0, failed 0 of 2 rows." in done.output
+    codes = dict(db.session.execute(select(Result.document_number, Result.code)).all())
+    assert codes == {"1/GP-SKHCN": f"{given}-KQ1", "2/GP-SKHCN": f"{UNIT_A}-190501-9002-KQ1"}
+
+
+def _content_bomb(megabytes: int) -> bytes:
+    """A small PDF whose page, once decompressed, is `megabytes` of drawing operators."""
+    import zlib
+
+    compressor = zlib.compressobj(9)
+    chunk = b"0 0 m 1 1 l S\n" * 4096
+    stream = b"".join(compressor.compress(chunk) for _ in range(megabytes * 1024 * 1024 // len(chunk)))
+    stream += compressor.flush()
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>",
+               b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream"]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def test_a_file_that_crashes_the_pdf_reader_is_reported_and_the_batch_goes_on(app, cli, world, folder, monkeypatch):
+    # PDFium aborts the process when a page needs more memory than it may have: a decompression
+    # bomb kills its reading process (the limit is lowered so that a small bomb will do). The
+    # rows read beside it are read again; the bomb, read again alone, is reported.
+    from portal.imports import reader
+
+    monkeypatch.setattr(reader, "MEMORY_LIMIT", 300 * 1024**2)
+    (folder / "scans" / "bomb.pdf").write_bytes(_content_bomb(400))
+    manifest = write_csv(folder / "lo-5.csv", [row(1), row(2, file="scans/bomb.pdf"), row(3), row(4)])
+    done = cli("import-batch", manifest, "--files", folder)
+    assert done.exit_code == 3, done.output
+    assert "Imported 3, skipped (already in) 0, failed 1 of 4 rows." in done.output
+    failed = db.session.scalars(select(ImportRow).where(ImportRow.status == "failed")).one()
+    assert failed.line == 3 and "làm trình đọc PDF dừng đột ngột" in failed.message
+    assert not any((Path(app.config["PORTAL_DATA_DIR"]) / "files" / "tmp").iterdir())  # nothing left behind
+
+
+def test_a_file_that_keeps_the_pdf_reader_busy_is_stopped_and_reported(app, cli, world, folder, monkeypatch):
+    # 200 MB of drawing operators take PDFium ~20 s on this machine: the reader is stopped at
+    # the time limit (lowered here), the rows beside it are read again, the file is reported.
+    from portal.imports import reader
+
+    monkeypatch.setattr(reader, "READ_SECONDS", 2)
+    (folder / "scans" / "slow.pdf").write_bytes(_content_bomb(200))
+    manifest = write_csv(folder / "lo-6.csv", [row(1), row(2, file="scans/slow.pdf"), row(3)])
+    done = cli("import-batch", manifest, "--files", folder)
+    assert done.exit_code == 3, done.output
+    assert "Imported 2, skipped (already in) 0, failed 1 of 3 rows." in done.output
+    failed = db.session.scalars(select(ImportRow).where(ImportRow.status == "failed")).one()
+    assert failed.line == 3 and "mất quá 2 giây" in failed.message
+    assert not any((Path(app.config["PORTAL_DATA_DIR"]) / "files" / "tmp").iterdir())  # not even the killed reader's
 
 
 def test_a_manifest_that_cannot_be_read_says_why(cli, world, folder):
@@ -198,8 +279,14 @@ def test_a_rerun_after_the_import_is_killed_half_way_resumes_without_duplicates(
     while _count(db_url, "SELECT count(*) FROM import_rows") < 60 and time.monotonic() < deadline:
         assert process.poll() is None, process.stderr.read().decode()[-2000:]
         time.sleep(0.05)
+    helpers = _children(process.pid)  # its file readers and its indexer
+    assert len(helpers) >= 3, helpers
     process.send_signal(signal.SIGKILL)
     process.wait()
+    deadline = time.monotonic() + 10
+    while _alive(helpers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _alive(helpers), "processes of the killed import were left behind"
     first = _count(db_url, "SELECT count(*) FROM import_rows")
     assert 0 < first < count, "the import was not killed half-way"
     # Every committed row has its result, and no result lacks its row or its file.
@@ -215,6 +302,33 @@ def test_a_rerun_after_the_import_is_killed_half_way_resumes_without_duplicates(
     assert _count(db_url, "SELECT count(DISTINCT document_number) FROM results") == count
     assert _count(db_url, "SELECT count(*) FROM import_batches") == 1
     assert _count(db_url, "SELECT count(*) FROM import_rows WHERE status = 'imported'") == count
+    from portal import search
+
+    assert search.search_index().doc_count() == count  # every result indexed, none twice
+
+
+def _children(pid: int) -> set[int]:
+    children = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            children.add(int(stat.parent.name))
+    return children
+
+
+def _alive(pids: set[int]) -> set[int]:
+    alive = set()
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            alive.add(pid)
+    return alive
 
 
 def _scanned_page(tmp_path: Path) -> bytes:

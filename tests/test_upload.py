@@ -72,10 +72,10 @@ def test_low_resolution_scan_is_refused(client, world):
     assert _count(Result) == 0
 
 
-def _encrypted(pdf: bytes) -> bytes:
+def _encrypted(pdf: bytes, user: str = "nguoi-dung") -> bytes:
     out = io.BytesIO()
     with pikepdf.open(io.BytesIO(pdf)) as doc:
-        doc.save(out, encryption=pikepdf.Encryption(owner="chu", user="nguoi-dung"))
+        doc.save(out, encryption=pikepdf.Encryption(owner="chu", user=user))
     return out.getvalue()
 
 
@@ -86,7 +86,9 @@ def test_bad_files_get_a_clear_message_and_nothing_is_stored(client, world, pdfs
         (pdfs[0], "scan.jpg", "có đuôi .jpg nhưng nội dung là tệp PDF"),
         (b"%PDF-1.7\n" + b"\x00garbage" * 50, "scan.pdf", "Không đọc được tệp PDF"),
         (pdfs[0][: len(pdfs[0]) // 3], "cut.pdf", "Không đọc được tệp PDF"),
+        (pdfs[0][: pdfs[0].rindex(b"\nxref")], "cut-before-xref.pdf", "Không đọc được tệp PDF"),  # PDFium would rebuild it
         (_encrypted(pdfs[0]), "locked.pdf", "mã hóa"),
+        (_encrypted(pdfs[0], user=""), "owner-password.pdf", "mã hóa"),  # opens, but may not be copied
         (b"", "empty.pdf", "Tệp rỗng"),
         (b"hello", "notes.txt", "Chỉ nhận tệp PDF"),
         (b"\xff\xd8\xff\xe0broken", "scan.jpg", "Không đọc được ảnh quét"),

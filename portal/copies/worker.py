@@ -9,11 +9,12 @@ from __future__ import annotations
 import atexit
 import logging
 import multiprocessing
-import resource
+import os
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
+from ..processes import helper_process
 from .pdf import CopyFailed
 
 log = logging.getLogger(__name__)
@@ -31,7 +32,8 @@ def _get_pool(processes: int) -> ProcessPoolExecutor:
     with _lock:
         if _pool is None:
             _pool = ProcessPoolExecutor(max_workers=max(1, processes), mp_context=multiprocessing.get_context("spawn"),
-                                        max_tasks_per_child=TASKS_PER_PROCESS, initializer=_limit_memory)
+                                        max_tasks_per_child=TASKS_PER_PROCESS, initializer=helper_process,
+                                        initargs=(os.getpid(), MEMORY_LIMIT))
         return _pool
 
 
@@ -41,10 +43,6 @@ def _reset() -> None:
         if _pool is not None:
             _pool.shutdown(wait=False, cancel_futures=True)
         _pool = None
-
-
-def _limit_memory() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
 
 
 def run(function, *args, processes: int = 1, timeout: float = TIMEOUT_SECONDS):

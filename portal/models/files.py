@@ -9,7 +9,6 @@ from ..extensions import db
 from ..timeutil import utcnow
 from .types import UTCDateTime
 
-PDF = "application/pdf"
 # Text recognition states of a stored scan (portal/ocr.py); None: it has a text layer.
 OCR_PENDING, OCR_RUNNING, OCR_DONE, OCR_FAILED = "pending", "running", "done", "failed"
 

@@ -1,10 +1,17 @@
 """Batch import: a manifest and a folder of scans become drafts (or published results).
 
-Each row is its own savepoint: a bad row is recorded and rolled back alone, the others stay.
-Rows are committed in groups (with the `import_rows` line that says what became of them), so a
-batch killed at any point loses at most the group in flight, leaves no half-made result, and a
-rerun resumes after the last committed row. A file already stored for the same result is
-reported as already in; the same file for another result is refused, never stored twice.
+Rows go in by groups, one transaction each, with the `import_rows` line that says what became of
+every row: a batch killed at any point loses at most the group in flight, leaves no half-made
+result, and a rerun resumes after the last committed row. A bad row is found before anything of
+it is added (its checks, its file's, the group's own codes and files kept in memory: see
+DraftGroup), so it is recorded and the others stay; a group whose one flush still fails (another
+process stored the same code meanwhile) is added again a row at a time, each in a savepoint.
+A file already stored for the same result is reported as already in; the same file for another
+result is refused, never stored twice.
+
+The files are read ahead by other processes (portal/imports/reader.py) and, for a large batch,
+the index is written by one beside the import (portal/search/alongside.py): on two cores the
+importing process is left with the database work.
 """
 
 from __future__ import annotations
@@ -13,9 +20,8 @@ import hashlib
 import json
 import shutil
 import time
-from collections import deque
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from contextlib import closing, nullcontext
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path, PurePosixPath
 from typing import Callable
@@ -29,18 +35,21 @@ from ..access import PermissionDenied, require
 from ..extensions import db
 from ..identifiers import InvalidInput
 from ..imports.manifest import ManifestError, read_manifest
+from ..imports.reader import read_ahead, spool_folder
+from ..search.alongside import indexing_alongside
 from ..imports.rows import RowError, check_row, known_procedure, resolve_file
 from ..imports.unpack import UnpackError, clean_name, unpack
 from ..models import ImportBatch, ImportRow, Procedure, Result, Unit, User
 from ..models.imports import DONE, FAILED, IMPORTED, QUEUED, ROW_FAILED, RUNNING, SKIPPED
-from ..scans import ScanError, Spooled, prepare
-from ..storage import TooLarge, storage
+from ..scans import PreparedScan, ScanError
+from ..storage import storage
 from ..timeutil import utcnow
 from . import OperationError
-from .results import ResultInput, add_draft, add_publication, find_duplicate
+from .results import DraftGroup, ResultInput, add_draft, add_publication, find_duplicate
 
 COMMIT_EVERY = 50          # rows per transaction
 COMMIT_SECONDS = 2.0       # ... or sooner, so that progress shows
+INDEX_ALONGSIDE_FROM = 200  # rows from which a process beside the import writes the index
 STALE_AFTER = timedelta(minutes=2)  # a running batch with no heartbeat for this long was killed
 
 
@@ -102,91 +111,83 @@ def run_batch(batch: ImportBatch, manifest: Path, progress: Callable[[int, int],
     except ManifestError as err:
         return _finish(batch, FAILED, str(err))
     batch.total_rows = len(rows)
+    db.session.commit()
     done = set(db.session.scalars(select(ImportRow.line).where(ImportRow.batch_id == batch.id)))
     units = {u.code: u for u in db.session.scalars(select(Unit).where(Unit.active))}
+    context = _Context(actor, units)
     locate = _web_locator(batch) if batch.source == "web" else (
         lambda name, files_dir=Path(batch.files_dir): resolve_file(files_dir, name))
     todo = [row for row in rows if row.line not in done]
-    context = _Context(actor, units, {}, storage(), current_app.config["MAX_UPLOAD_BYTES"])
-    pending, last_commit, handled = 0, time.monotonic(), len(done)
     if progress:
-        progress(handled, len(rows))
-    def step(scan) -> None:
-        nonlocal pending, last_commit, handled
-        pending = _handle(batch, todo[handled - len(done)], scan, context, pending)
-        handled += 1
-        pending, last_commit = _maybe_commit(batch, pending, last_commit)
-        if progress:
-            progress(handled, len(rows))
-
-    # The files of the next rows are read (hashed, checked, their text extracted) in a thread
-    # while this one writes to the database: PDFium and SQLite both work without the GIL.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-files") as pool:
-        ahead: deque = deque()
-        try:
-            for row in todo:
-                ahead.append(pool.submit(_read_file, context, locate, row.values.get("file", "")))
-                if len(ahead) >= PREFETCH:
-                    step(ahead.popleft().result())
-            while ahead:
-                step(ahead.popleft().result())
-        finally:
-            for future in ahead:  # files read for rows that were never handled (an error)
-                scan = future.result()
-                if not isinstance(scan, Exception):
-                    scan.discard()
-    _commit_group(batch)
-    # The index queue has every row (written with it); one pass writes them to the index, and a
-    # web process's indexer would have done the same meanwhile.
+        progress(len(done), len(rows))
+    store_root = str(storage().root)
+    with spool_folder(store_root) as spool_dir, indexing_alongside(len(todo) >= INDEX_ALONGSIDE_FROM), \
+            closing(read_ahead(todo, lambda row: _where(locate, row.values.get("file", "")), store_root, spool_dir,
+                               current_app.config["MAX_UPLOAD_BYTES"])) as scans:
+        group: list = []
+        handled, started = len(done), time.monotonic()
+        for item in scans:
+            group.append(item)
+            if len(group) >= COMMIT_EVERY or time.monotonic() - started > COMMIT_SECONDS:
+                _import_group(batch, group, context)
+                handled, group, started = handled + len(group), [], time.monotonic()
+                if progress:
+                    progress(handled, len(rows))
+        if group:
+            _import_group(batch, group, context)
+            if progress:
+                progress(len(rows), len(rows))
+    # The index queue has every row (written with it); the indexer beside a large batch, or a web
+    # process's, has written most of them to the index meanwhile; this writes the rest.
     search.sync(timeout=60.0)
     return _finish(batch, DONE, None)
-
-
-PREFETCH = 4  # rows whose files are read ahead
 
 
 @dataclass
 class _Context:
     actor: User | None
     units: dict
-    procedures: dict
-    store: object
-    max_bytes: int
+    procedures: dict = field(default_factory=dict)  # code → catalogue procedure (None: not in it)
+    serials: dict = field(default_factory=dict)  # generated dossier-code prefix → last serial given
+
+    def forget(self) -> None:
+        """After a rollback: what was cached may not be in the database."""
+        self.procedures.clear()
+        self.serials.clear()
 
 
-def _read_file(context: _Context, locate: Callable[[str], Path], name: str):
-    """The row's file, spooled and checked (no database here: this runs in the reader thread);
-    the PreparedScan, or the exception that says why not."""
+def _where(locate: Callable[[str], Path], name: str) -> tuple[Path, str] | RowError:
     try:
-        path = locate(name)
-        try:
-            with open(path, "rb") as fh:
-                temp, sha, size = context.store.spool(fh, limit=context.max_bytes)
-        except TooLarge:
-            raise RowError(f"Tệp «{name}» lớn hơn {context.max_bytes // (1024 * 1024)} MB.") from None
-        try:
-            return prepare(context.store, Spooled(temp, sha, size, ""), path.name)
-        except ScanError:
-            context.store.discard(temp)
-            raise
-    except (RowError, ScanError, OSError) as err:
-        return err if not isinstance(err, OSError) else RowError(f"Không đọc được tệp «{name}».")
+        return locate(name), name
+    except RowError as err:
+        return err
 
 
-def _handle(batch: ImportBatch, row, scan, context: _Context, pending: int) -> int:
-    if pending == 0:
+def _import_group(batch: ImportBatch, group: list, context: _Context) -> None:
+    """A group of rows in one transaction, flushed once (the INSERTs go in batches). Should the
+    flush fail (another process stored one of its codes or files meanwhile), the group is rolled
+    back and its rows are added one at a time, each in a savepoint, so that only the row in
+    conflict fails. Its files are discarded only once the group is in: the second pass needs them."""
+    try:
+        with db.session.no_autoflush:
+            drafts = DraftGroup.for_files(
+                {f.sha256 for _row, scan in group if isinstance(scan, PreparedScan) for f in (scan.document, scan.source)
+                 if f is not None}, context.serials)
+            outcomes = [_import_row(batch, row, scan, context, drafts) for row, scan in group]
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        context.forget()
         # A write first, so that the rows' savepoints nest in one transaction on SQLite too.
         db.session.execute(update(ImportBatch).where(ImportBatch.id == batch.id).values(heartbeat_at=utcnow()))
-    outcome = _import_row(batch, row, scan, context)
-    setattr(batch, outcome, getattr(batch, outcome) + 1)
-    return pending + 1
-
-
-def _maybe_commit(batch: ImportBatch, pending: int, last_commit: float) -> tuple[int, float]:
-    if pending >= COMMIT_EVERY or time.monotonic() - last_commit > COMMIT_SECONDS:
-        _commit_group(batch)
-        return 0, time.monotonic()
-    return pending, last_commit
+        outcomes = [_import_row(batch, row, scan, context, None) for row, scan in group]
+    for outcome in outcomes:
+        setattr(batch, outcome, getattr(batch, outcome) + 1)
+    batch.heartbeat_at = utcnow()
+    db.session.commit()
+    for _row, scan in group:
+        if isinstance(scan, PreparedScan):
+            scan.discard()  # a no-op for the files kept
 
 
 def _web_locator(batch: ImportBatch) -> Callable[[str], Path]:
@@ -282,11 +283,6 @@ def run_web_batch(batch: ImportBatch) -> ImportBatch:
     return run_batch(batch, manifest)
 
 
-def _commit_group(batch: ImportBatch) -> None:
-    batch.heartbeat_at = utcnow()
-    db.session.commit()
-
-
 def _finish(batch: ImportBatch, status: str, error: str | None) -> ImportBatch:
     batch.status, batch.error, batch.finished_at = status, error, utcnow()
     audit.record("import.finish", actor=batch.created_by, target=f"lô {batch.id}", details={
@@ -300,8 +296,9 @@ def _same_result(result: Result, fields: dict, unit: Unit) -> bool:
             and result.unit_id == unit.id)
 
 
-def _import_row(batch: ImportBatch, row, scan, context: _Context) -> str:
-    """One row in its own savepoint; returns the counter it adds to (imported, skipped, failed)."""
+def _import_row(batch: ImportBatch, row, scan, context: _Context, group: DraftGroup | None) -> str:
+    """One row added to the group, or (`group` None) in its own savepoint; returns the counter it
+    adds to (imported, skipped, failed). The row's import record says what became of it."""
     record = ImportRow(batch_id=batch.id, line=row.line, file_name=row.values.get("file", "")[:500])
     try:
         data = check_row(row, context.units, context.procedures)
@@ -309,23 +306,23 @@ def _import_row(batch: ImportBatch, row, scan, context: _Context) -> str:
             raise RowError(f"Kết quả thuộc đơn vị {data.unit.code}, không phải đơn vị của người nhập.")
         if isinstance(scan, Exception):
             raise scan
-        existing = find_duplicate(scan.document.sha256)
+        existing = find_duplicate(scan.document.sha256, group)
         if existing is not None:
             if _same_result(existing, data.fields, data.unit):
-                record.status, record.result_id = SKIPPED, existing.id
+                record.status, record.result = SKIPPED, existing
                 record.message = f"Đã có trong kho: kết quả {existing.code}."
                 db.session.add(record)
-                scan.discard()
                 return "skipped"
             raise RowError(f"Tệp «{data.file}» đã được lưu cho kết quả {existing.code} (số {existing.document_number}); "
                            "không lưu trùng.")
-        # One flush per row, when the savepoint ends: what add_draft looks up concerns other rows,
-        # all flushed already, so flushing this row's half-made objects first would only cost time.
-        with db.session.begin_nested(), db.session.no_autoflush:
+        # Alone, the row is flushed when its savepoint ends: what add_draft looks up concerns
+        # other rows, all flushed already, so flushing this row's half-made objects first would
+        # only cost time.
+        with (db.session.begin_nested() if group is None else nullcontext()), db.session.no_autoflush:
             known = known_procedure(data.procedure_code, context.procedures)
             procedure = known or _procedure(context, data)
             result = add_draft(context.actor, ResultInput(procedure=procedure, unit=data.unit, **data.fields), scan,
-                               import_batch_id=batch.id, duplicates_checked=True)
+                               import_batch_id=batch.id, group=group)
             if batch.publish:
                 add_publication(context.actor, result)
             record.status, record.result = IMPORTED, result
@@ -337,9 +334,9 @@ def _import_row(batch: ImportBatch, row, scan, context: _Context) -> str:
     except (RowError, ScanError, OperationError, InvalidInput, PermissionDenied) as err:
         message = str(err)
     except IntegrityError:
+        if group is not None:  # the group's transaction is broken: _import_group starts again
+            raise
         message = "Mã kết quả hoặc tệp vừa được một người khác lưu cùng lúc; hãy chạy lại lô này."
-    if not isinstance(scan, Exception):
-        scan.discard()
     record.status, record.message = ROW_FAILED, message
     db.session.add(record)
     return "failed"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import date
 
 from sqlalchemy import select
@@ -53,8 +53,39 @@ METADATA_FIELDS = [
 ]
 
 
-def find_duplicate(sha256: str) -> Result | None:
+@dataclass
+class DraftGroup:
+    """Drafts added one after another and flushed together (a batch import's group of rows).
+
+    A query would not see the group's unflushed rows, so what add_draft would look up is kept
+    here: the group's files as stored and the results that hold them (read in one query), the
+    result codes and generated dossier serials given out. A uniqueness the group did not foresee
+    (another process storing the same code meanwhile) fails the flush; the caller then adds the
+    rows one at a time, without a group."""
+
+    stored: dict[str, StoredFile] = field(default_factory=dict)  # sha256 → stored file
+    holders: dict[str, Result] = field(default_factory=dict)  # sha256 → the result holding the file
+    serials: dict[str, int] = field(default_factory=dict)  # generated dossier-code prefix → last serial
+    codes: set[str] = field(default_factory=set)  # result codes given out in the group
+
+    @classmethod
+    def for_files(cls, sha256s: set[str], serials: dict[str, int]) -> DraftGroup:
+        group = cls(serials=serials)
+        if sha256s:
+            for stored, holder in db.session.execute(
+                select(StoredFile, Result).outerjoin(ResultFile, ResultFile.file_id == StoredFile.id)
+                .outerjoin(Result, Result.id == ResultFile.result_id).where(StoredFile.sha256.in_(sha256s))
+            ):
+                group.stored[stored.sha256] = stored
+                if holder is not None:
+                    group.holders.setdefault(stored.sha256, holder)
+        return group
+
+
+def find_duplicate(sha256: str, group: DraftGroup | None = None) -> Result | None:
     """The result that already holds a file with this content, if any."""
+    if group is not None:
+        return group.holders.get(sha256)
     return db.session.scalars(
         select(Result).join(ResultFile, ResultFile.result_id == Result.id)
         .join(StoredFile, StoredFile.id == ResultFile.file_id)
@@ -66,42 +97,52 @@ def _duplicate_message(result: Result) -> str:
     return f"Tệp này đã được lưu cho kết quả {result.code} (số {result.document_number}); không lưu trùng."
 
 
-def _next_result_code(dossier_code: str) -> str:
+def _next_result_code(dossier_code: str, group: DraftGroup | None) -> str:
     taken = set(db.session.scalars(select(Result.code).where(Result.dossier_code == dossier_code)))
+    if group is not None:
+        taken |= group.codes
     n = 1
     while f"{dossier_code}-KQ{n}" in taken:
         n += 1
     return f"{dossier_code}-KQ{n}"
 
 
-def _generated_dossier_code(unit: Unit, issue_date: date) -> str:
+def _generated_dossier_code(unit: Unit, issue_date: date, group: DraftGroup | None) -> str:
     prefix = f"{unit.code}-{issue_date:%y%m%d}-"
-    serials = [
-        int(code[len(prefix):])
-        # A range, not LIKE: SQLite uses the index for it (LIKE scanned every result, per upload).
-        for code in db.session.scalars(select(Result.dossier_code).where(
-            Result.dossier_code >= prefix, Result.dossier_code < prefix + "~"))
-        if code and re.fullmatch(r"\d{4}", code[len(prefix):])
-    ]
-    serial = max([s + 1 for s in serials if s >= GENERATED_SERIAL_START] + [GENERATED_SERIAL_START])
+    if group is not None and prefix in group.serials:
+        serial = group.serials[prefix] + 1
+    else:
+        serials = [
+            int(code[len(prefix):])
+            # A range, not LIKE: SQLite uses the index for it (LIKE scanned every result, per upload).
+            for code in db.session.scalars(select(Result.dossier_code).where(
+                Result.dossier_code >= prefix, Result.dossier_code < prefix + "~"))
+            if code and re.fullmatch(r"\d{4}", code[len(prefix):])
+        ]
+        serial = max([s + 1 for s in serials if s >= GENERATED_SERIAL_START] + [GENERATED_SERIAL_START])
     if serial > 9999:
         raise OperationError("Đã hết mã hồ sơ tự sinh cho ngày ban hành này; hãy nhập mã hồ sơ.")
+    if group is not None:
+        group.serials[prefix] = serial
     return f"{prefix}{serial:04d}"
 
 
-def _assign_code(result: Result, data: ResultInput) -> None:
+def _assign_code(result: Result, data: ResultInput, group: DraftGroup | None) -> None:
     if data.result_code:
-        if db.session.scalar(select(Result.id).where(Result.code == data.result_code)):
+        if (group is not None and data.result_code in group.codes) or db.session.scalar(
+                select(Result.id).where(Result.code == data.result_code)):
             raise OperationError(f"Mã kết quả {data.result_code} đã được dùng cho một kết quả khác.")
         result.code = data.result_code
         result.dossier_code = data.dossier_code or data.result_code.rsplit("-KQ", 1)[0]
     elif data.dossier_code:
         result.dossier_code = data.dossier_code
-        result.code = _next_result_code(data.dossier_code)
+        result.code = _next_result_code(data.dossier_code, group)
     else:
-        result.dossier_code = _generated_dossier_code(data.unit, data.issue_date)
+        result.dossier_code = _generated_dossier_code(data.unit, data.issue_date, group)
         result.code = f"{result.dossier_code}-KQ1"
         result.code_generated = True
+    if group is not None:
+        group.codes.add(result.code)
 
 
 def _check_metadata(data: ResultInput, scan: PreparedScan | None) -> None:
@@ -127,9 +168,13 @@ def _apply(result: Result, data: ResultInput) -> None:
         result.retention_years = data.procedure.retention_years
 
 
-def _stored_file(spooled: Spooled, scan: PreparedScan, actor: User | None, *, with_text: bool) -> StoredFile:
-    existing = db.session.scalars(select(StoredFile).where(StoredFile.sha256 == spooled.sha256)).first()
-    storage().keep(spooled.path, spooled.sha256)
+def _stored_file(spooled: Spooled, scan: PreparedScan, actor: User | None, group: DraftGroup | None, *,
+                 with_text: bool) -> StoredFile:
+    if group is not None:
+        existing = group.stored.get(spooled.sha256)
+    else:
+        existing = db.session.scalars(select(StoredFile).where(StoredFile.sha256 == spooled.sha256)).first()
+    storage().keep(spooled.path, spooled.sha256, synced=spooled.synced)
     if existing is not None:  # stored before (by a draft that failed to commit, say) but unused
         return existing
     row = StoredFile(
@@ -140,6 +185,8 @@ def _stored_file(spooled: Spooled, scan: PreparedScan, actor: User | None, *, wi
         ocr_status=OCR_PENDING if with_text and not scan.text.strip() else None,
     )
     db.session.add(row)
+    if group is not None:
+        group.stored[spooled.sha256] = row
     return row
 
 
@@ -180,9 +227,10 @@ def create_draft(actor: User, data: ResultInput, scan: PreparedScan, *, replaces
 
 
 def add_draft(actor: User | None, data: ResultInput, scan: PreparedScan, replaces: Result | None = None,
-              import_batch_id: int | None = None, duplicates_checked: bool = False) -> Result:
+              import_batch_id: int | None = None, group: DraftGroup | None = None) -> Result:
     """The draft, its files and its audit event added to the session; the caller commits.
-    `actor` None is the command line (a batch import run by whoever runs the server)."""
+    `actor` None is the command line (a batch import run by whoever runs the server). With a
+    `group`, nothing is looked up that the group knows, and nothing is flushed."""
     _check_metadata(data, scan)
     if actor is not None:
         require(actor, "upload", unit=data.unit)
@@ -195,21 +243,23 @@ def add_draft(actor: User | None, data: ResultInput, scan: PreparedScan, replace
         )
         if pending:
             raise OperationError(f"Kết quả này đã có bản thay thế {pending} đang chờ kiểm tra.")
-    for spooled in (scan.document, scan.source) if not duplicates_checked else ():
-        if spooled is not None and (holder := find_duplicate(spooled.sha256)) is not None:
+    for spooled in (scan.document, scan.source):
+        if spooled is not None and (holder := find_duplicate(spooled.sha256, group)) is not None:
             raise OperationError(_duplicate_message(holder))
     result = Result(status=DRAFT, digitized_by_id=actor.id if actor else None, digitized_at=utcnow(),
                     replaces=replaces, import_batch_id=import_batch_id, page_count=scan.page_count)
     _apply(result, data)
-    _assign_code(result, data)
+    _assign_code(result, data, group)
     db.session.add(result)
     db.session.add(ResultStatusChange(result=result, from_status=None, to_status=DRAFT,
                                       actor_id=actor.id if actor else None))
-    document = _stored_file(scan.document, scan, actor, with_text=True)
+    document = _stored_file(scan.document, scan, actor, group, with_text=True)
     db.session.add(ResultFile(result=result, file=document, role=DOCUMENT))
     if scan.source is not None:
-        source = _stored_file(scan.source, scan, actor, with_text=False)
+        source = _stored_file(scan.source, scan, actor, group, with_text=False)
         db.session.add(ResultFile(result=result, file=source, role=SOURCE_IMAGE))
+    if group is not None:
+        group.holders.update({spooled.sha256: result for spooled in (scan.document, scan.source) if spooled})
     audit.record(
         "result.replace" if replaces else "result.create", actor=actor, result=result,
         details={"sha256": scan.document.sha256, "pages": scan.page_count,
