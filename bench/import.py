@@ -103,7 +103,12 @@ def _batch(folder: Path, count: int, offset: int) -> tuple[float, float]:
     """(results per second, CPU ms per result) of one batch import."""
     from portal.operations import imports
 
+    from portal import search
+
     manifest = _generate(folder, count, offset)
+    # The small index segments of the runs before merged, as a web process's indexer does when
+    # idle: otherwise every run would index into more segments than the one before.
+    search.search_index().compact()
     batch = imports.open_batch(None, manifest, folder, publish=False, source="cli")
     cpu, start = _cpu_seconds(), time.perf_counter()
     batch = imports.run_batch(batch, manifest)
@@ -198,14 +203,16 @@ def main() -> None:
             numbers[0] += count
             return numbers[0] - count
 
+        # The baseline first, on the smallest store: its index write per result grows with the index.
+        baseline_count = 200
+        baseline = _runs("baseline: one result at a time, as the upload form (a commit and an index write each)",
+                         baseline_count, args.runs,
+                         lambda: _one_by_one(folder / f"single-{numbers[0]}", baseline_count, take(baseline_count),
+                                             staff))
         for count in args.sizes:
             rows.append(_runs("batch import (`import-batch`)", count, args.runs,
                               lambda: _batch(folder / f"batch-{numbers[0]}", count, take(count))))
-        baseline_count = 200
-        rows.append(_runs("baseline: one result at a time, as the upload form (a commit and an index write each)",
-                          baseline_count, args.runs,
-                          lambda: _one_by_one(folder / f"single-{numbers[0]}", baseline_count, take(baseline_count),
-                                              staff)))
+        rows.append(baseline)
         ocr_seconds = _ocr_seconds_per_page(folder)
         print(f"OCR: {ocr_seconds} s/page")
         context.pop()

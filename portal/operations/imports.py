@@ -138,7 +138,8 @@ def run_batch(batch: ImportBatch, manifest: Path, progress: Callable[[int, int],
             if progress:
                 progress(len(rows), len(rows))
     # The index queue has every row (written with it); the indexer beside a large batch, or a web
-    # process's, has written most of them to the index meanwhile; this writes the rest.
+    # process's, has written most of them to the index meanwhile; this writes the rest. (The
+    # small segments the drains leave are merged by a web process's indexer when it is idle.)
     search.sync(timeout=60.0)
     return _finish(batch, DONE, None)
 
@@ -165,9 +166,10 @@ def _where(locate: Callable[[str], Path], name: str) -> tuple[Path, str] | RowEr
 
 def _import_group(batch: ImportBatch, group: list, context: _Context) -> None:
     """A group of rows in one transaction, flushed once (the INSERTs go in batches). Should the
-    flush fail (another process stored one of its codes or files meanwhile), the group is rolled
-    back and its rows are added one at a time, each in a savepoint, so that only the row in
-    conflict fails. Its files are discarded only once the group is in: the second pass needs them."""
+    flush fail on a code or file the group could not foresee (another process stored it
+    meanwhile, or a generated code is one a later row of the group gives), the group is rolled
+    back and its rows are added one at a time, each in a savepoint that sees the rows before it.
+    Its files are discarded only once the group is in: the second pass needs them."""
     try:
         with db.session.no_autoflush:
             drafts = DraftGroup.for_files(
