@@ -49,6 +49,13 @@ def units_for(user) -> list[Unit]:
     return list(db.session.scalars(visible_units(user)))
 
 
+def inventory_history(user, limit: int = 20) -> list[InventoryCount]:
+    """The latest inventory counts recorded for the units `user` may see, newest first."""
+    unit_ids = [u.id for u in units_for(user)]
+    return list(db.session.scalars(select(InventoryCount).where(InventoryCount.unit_id.in_(unit_ids))
+                                   .order_by(InventoryCount.id.desc()).limit(limit)))
+
+
 def inventory(unit_ids: list[int]) -> dict[tuple[int, int], InventoryCount]:
     """The latest count per (unit, phase)."""
     latest = (select(func.max(InventoryCount.id)).where(InventoryCount.unit_id.in_(unit_ids))

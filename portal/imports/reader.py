@@ -29,7 +29,10 @@ from ..storage import LocalStorage, TooLarge
 AHEAD = 16  # files read ahead of the row being imported
 PROCESSES = 2  # reading processes: with the importing process, enough to keep two cores busy
 MEMORY_LIMIT = 2 * 1024**3  # address space of a reading process
-READ_SECONDS = 120  # a scan of 50 MB reads in a few seconds; a file still being read after this is hostile
+# A scan of 50 MB reads in a few seconds; a file still being read after this is hostile. A file
+# may be tried twice: both tries must end well within the two minutes after which a web import
+# job without a heartbeat is taken over by another process (operations.imports.STALE_AFTER).
+READ_SECONDS = 40
 
 
 def read_scan(store_root: str, spool_dir: str, path: Path, name: str, max_bytes: int) -> PreparedScan | ScanError:

@@ -2,13 +2,10 @@
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from ... import plan, reports
 from ...copies.pdf import CopyFailed
-from ...extensions import db
 from ...forms.plan import InventoryForm
-from ...models import InventoryCount
 from ...operations import user_errors
 from ...operations.plan import record_inventory
 from ...timeutil import today
@@ -30,8 +27,7 @@ def plan_dashboard():
             flash(f"Đã ghi số kiểm kê của {unit.name}, giai đoạn {form.phase.data}.", "success")
             return redirect(url_for("admin.plan_dashboard"))
     figures = plan.progress(current_user)
-    history = db.session.scalars(select(InventoryCount).where(InventoryCount.unit_id.in_([u.id for u in units]))
-                                 .order_by(InventoryCount.id.desc()).limit(20)).all()
+    history = plan.inventory_history(current_user)
     return render_template("admin/plan.html", figures=figures, form=form, history=history, phases=plan.PHASE_LABELS,
                            deadlines=plan.DEADLINES, this_year=today().year)
 
