@@ -22,4 +22,5 @@ run: install
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 test: install
+	$(VENV)/bin/ruff check .
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)

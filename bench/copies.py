@@ -58,12 +58,15 @@ def _setup(data_dir: Path):
     context = app.app_context()
     context.push()
     upgrade()
-    from portal.operations import accounts, results as ops
+    import io
+
+    from sqlalchemy import select
+
+    from portal.models import Procedure
+    from portal.operations import accounts
+    from portal.operations import results as ops
     from portal.scans import Spooled, prepare
     from portal.storage import storage
-    from portal.models import Procedure
-    from sqlalchemy import select
-    import io
 
     unit = accounts.create_unit(None, "000.02.21.H48", "Phòng Quản lý chuyên ngành")
     accounts.save_procedure(None, "1.010711", "Cấp giấy phép tiến hành công việc bức xạ - Sử dụng thiết bị X-quang "
@@ -158,9 +161,9 @@ def _stages(job, runs: int, in_process: bool = False, patches: dict | None = Non
 def _svg_qr(job):
     """The baseline's certification page: the same, with the QR code as an SVG."""
     import re
+    from dataclasses import replace
 
     import segno
-    from dataclasses import replace
 
     url = re.search(r"(http\S+/verify/\w+)", job.certificate_html).group(1)
     html = re.sub(r'src="data:image/png;base64,[^"]+"', f'src="{segno.make(url, error="m").svg_data_uri(border=0)}"',
@@ -216,7 +219,8 @@ def main() -> None:
              f"`bench/copies.py --runs {args.runs}`. Times in ms (p50 / p95).", "",
              "**Issuing a copy, end to end** (`issue_copy`: render, merge and sign in the rendering process, "
              "store, register, audit):", "",
-             "| result | copy pages | p50 | p95 | rendering process peak RSS (MB) |", "| --- | ---: | ---: | ---: | ---: |"]
+             "| result | copy pages | p50 | p95 | rendering process peak RSS (MB) |",
+             "| --- | ---: | ---: | ---: | ---: |"]
     for pages, p50, p95, peak in rows:
         lines.append(f"| {pages}-page | {pages + 1} | {p50:.0f} | {p95:.0f} | {peak:.0f} |")
     lines += ["", "**Where the time goes**, in the rendering process (p50 / p95, and share of the p50 total):", "",

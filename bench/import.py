@@ -49,7 +49,8 @@ def _app(folder: Path):
     from portal import create_app
     from portal.operations import accounts
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'bench.db'}", "PORTAL_DATA_DIR": str(folder / "data"),
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'bench.db'}",
+                      "PORTAL_DATA_DIR": str(folder / "data"),
                       "SECRET_KEY": "bench", "SEARCH_INDEXER_INTERVAL": 0, "SEARCH_REBUILD_IN_BACKGROUND": False,
                       "JOBS_INTERVAL": 0})
     context = app.app_context()
@@ -101,9 +102,8 @@ def _cpu_seconds() -> float:
 
 def _batch(folder: Path, count: int, offset: int) -> tuple[float, float]:
     """(results per second, CPU ms per result) of one batch import."""
-    from portal.operations import imports
-
     from portal import search
+    from portal.operations import imports
 
     manifest = _generate(folder, count, offset)
     # The small index segments of the runs before merged, as a web process's indexer does when
@@ -124,11 +124,11 @@ def _one_by_one(folder: Path, count: int, offset: int, staff) -> tuple[float, fl
     from sqlalchemy import select
 
     from portal import search
+    from portal.extensions import db
     from portal.identifiers import normalize_holder_id
     from portal.models import Procedure, Unit
     from portal.operations.results import ResultInput, create_draft
     from portal.scans import Spooled, prepare
-    from portal.extensions import db
     from portal.storage import storage
 
     manifest = _generate(folder, count, offset)
@@ -211,7 +211,7 @@ def main() -> None:
                                              staff))
         for count in args.sizes:
             rows.append(_runs("batch import (`import-batch`)", count, args.runs,
-                              lambda: _batch(folder / f"batch-{numbers[0]}", count, take(count))))
+                              lambda count=count: _batch(folder / f"batch-{numbers[0]}", count, take(count))))
         rows.append(baseline)
         ocr_seconds = _ocr_seconds_per_page(folder)
         print(f"OCR: {ocr_seconds} s/page")

@@ -19,7 +19,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,7 +43,7 @@ def _fill(n: int):
     units = db.session.scalars(select(Unit.id)).all()
     procedure = db.session.scalars(select(Procedure.id)).one()
     rng = random.Random(7)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     batch = 20_000
     for start in range(0, n, batch):
         results, files, links = [], [], []
@@ -57,7 +57,8 @@ def _fill(n: int):
                                 signer_title="B", summary="s", holder_kind="person", holder_id="051089004217",
                                 holder_name="X", holder_address="", valid_from=date(formed, 1, 1),
                                 status="published" if published else "draft", origin="born_digital" if formed >= 2022
-                                else "digitized", formed_year=formed, code_generated=False, digitized_at=digitized, page_count=pages,
+                                else "digitized", formed_year=formed, code_generated=False, digitized_at=digitized,
+                                page_count=pages,
                                 checked_at=published, published_at=published, created_at=now, updated_at=now))
             files.append(dict(id=i + 1, sha256=f"{i:064x}", size=1, media_type="application/pdf",
                               page_count=pages, original_name="", created_at=now))
@@ -83,7 +84,8 @@ def _naive_progress(user):
         for phase, start, end, _d in PHASES:
             era = (Result.formed_year <= end) & ((Result.formed_year >= start) if start else True)
             base = select(func.count(Result.id)).where(Result.unit_id == unit.id, Result.origin == "digitized", era)
-            figures[(unit.id, phase)] = (db.session.scalar(base), db.session.scalar(base.where(Result.checked_at.is_not(None))),
+            figures[(unit.id, phase)] = (db.session.scalar(base),
+                                         db.session.scalar(base.where(Result.checked_at.is_not(None))),
                                          db.session.scalar(base.where(Result.published_at.is_not(None))))
     return figures
 
@@ -106,15 +108,17 @@ def main() -> None:
                         help="an EMPTY PostgreSQL database to fill (it is emptied again); default: SQLite")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "BENCHMARKS.md")
     args = parser.parse_args()
-    from portal.config import database_url
     from flask_migrate import upgrade
 
     from portal import create_app, plan
+    from portal.config import database_url
 
     engine = "PostgreSQL" if args.database_url else "SQLite"
     lines = [f"Run {date.today().isoformat()} on {platform.machine()}, Python {platform.python_version()}, "
              f"`bench/plan.py --sizes {' '.join(map(str, args.sizes))}` ({engine}, 10 units). Times in ms (p50 / p95).",
-             "", "| results | dashboard figures (`plan.progress`) | yearly report | baseline: a COUNT per unit, phase, figure |",
+             "",
+             "| results | dashboard figures (`plan.progress`) | yearly report "
+             "| baseline: a COUNT per unit, phase, figure |",
              "| ---: | ---: | ---: | ---: |"]
     for n in args.sizes:
         with tempfile.TemporaryDirectory(prefix="bench-plan-") as tmp:
@@ -124,9 +128,9 @@ def main() -> None:
             with app.app_context():
                 upgrade()
                 admin = _fill(n)
-                progress = _time(lambda: plan.progress(admin), args.runs)
-                report = _time(lambda: plan.yearly_report(admin, date.today().year, 2000), args.runs)
-                naive = _time(lambda: _naive_progress(admin), max(1, args.runs // 2))
+                progress = _time(lambda admin=admin: plan.progress(admin), args.runs)
+                report = _time(lambda admin=admin: plan.yearly_report(admin, date.today().year, 2000), args.runs)
+                naive = _time(lambda admin=admin: _naive_progress(admin), max(1, args.runs // 2))
                 from portal.extensions import db
 
                 db.session.remove()

@@ -17,7 +17,6 @@ import platform
 import random
 import shutil
 import sqlite3
-import statistics
 import sys
 import tempfile
 import time
@@ -32,7 +31,7 @@ from portal.demo import catalogue as cat  # noqa: E402
 from portal.search import queries  # noqa: E402
 from portal.search.index import SearchIndex, no_merge  # noqa: E402
 from portal.search.queue import replacer  # noqa: E402
-from portal.search.schema import TEXT_FIELDS, NO_EXPIRY  # noqa: E402
+from portal.search.schema import NO_EXPIRY, TEXT_FIELDS  # noqa: E402
 
 HOLDER_QUERIES = ["giay phep", "x quang", "chuyển giao công nghệ", "quang ngai", "thiet bi chan doan",
                   '"chan doan"', "dang ky", "chung nhan doanh nghiep", "cong bo hop quy", "bức xạ"]

@@ -172,7 +172,8 @@ def register_commands(app: Flask) -> None:
     @click.argument("year", type=click.IntRange(1990, 2100))
     @click.option("--format", "fmt", type=click.Choice(["xlsx", "pdf", "csv"]), required=True)
     @click.option("--out", type=click.Path(dir_okay=False, writable=True, path_type=Path), required=True)
-    @click.option("--price", type=click.IntRange(0), default=None, help="Đồng per page (default PORTAL_PRICE_PER_PAGE).")
+    @click.option("--price", type=click.IntRange(0), default=None,
+                  help="Đồng per page (default PORTAL_PRICE_PER_PAGE).")
     def report(year: int, fmt: str, out: Path, price: int | None) -> None:
         """The yearly digitization report of every unit, as XLSX, PDF or CSV."""
         from . import plan, reports

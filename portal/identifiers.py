@@ -114,7 +114,8 @@ def normalize_unit_code(value: str) -> str:
     code = _compact(value).upper()
     if not code:
         raise InvalidInput("Chưa nhập mã đơn vị.")
-    return _match("UNIT_CODE_PATTERN", code, f"Mã đơn vị «{code}» không đúng định dạng QCVN 102:2016 (ví dụ 000.00.21.H48).")
+    return _match("UNIT_CODE_PATTERN", code,
+                  f"Mã đơn vị «{code}» không đúng định dạng QCVN 102:2016 (ví dụ 000.00.21.H48).")
 
 
 def normalize_procedure_code(value: str) -> str:
@@ -134,7 +135,8 @@ def normalize_dossier_code(value: str) -> str:
         raise InvalidInput("Chưa nhập mã hồ sơ.")
     match = re.fullmatch(dossier_code_regex(), code)
     if not match or not _valid_yymmdd(match.group(2)):
-        raise InvalidInput(f"Mã hồ sơ «{code}» không đúng định dạng <mã đơn vị>-YYMMDD-NNNN (ví dụ 000.00.21.H48-240315-0012).")
+        raise InvalidInput(f"Mã hồ sơ «{code}» không đúng định dạng <mã đơn vị>-YYMMDD-NNNN "
+                           "(ví dụ 000.00.21.H48-240315-0012).")
     return code
 
 
@@ -144,7 +146,8 @@ def normalize_result_code(value: str) -> str:
         raise InvalidInput("Chưa nhập mã kết quả.")
     match = re.fullmatch(rf"{dossier_code_regex()}-KQ([1-9]\d{{0,2}})", code)
     if not match or not _valid_yymmdd(match.group(2)):
-        raise InvalidInput(f"Mã kết quả «{code}» không đúng định dạng <mã hồ sơ>-KQ<n> (ví dụ 000.00.21.H48-240315-0012-KQ1).")
+        raise InvalidInput(f"Mã kết quả «{code}» không đúng định dạng <mã hồ sơ>-KQ<n> "
+                           "(ví dụ 000.00.21.H48-240315-0012-KQ1).")
     return code
 
 

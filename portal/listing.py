@@ -27,7 +27,8 @@ def listing(user, filters: Filters) -> Select:
     if filters.status == EXPIRED:
         query = query.where(Result.status == PUBLISHED, Result.valid_until < today())
     elif filters.status == "valid":
-        query = query.where(Result.status == PUBLISHED, or_(Result.valid_until.is_(None), Result.valid_until >= today()))
+        query = query.where(Result.status == PUBLISHED,
+                            or_(Result.valid_until.is_(None), Result.valid_until >= today()))
     elif filters.status:
         query = query.where(Result.status == filters.status)
     if filters.unit:

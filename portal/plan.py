@@ -150,7 +150,7 @@ def progress(user) -> Progress:
         cell = cells[(unit_id, ph)]
         cell.digitized, cell.checked, cell.published, cell.pages = digitized, checked, published, int(page_sum)
         cell.last_30_days, cell.last_digitized = int(recent or 0), last
-    for (unit_id, ph), cell in cells.items():
+    for (_unit_id, ph), cell in cells.items():
         _judge(cell, ph)
     born = dict(db.session.execute(select(Result.unit_id, func.count(Result.id)).where(
         Result.origin == BORN_DIGITAL, Result.unit_id.in_(ids)).group_by(Result.unit_id)).all())

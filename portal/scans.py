@@ -130,7 +130,7 @@ def image_to_pdf(path: Path) -> bytes:
         raise
     except Image.DecompressionBombError:
         raise ScanError("Ảnh quá lớn (số điểm ảnh vượt giới hạn an toàn).") from None
-    except Exception:
+    except Exception:  # noqa: BLE001 - Pillow raises many kinds of error for a damaged image
         raise ScanError("Không đọc được ảnh quét: tệp bị hỏng.") from None
     try:
         return img2pdf.convert(str(path), rotation=img2pdf.Rotation.ifvalid)
@@ -140,7 +140,7 @@ def image_to_pdf(path: Path) -> bytes:
             buffer = io.BytesIO()
             image.convert("RGB").save(buffer, format="PNG", dpi=image.info.get("dpi", (MIN_SCAN_DPI,) * 2))
         return img2pdf.convert(buffer.getvalue())
-    except Exception:
+    except Exception:  # noqa: BLE001 - and img2pdf as many
         raise ScanError("Không chuyển được ảnh quét sang PDF: tệp ảnh bị hỏng.") from None
 
 

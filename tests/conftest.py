@@ -228,9 +228,9 @@ def make_result(world, pdf: bytes, *, staff="staff_a", reviewer=None, replaces=N
     """A result created through the operations (and published if a reviewer is named)."""
     from sqlalchemy import select
 
-    from portal.identifiers import normalize_holder_id, normalize_document_number, parse_date
-    from portal.models import Procedure, Unit
     from portal import search
+    from portal.identifiers import normalize_document_number, normalize_holder_id, parse_date
+    from portal.models import Procedure, Unit
     from portal.operations import results as ops
     from portal.scans import Spooled, prepare
     from portal.storage import storage

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from .conftest import PASSWORD, make_app
+from .conftest import PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
@@ -207,7 +207,8 @@ def test_staff_follow_the_plan_on_the_dashboard(live_server, browser, world, pdf
         make_result(world, pdfs[n], reviewer="reviewer_a" if n % 2 else None, document_number=f"{n + 1}/GP-SKHCN",
                     issue_date=f"15/03/{year}", valid_until=None)
     for phase, results in ((2, 4), (3, 2), (4, 3), (5, 1)):
-        db.session.add(InventoryCount(unit_id=world["staff_a"].unit_id, phase=phase, results=results, pages=results * 2))
+        db.session.add(InventoryCount(unit_id=world["staff_a"].unit_id, phase=phase, results=results,
+                                      pages=results * 2))
     db.session.commit()
     context = browser.new_context(locale="vi-VN")
     page = context.new_page()

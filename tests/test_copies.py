@@ -59,7 +59,8 @@ def test_copy_pdf_has_the_certification_page_the_stamped_originals_and_a_trusted
     # One certification page, then every original page.
     assert len(reader.pages) == len(original.pages) + 1 == copy.page_count == 3
     first = reader.pages[0].extract_text()
-    for words in ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc", "BẢN SAO ĐIỆN TỬ ĐƯỢC CẤP TỪ SỔ GỐC",
+    for words in ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc",
+                  "BẢN SAO ĐIỆN TỬ ĐƯỢC CẤP TỪ SỔ GỐC",
                   "3/GP-SKHCN", copy.register_number, copy.display_code, "Phạm Minh Khánh", CCCD_A, "Trang 1/3",
                   "SỞ KHOA HỌC VÀ CÔNG NGHỆ"):
         assert words in first, words
@@ -134,8 +135,9 @@ def test_copy_pdf_has_the_certification_page_the_stamped_originals_and_a_trusted
     assert not check_signature(bytes(broken), app.config["TRUST_ROOTS"]).intact
 
     # Signed by a key the verifier does not trust: intact, but not trusted.
-    from portal.copies.keys import ensure_demo_keys
     from pathlib import Path
+
+    from portal.copies.keys import ensure_demo_keys
 
     other = Path(app.config["PORTAL_DATA_DIR"]) / "other-ca"
     ensure_demo_keys(other, "Sở giả mạo", "Quảng Ngãi")

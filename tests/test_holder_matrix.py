@@ -6,7 +6,6 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import User
-
 from portal.operations import claims
 from portal.operations.accounts import create_user
 
@@ -37,7 +36,7 @@ def test_the_holder_access_matrix(matrix):
     mine, clients = matrix
     for who, client in clients.items():
         own = mine.get(who)
-        for owner, result in mine.items():
+        for result in mine.values():
             for url in (f"/me/results/{result.code}", f"/me/results/{result.code}/file",
                         f"/me/results/{result.code}/pages/1.png"):
                 status = client.get(url).status_code

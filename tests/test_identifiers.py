@@ -3,9 +3,18 @@ from datetime import date, timedelta
 import pytest
 
 from portal.identifiers import (
-    InvalidInput, normalize_cccd, normalize_document_number, normalize_dossier_code, normalize_holder_id,
-    normalize_mst, normalize_procedure_code, normalize_result_code, normalize_unit_code, parse_date,
-    parse_past_date, phase_for_year,
+    InvalidInput,
+    normalize_cccd,
+    normalize_document_number,
+    normalize_dossier_code,
+    normalize_holder_id,
+    normalize_mst,
+    normalize_procedure_code,
+    normalize_result_code,
+    normalize_unit_code,
+    parse_date,
+    parse_past_date,
+    phase_for_year,
 )
 
 

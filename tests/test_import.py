@@ -88,8 +88,9 @@ def test_a_csv_manifest_with_english_headers_makes_drafts_for_the_reviewers(cli,
 
 
 def test_an_xlsx_manifest_with_vietnamese_headers_and_publish(cli, world, folder):
-    from openpyxl import Workbook
     from datetime import datetime
+
+    from openpyxl import Workbook
 
     book = Workbook()
     sheet = book.active

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import update
@@ -40,7 +40,7 @@ def dataset(world, pdfs):
     r["B"] = make_result(world, pdfs[10], staff="staff_b", reviewer="reviewer_b", document_number="11/GP-SKHCN",
                          issue_date="15/03/2010", valid_until=None, holder_id=CCCD_B)
     # One result of unit A digitized and published the year before.
-    last_year = datetime(2025, 6, 1, tzinfo=timezone.utc)
+    last_year = datetime(2025, 6, 1, tzinfo=UTC)
     db.session.execute(update(Result).where(Result.id == r[2016].id).values(
         digitized_at=last_year, checked_at=last_year, published_at=last_year))
     db.session.commit()

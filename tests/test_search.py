@@ -4,12 +4,11 @@ import re
 from datetime import date
 
 import pytest
-from sqlalchemy import select
 
 from portal import search
 from portal.extensions import db
-from portal.models import Result
-from portal.operations import accounts, results as ops
+from portal.operations import accounts
+from portal.operations import results as ops
 
 from .conftest import CCCD_A, CCCD_B, MST_C, PASSWORD, login, make_result
 

@@ -86,7 +86,8 @@ def test_bad_files_get_a_clear_message_and_nothing_is_stored(client, world, pdfs
         (pdfs[0], "scan.jpg", "có đuôi .jpg nhưng nội dung là tệp PDF"),
         (b"%PDF-1.7\n" + b"\x00garbage" * 50, "scan.pdf", "Không đọc được tệp PDF"),
         (pdfs[0][: len(pdfs[0]) // 3], "cut.pdf", "Không đọc được tệp PDF"),
-        (pdfs[0][: pdfs[0].rindex(b"\nxref")], "cut-before-xref.pdf", "Không đọc được tệp PDF"),  # PDFium would rebuild it
+        # PDFium would rebuild this one
+        (pdfs[0][: pdfs[0].rindex(b"\nxref")], "cut-before-xref.pdf", "Không đọc được tệp PDF"),
         (_encrypted(pdfs[0]), "locked.pdf", "mã hóa"),
         (_encrypted(pdfs[0], user=""), "owner-password.pdf", "mã hóa"),  # opens, but may not be copied
         (b"", "empty.pdf", "Tệp rỗng"),
@@ -182,7 +183,8 @@ def test_edit_a_draft(client, world, pdfs):
     assert token.status_code == 200 and "Trần Văn Hùng" in _page(token)
     from .conftest import csrf_token, result_form
 
-    data = result_form(holder_name="Phạm Minh Khánh (sửa)", csrf_token=csrf_token(client, f"/admin/results/{result.id}/edit"),
+    data = result_form(holder_name="Phạm Minh Khánh (sửa)",
+                       csrf_token=csrf_token(client, f"/admin/results/{result.id}/edit"),
                        unit_id=str(result.unit_id), result_code=result.code, issue_date="15/03/2019")
     response = client.post(f"/admin/results/{result.id}/edit", data=data)
     assert response.status_code == 302, _page(response)[-2000:]

@@ -5,9 +5,8 @@ Revises:
 Create Date: 2026-11-27 16:24:58.828855
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0001'

@@ -5,9 +5,8 @@ Revises: 0007
 Create Date: 2026-11-27 20:26:27.346749
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0008'

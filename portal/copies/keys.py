@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cryptography import x509
@@ -68,7 +68,7 @@ def ensure_demo_keys(folder: Path, department: str, province: str) -> bool:
     if p12_path.exists() and ca_path.exists():
         return False
     folder.mkdir(parents=True, exist_ok=True)
-    now = datetime.now(timezone.utc) - timedelta(days=1)
+    now = datetime.now(UTC) - timedelta(days=1)
     ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     ca_name = _name("CA thử nghiệm (demo) — không dùng thật", "Demo CA", province)
     ca_cert = (

@@ -151,7 +151,7 @@ def _original(path: str):
             width, height = abs(float(box[2]) - float(box[0])), abs(float(box[3]) - float(box[1]))
             sizes.append((height, width) if int(page.obj.get("/Rotate", 0)) % 180 else (width, height))
         return original, sizes
-    except Exception as err:  # noqa: BLE001 - any damage in the stored file
+    except Exception as err:
         raise CopyFailed("Không đọc được tệp gốc của kết quả; xin báo cho Sở.") from err
 
 
@@ -212,7 +212,8 @@ def _stamp_style():
     # pyHanko's default font has no Vietnamese letters: embed DejaVu, subset to what is written.
     return TextStampStyle(
         stamp_text="Ký số bởi: %(signer)s\nThời gian ký: %(signed_at)s\nBản sao điện tử từ sổ gốc",
-        text_box_style=TextBoxStyle(font=GlyphAccumulatorFactory(str(FONTS / "DejaVuSans-Vietnamese.ttf")), font_size=8.5,
+        text_box_style=TextBoxStyle(font=GlyphAccumulatorFactory(str(FONTS / "DejaVuSans-Vietnamese.ttf")),
+                                    font_size=8.5,
                                     leading=12),
         border_width=1, background=None,
     )

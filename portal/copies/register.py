@@ -15,11 +15,10 @@ from sqlalchemy import select
 from .. import audit
 from ..extensions import db
 from ..models import CertifiedCopy
-from ..models.results import STATUS_LABELS, REVOKED
+from ..models.results import REVOKED, STATUS_LABELS
 from ..timeutil import to_local
 from . import pdf, worker
 from .keys import ensure_signing_key
-
 
 CHECK_TIMEOUT_SECONDS = 30  # a stranger's file gets less of the rendering process than a copy
 

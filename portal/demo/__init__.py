@@ -18,7 +18,8 @@ from sqlalchemy import select
 from ..extensions import db
 from ..identifiers import mst_check_digit
 from ..models import Procedure, Result, Unit, User
-from ..operations import accounts, results as result_ops
+from ..operations import accounts
+from ..operations import results as result_ops
 from ..scans import PreparedScan, Spooled, read_pdf
 from ..storage import storage
 from ..timeutil import today

@@ -19,41 +19,41 @@ TRANSFER = "Chuyển giao công nghệ"
 SCIENCE = "Hoạt động khoa học và công nghệ"
 QUALITY = "Tiêu chuẩn Đo lường Chất lượng"
 
-P, O = "person", "organisation"
+P, ORG = "person", "organisation"
 
 # code, name, field, unit, retention (None: permanent), abbreviation, document title,
 # validity in years (None: no expiry), who it is issued to
 PROCEDURES = [
     ("1.010711", "Cấp giấy phép tiến hành công việc bức xạ - Sử dụng thiết bị X-quang chẩn đoán trong y tế",
-     RADIATION, "000.02.21.H48", None, "GP-SKHCN", "GIẤY PHÉP TIẾN HÀNH CÔNG VIỆC BỨC XẠ", 3, (O, P)),
+     RADIATION, "000.02.21.H48", None, "GP-SKHCN", "GIẤY PHÉP TIẾN HÀNH CÔNG VIỆC BỨC XẠ", 3, (ORG, P)),
     ("1.010712", "Gia hạn giấy phép tiến hành công việc bức xạ - Sử dụng thiết bị X-quang chẩn đoán trong y tế",
-     RADIATION, "000.02.21.H48", None, "GP-SKHCN", "GIẤY PHÉP TIẾN HÀNH CÔNG VIỆC BỨC XẠ (GIA HẠN)", 3, (O, P)),
+     RADIATION, "000.02.21.H48", None, "GP-SKHCN", "GIẤY PHÉP TIẾN HÀNH CÔNG VIỆC BỨC XẠ (GIA HẠN)", 3, (ORG, P)),
     ("1.010713", "Khai báo thiết bị X-quang chẩn đoán trong y tế",
-     RADIATION, "000.02.21.H48", None, "XNKB-SKHCN", "GIẤY XÁC NHẬN KHAI BÁO THIẾT BỊ X-QUANG", None, (O, P)),
+     RADIATION, "000.02.21.H48", None, "XNKB-SKHCN", "GIẤY XÁC NHẬN KHAI BÁO THIẾT BỊ X-QUANG", None, (ORG, P)),
     ("1.010714", "Cấp chứng chỉ nhân viên bức xạ cho người phụ trách an toàn cơ sở X-quang chẩn đoán trong y tế",
      RADIATION, "000.02.21.H48", None, "CC-SKHCN", "CHỨNG CHỈ NHÂN VIÊN BỨC XẠ", None, (P,)),
     ("2.002131", "Đăng ký hợp đồng chuyển giao công nghệ (trừ những trường hợp thuộc thẩm quyền của "
      "Bộ Khoa học và Công nghệ)", TRANSFER, "000.03.21.H48", 50, "GCN-SKHCN",
-     "GIẤY CHỨNG NHẬN ĐĂNG KÝ CHUYỂN GIAO CÔNG NGHỆ", None, (O,)),
+     "GIẤY CHỨNG NHẬN ĐĂNG KÝ CHUYỂN GIAO CÔNG NGHỆ", None, (ORG,)),
     ("2.002132", "Đăng ký gia hạn, sửa đổi, bổ sung nội dung chuyển giao công nghệ",
      TRANSFER, "000.03.21.H48", 50, "GCN-SKHCN", "GIẤY CHỨNG NHẬN ĐĂNG KÝ GIA HẠN, SỬA ĐỔI, BỔ SUNG "
-     "NỘI DUNG CHUYỂN GIAO CÔNG NGHỆ", None, (O,)),
+     "NỘI DUNG CHUYỂN GIAO CÔNG NGHỆ", None, (ORG,)),
     ("1.003511", "Cấp Giấy chứng nhận doanh nghiệp khoa học và công nghệ",
      SCIENCE, "000.03.21.H48", None, "GCN-SKHCN", "GIẤY CHỨNG NHẬN DOANH NGHIỆP KHOA HỌC VÀ CÔNG NGHỆ",
-     None, (O,)),
+     None, (ORG,)),
     ("1.004228", "Đăng ký thành lập, đăng ký thay đổi nội dung đăng ký hoạt động của tổ chức khoa học và "
      "công nghệ", SCIENCE, "000.02.21.H48", None, "ĐK-SKHCN",
-     "GIẤY CHỨNG NHẬN ĐĂNG KÝ HOẠT ĐỘNG KHOA HỌC VÀ CÔNG NGHỆ", None, (O,)),
+     "GIẤY CHỨNG NHẬN ĐĂNG KÝ HOẠT ĐỘNG KHOA HỌC VÀ CÔNG NGHỆ", None, (ORG,)),
     ("1.004230", "Đăng ký kết quả thực hiện nhiệm vụ khoa học và công nghệ không sử dụng ngân sách nhà nước",
      SCIENCE, "000.02.21.H48", None, "ĐK-SKHCN",
-     "GIẤY CHỨNG NHẬN ĐĂNG KÝ KẾT QUẢ THỰC HIỆN NHIỆM VỤ KHOA HỌC VÀ CÔNG NGHỆ", None, (P, O)),
+     "GIẤY CHỨNG NHẬN ĐĂNG KÝ KẾT QUẢ THỰC HIỆN NHIỆM VỤ KHOA HỌC VÀ CÔNG NGHỆ", None, (P, ORG)),
     ("1.001256", "Tiếp nhận bản công bố hợp quy sản phẩm, hàng hóa", QUALITY, "000.04.21.H48", 10,
-     "TB-TĐC", "THÔNG BÁO TIẾP NHẬN HỒ SƠ CÔNG BỐ HỢP QUY", None, (O,)),
+     "TB-TĐC", "THÔNG BÁO TIẾP NHẬN HỒ SƠ CÔNG BỐ HỢP QUY", None, (ORG,)),
     ("1.001257", "Chứng nhận chuẩn đo lường để kiểm định, hiệu chuẩn, thử nghiệm phương tiện đo, "
-     "chuẩn đo lường", QUALITY, "000.04.21.H48", 20, "QĐ-TĐC", "QUYẾT ĐỊNH CHỨNG NHẬN CHUẨN ĐO LƯỜNG", 5, (O,)),
+     "chuẩn đo lường", QUALITY, "000.04.21.H48", 20, "QĐ-TĐC", "QUYẾT ĐỊNH CHỨNG NHẬN CHUẨN ĐO LƯỜNG", 5, (ORG,)),
     ("1.001258", "Cấp giấy xác nhận đăng ký hoạt động xét tặng giải thưởng chất lượng sản phẩm, hàng hóa",
      QUALITY, "000.04.21.H48", 10, "XN-TĐC", "GIẤY XÁC NHẬN ĐĂNG KÝ HOẠT ĐỘNG XÉT TẶNG GIẢI THƯỞNG CHẤT LƯỢNG",
-     5, (O,)),
+     5, (ORG,)),
 ]
 
 SIGNERS = {
@@ -74,11 +74,13 @@ ORGANISATIONS = [
     "Bệnh viện Đa khoa tỉnh Quảng Ngãi", "Bệnh viện Sản - Nhi tỉnh Quảng Ngãi", "Trung tâm Y tế huyện Bình Sơn",
     "Trung tâm Y tế huyện Sơn Tịnh", "Trung tâm Y tế thị xã Đức Phổ", "Trung tâm Y tế huyện Mộ Đức",
     "Phòng khám Đa khoa Thiện Nhân", "Phòng khám Đa khoa Phúc Hưng", "Bệnh viện Đa khoa Phúc Hưng",
-    "Công ty TNHH Thiết bị Y tế Minh Phát", "Công ty Cổ phần Đường Quảng Ngãi", "Công ty Cổ phần Nông sản Thực phẩm Quảng Ngãi",
+    "Công ty TNHH Thiết bị Y tế Minh Phát", "Công ty Cổ phần Đường Quảng Ngãi",
+    "Công ty Cổ phần Nông sản Thực phẩm Quảng Ngãi",
     "Công ty TNHH Cơ khí Chính xác Dung Quất", "Công ty Cổ phần Nước khoáng Thạch Bích",
     "Công ty TNHH MTV Công nghệ Sinh học Sa Huỳnh", "Công ty Cổ phần Thủy sản Sa Kỳ",
     "Công ty TNHH Năng lượng Mặt trời Trà Khúc", "Công ty Cổ phần Bia Dung Quất", "Công ty TNHH Phần mềm Thiên Ấn",
-    "Viện Nghiên cứu Nông nghiệp Duyên hải Nam Trung Bộ", "Trung tâm Kỹ thuật Tiêu chuẩn Đo lường Chất lượng Quảng Ngãi",
+    "Viện Nghiên cứu Nông nghiệp Duyên hải Nam Trung Bộ",
+    "Trung tâm Kỹ thuật Tiêu chuẩn Đo lường Chất lượng Quảng Ngãi",
     "Công ty Cổ phần Kiểm định Kỹ thuật An Toàn Miền Trung", "Công ty TNHH Tôm giống Đức Phổ",
     "Hợp tác xã Nông nghiệp Tịnh Phong", "Công ty Cổ phần Xây dựng Vạn Tường",
 ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from fpdf import FPDF
@@ -81,7 +81,7 @@ def render_many(specs: list[Spec]) -> list[bytes]:
     if not specs:
         return []
     pdf = FPDF(format="A4", unit="mm")
-    pdf.set_creation_date(datetime(2026, 1, 1, tzinfo=timezone.utc))  # same inputs, same bytes
+    pdf.set_creation_date(datetime(2026, 1, 1, tzinfo=UTC))  # same inputs, same bytes
     pdf.add_font("Serif", "", str(FONTS / "DejaVuSerif.ttf"))
     pdf.add_font("Serif", "B", str(FONTS / "DejaVuSerif-Bold.ttf"))
     pdf.add_font("Serif", "I", str(FONTS / "DejaVuSerif.ttf"))

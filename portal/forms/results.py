@@ -3,8 +3,13 @@ from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from ..identifiers import (
-    InvalidInput, normalize_document_number, normalize_dossier_code, normalize_holder_id,
-    normalize_result_code, parse_date, parse_past_date,
+    InvalidInput,
+    normalize_document_number,
+    normalize_dossier_code,
+    normalize_holder_id,
+    normalize_result_code,
+    parse_date,
+    parse_past_date,
 )
 from ..models.results import BORN_DIGITAL, DIGITIZED, ORIGIN_LABELS
 from ..timeutil import today

@@ -100,7 +100,7 @@ def _rows(header: list, body) -> tuple[list[str | None], list[ManifestRow]]:
         raise ManifestError("Bảng kê thiếu cột: " + ", ".join(missing) + ". Xem danh sách tên cột trong hướng dẫn.")
     rows = []
     for line, cells in body:
-        values = {c: "" for c in COLUMNS}
+        values = dict.fromkeys(COLUMNS, "")
         for column, cell in zip(columns, cells):
             if column:
                 values[column] = _cell(cell)
@@ -150,8 +150,9 @@ def _read_csv(data: bytes) -> list[ManifestRow]:
 
 
 def _read_xlsx(path: Path) -> list[ManifestRow]:
-    from openpyxl import load_workbook
     from zipfile import BadZipFile
+
+    from openpyxl import load_workbook
 
     try:
         book = load_workbook(path, read_only=True, data_only=True)

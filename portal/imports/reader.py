@@ -16,11 +16,11 @@ import os
 import secrets
 import shutil
 from collections import deque
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, TimeoutError
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
 
 from ..processes import helper_process
 from ..scans import PreparedScan, ScanError, Spooled, prepare

@@ -9,8 +9,15 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..identifiers import (
-    InvalidInput, normalize_document_number, normalize_dossier_code, normalize_holder_id, normalize_procedure_code,
-    normalize_result_code, normalize_unit_code, parse_date, parse_past_date,
+    InvalidInput,
+    normalize_document_number,
+    normalize_dossier_code,
+    normalize_holder_id,
+    normalize_procedure_code,
+    normalize_result_code,
+    normalize_unit_code,
+    parse_date,
+    parse_past_date,
 )
 from ..models import Procedure, Unit
 from ..timeutil import today

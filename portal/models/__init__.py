@@ -13,6 +13,7 @@ from .units import Unit
 from .users import User
 
 __all__ = [
-    "AuditEvent", "CertifiedCopy", "ClaimCode", "DOCUMENT", "ImportBatch", "ImportRow", "InventoryCount", "IndexQueueEntry", "SOURCE_IMAGE", "Procedure", "Result", "ResultFile",
-    "ResultStatusChange", "StoredFile", "Unit", "User",
+    "DOCUMENT", "SOURCE_IMAGE", "AuditEvent", "CertifiedCopy", "ClaimCode", "ImportBatch", "ImportRow",
+    "IndexQueueEntry", "InventoryCount", "Procedure", "Result", "ResultFile", "ResultStatusChange", "StoredFile",
+    "Unit", "User",
 ]

@@ -67,7 +67,7 @@ class AuditEvent(db.Model):
 
     actor: Mapped[User | None] = relationship()
     # Set instead of result_id when the result is not flushed yet (its id comes with the flush).
-    result: Mapped["Result | None"] = relationship()  # noqa: F821
+    result: Mapped[Result | None] = relationship()  # noqa: F821
 
     @property
     def action_label(self) -> str:

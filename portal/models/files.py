@@ -46,4 +46,4 @@ class ResultFile(db.Model):
     role: Mapped[str] = mapped_column(String(32), default=DOCUMENT)
 
     file: Mapped[StoredFile] = relationship(lazy="joined")
-    result: Mapped["Result"] = relationship(back_populates="files")  # noqa: F821
+    result: Mapped[Result] = relationship(back_populates="files")  # noqa: F821

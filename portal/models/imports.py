@@ -78,7 +78,7 @@ class ImportRow(db.Model):
     message: Mapped[str] = mapped_column(Text, default="")
 
     batch: Mapped[ImportBatch] = relationship()
-    result: Mapped["Result | None"] = relationship()  # noqa: F821
+    result: Mapped[Result | None] = relationship()  # noqa: F821
 
     @property
     def status_label(self) -> str:

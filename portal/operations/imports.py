@@ -20,11 +20,11 @@ import hashlib
 import json
 import shutil
 import time
+from collections.abc import Callable
 from contextlib import closing, nullcontext
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path, PurePosixPath
-from typing import Callable
 
 from flask import current_app
 from sqlalchemy import select, update
@@ -36,12 +36,12 @@ from ..extensions import db
 from ..identifiers import InvalidInput
 from ..imports.manifest import ManifestError, read_manifest
 from ..imports.reader import read_ahead, spool_folder
-from ..search.alongside import indexing_alongside
 from ..imports.rows import RowError, check_row, known_procedure, resolve_file
 from ..imports.unpack import UnpackError, clean_name, unpack
 from ..models import ImportBatch, ImportRow, Procedure, Result, Unit, User
 from ..models.imports import DONE, FAILED, IMPORTED, QUEUED, ROW_FAILED, RUNNING, SKIPPED
 from ..scans import PreparedScan, ScanError
+from ..search.alongside import indexing_alongside
 from ..storage import storage
 from ..timeutil import utcnow
 from . import OperationError
@@ -84,15 +84,13 @@ def open_batch(actor: User | None, manifest: Path, files_dir: Path, *, publish: 
 def claim_next_web_batch() -> ImportBatch | None:
     """Take a queued web job (or one whose worker died) for this process; None if there is none."""
     now = utcnow()
-    candidates = db.session.scalars(select(ImportBatch.id).where(
-        ImportBatch.source == "web",
-        (ImportBatch.status == QUEUED) | ((ImportBatch.status == RUNNING) & (ImportBatch.heartbeat_at < now - STALE_AFTER)),
-    ).order_by(ImportBatch.id).limit(5)).all()
+    takeable = (ImportBatch.status == QUEUED) | (
+        (ImportBatch.status == RUNNING) & (ImportBatch.heartbeat_at < now - STALE_AFTER))
+    candidates = db.session.scalars(select(ImportBatch.id).where(ImportBatch.source == "web", takeable)
+                                    .order_by(ImportBatch.id).limit(5)).all()
     for batch_id in candidates:
-        taken = db.session.execute(update(ImportBatch).where(
-            ImportBatch.id == batch_id,
-            (ImportBatch.status == QUEUED) | ((ImportBatch.status == RUNNING) & (ImportBatch.heartbeat_at < now - STALE_AFTER)),
-        ).values(status=RUNNING, heartbeat_at=now)).rowcount
+        taken = db.session.execute(update(ImportBatch).where(ImportBatch.id == batch_id, takeable)
+                                   .values(status=RUNNING, heartbeat_at=now)).rowcount
         db.session.commit()
         if taken:
             return db.session.get(ImportBatch, batch_id)
@@ -173,7 +171,8 @@ def _import_group(batch: ImportBatch, group: list, context: _Context) -> None:
     try:
         with db.session.no_autoflush:
             drafts = DraftGroup.for_files(
-                {f.sha256 for _row, scan in group if isinstance(scan, PreparedScan) for f in (scan.document, scan.source)
+                {f.sha256 for _row, scan in group if isinstance(scan, PreparedScan)
+                 for f in (scan.document, scan.source)
                  if f is not None}, context.serials)
             outcomes = [_import_row(batch, row, scan, context, drafts) for row, scan in group]
         db.session.flush()
@@ -258,7 +257,8 @@ def _keep_upload(folder: Path, upload, loose_files: list, config) -> dict[str, s
             names.setdefault(PurePosixPath(name).name, path.name)
         return names
     if suffix not in (".csv", ".xlsx"):
-        raise OperationError("Hãy tải lên một tệp ZIP (bảng kê và các bản quét), hoặc một bảng kê .csv/.xlsx kèm các tệp.")
+        raise OperationError("Hãy tải lên một tệp ZIP (bảng kê và các bản quét), "
+                             "hoặc một bảng kê .csv/.xlsx kèm các tệp.")
     upload.save(folder / ("manifest" + suffix))
     if len(loose_files) > config["IMPORT_MAX_FILES"]:
         raise OperationError(f"Quá {config['IMPORT_MAX_FILES']} tệp trong một lô.")
@@ -288,7 +288,8 @@ def run_web_batch(batch: ImportBatch) -> ImportBatch:
 def _finish(batch: ImportBatch, status: str, error: str | None) -> ImportBatch:
     batch.status, batch.error, batch.finished_at = status, error, utcnow()
     audit.record("import.finish", actor=batch.created_by, target=f"lô {batch.id}", details={
-        "imported": batch.imported, "skipped": batch.skipped, "failed": batch.failed, **({"error": error} if error else {})})
+        "imported": batch.imported, "skipped": batch.skipped, "failed": batch.failed,
+        **({"error": error} if error else {})})
     db.session.commit()
     return batch
 
@@ -315,7 +316,8 @@ def _import_row(batch: ImportBatch, row, scan, context: _Context, group: DraftGr
                 record.message = f"Đã có trong kho: kết quả {existing.code}."
                 db.session.add(record)
                 return "skipped"
-            raise RowError(f"Tệp «{data.file}» đã được lưu cho kết quả {existing.code} (số {existing.document_number}); "
+            raise RowError(f"Tệp «{data.file}» đã được lưu cho kết quả {existing.code} "
+                           f"(số {existing.document_number}); "
                            "không lưu trùng.")
         # Alone, the row is flushed when its savepoint ends: what add_draft looks up concerns
         # other rows, all flushed already, so flushing this row's half-made objects first would

@@ -205,7 +205,7 @@ CODE_ATTEMPTS = 5
 def create_draft(actor: User, data: ResultInput, scan: PreparedScan, *, replaces: Result | None = None) -> Result:
     """Store a scan and its metadata as a draft waiting for a reviewer of its unit."""
     try:
-        for attempt in range(CODE_ATTEMPTS):
+        for _attempt in range(CODE_ATTEMPTS):
             try:
                 result = add_draft(actor, data, scan, replaces)
                 db.session.commit()

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from whoosh import index as whoosh_index
-from whoosh.index import LockError  # noqa: F401  (re-exported for callers)
+from whoosh.index import LockError
 from whoosh.query import Term
 from whoosh.reading import EmptyReader, MultiReader, SegmentReader
 from whoosh.searching import Searcher

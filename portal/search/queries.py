@@ -16,7 +16,11 @@ from whoosh.highlight import ContextFragmenter, HtmlFormatter
 from whoosh.query import And, NullQuery, NumericRange, Query, Term
 
 from ..identifiers import (
-    InvalidInput, normalize_document_number, normalize_dossier_code, normalize_holder_id, normalize_procedure_code,
+    InvalidInput,
+    normalize_document_number,
+    normalize_dossier_code,
+    normalize_holder_id,
+    normalize_procedure_code,
     normalize_result_code,
 )
 from ..models.results import EXPIRED, PUBLISHED

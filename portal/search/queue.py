@@ -95,7 +95,8 @@ def drain(index: SearchIndex, *, timeout: float = 2.0, batch: int = 500) -> int:
     handled = 0
     while True:
         # A cheap look first: most of the time there is nothing to do, and no lock to take.
-        if db.session.scalar(select(IndexQueueEntry.id).where(IndexQueueEntry.attempts < MAX_ATTEMPTS).limit(1)) is None:
+        waiting = select(IndexQueueEntry.id).where(IndexQueueEntry.attempts < MAX_ATTEMPTS).limit(1)
+        if db.session.scalar(waiting) is None:
             db.session.commit()
             return handled
         try:
@@ -125,7 +126,7 @@ def drain(index: SearchIndex, *, timeout: float = 2.0, batch: int = 500) -> int:
                 try:
                     document = document_for(result)
                     replace(document["id"], document)
-                except Exception as err:  # one bad row must not block the others
+                except Exception as err:  # noqa: BLE001 - one bad row must not block the others
                     failed[result.id] = f"{type(err).__name__}: {err}"[:2000]
             for missing in wanted - {r.id for r in results}:
                 replace(str(missing), None)

@@ -134,7 +134,8 @@ OPENAPI = {
                 "400": {"description": "Thiếu mã bảo mật CSRF"},
                 "401": {"description": "Chưa đăng nhập bằng tài khoản công dân, doanh nghiệp"},
                 "404": {"description": "Không có kết quả này trong kho của người gọi"},
-                "422": {"description": "Không cấp được (kết quả đã thu hồi, hết hiệu lực, bị thay thế); message nói lý do"},
+                "422": {"description": "Không cấp được (kết quả đã thu hồi, hết hiệu lực, bị thay thế); "
+                                       "message nói lý do"},
             }}},
         "/api/v1/me/copies": {"get": {
             "summary": "Các bản sao đã cấp cho người gọi, mới nhất trước",

@@ -2,6 +2,7 @@
 
 from flask import Response, flash, redirect, render_template, url_for
 from flask_login import current_user
+
 from ...access import get_batch_or_404, visible_batches
 from ...extensions import db
 from ...forms.imports import ImportForm

@@ -8,14 +8,13 @@ from sqlalchemy import select
 
 from ... import audit
 from ...access import can, get_result_or_404, visible_batches, visible_results
-from ...listing import listing
 from ...extensions import db
 from ...forms.results import ConfirmForm, ReasonForm, ResultMetadataForm, UploadForm
+from ...listing import listing
 from ...models import ImportBatch, Procedure, Result, Unit
 from ...models.results import DRAFT
-from ...operations import claims
+from ...operations import claims, user_errors
 from ...operations import results as ops
-from ...operations import user_errors
 from ...scans import ScanError, Spooled, prepare
 from ...storage import TooLarge, storage
 from .. import searching
@@ -113,6 +112,7 @@ def _input_from(form: ResultMetadataForm) -> ops.ResultInput:
     unit = db.session.get(Unit, form.unit_id.data)
     issue_date = form.date("issue_date")
     retention = form.retention_years.data
+    retention_years = procedure.retention_years if retention == "procedure" else (int(retention) if retention else None)
     return ops.ResultInput(
         procedure=procedure, unit=unit,
         result_code=form.result_code.data or None, dossier_code=form.dossier_code.data or None,
@@ -122,7 +122,7 @@ def _input_from(form: ResultMetadataForm) -> ops.ResultInput:
         holder_name=form.holder_name.data.strip(), holder_address=(form.holder_address.data or "").strip(),
         valid_from=form.date("valid_from"), valid_until=form.date("valid_until"),
         formed_year=form.formed_year.data or issue_date.year, origin=form.origin.data,
-        retention_years=procedure.retention_years if retention == "procedure" else (int(retention) if retention else None),
+        retention_years=retention_years,
         paper_pages=form.paper_pages.data,
     )
 
