@@ -1,0 +1,23 @@
+"""account safety (issue 12, items 1-8)
+
+Revision ID: 0010
+Revises: 0009
+Create Date: 2026-12-04 20:40:00
+
+"""
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+# revision identifiers, used by Alembic.
+revision = '0010'
+down_revision = '0009'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass  # placeholder: filled by the change that needs it, or removed
+
+
+def downgrade():
+    pass

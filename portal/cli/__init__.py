@@ -1,0 +1,21 @@
+"""`flask --app wsgi ...` commands (DESIGN §5), one module per subject. Each command exits
+non-zero with a clear message on bad input."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+
+from ..extensions import db
+
+
+def fail(err: Exception) -> None:
+    db.session.rollback()
+    raise click.ClickException(str(err))
+
+
+def register_commands(app: Flask) -> None:
+    from . import accounts, copies, files, imports, reports, search
+
+    for module in (accounts, search, imports, reports, copies, files):
+        module.register(app)
