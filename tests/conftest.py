@@ -10,9 +10,12 @@ import io
 import os
 import re
 import shutil
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from flask import g
 from flask_migrate import upgrade
 from PIL import Image
@@ -51,6 +54,19 @@ def make_app(db_url: str, data_dir: Path, **overrides):
         g.pop("csrf_token", None)
 
     return app
+
+
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+# A fixed instant for tests whose answer depends on the date or the hour.
+CLOCK_START = datetime(2026, 6, 15, 10, 0, tzinfo=VIETNAM)
+
+
+@pytest.fixture
+def clock():
+    """Time as a fixture: the clock starts at CLOCK_START and runs on from there; a test moves it
+    with `clock.shift(timedelta)` or `clock.move_to(datetime)`."""
+    with time_machine.travel(CLOCK_START, tick=True) as traveller:
+        yield traveller
 
 
 @pytest.fixture(scope="session")
