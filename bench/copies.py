@@ -90,7 +90,8 @@ def _setup(data_dir: Path):
             signer_name="Trần Văn Hùng", signer_title="Giám đốc",
             summary="Giấy phép tiến hành công việc bức xạ cho Phòng khám Đa khoa Thiện Nhân", holder_kind="person",
             holder_id="051089004217", holder_name="Phạm Minh Khánh", formed_year=2019, valid_until=None)
-        results[pages] = ops.publish(reviewer, ops.create_draft(staff, data, scan))
+        draft = ops.create_draft(staff, data, scan)
+        results[pages] = ops.publish(reviewer, draft, seen_version=draft.version)
     return app, holder, results
 
 

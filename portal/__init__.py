@@ -53,8 +53,11 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 
 def _init_login(app: Flask) -> None:
-    from .extensions import db, login_manager
-    from .models import User
+    from flask import g, session
+    from flask_login import current_user
+
+    from .extensions import login_manager
+    from .operations import sessions
 
     login_manager.init_app(app)
     login_manager.login_view = "account.login"
@@ -63,11 +66,16 @@ def _init_login(app: Flask) -> None:
     login_manager.session_protection = "strong"
 
     @login_manager.user_loader
-    def load_user(session_id: str):
-        user_id, _, version = session_id.partition(":")
-        if not user_id.isdigit() or not version.isdigit():
-            return None
-        user = db.session.get(User, int(user_id))
-        if user is None or not user.active or user.session_version != int(version):
-            return None  # deactivated, or "log out everywhere" / a password change since
+    def load_user(user_id: str):
+        user, ended = sessions.session_user(session.get(sessions.COOKIE_KEY), user_id)
+        g.session_ended = ended
         return user
+
+    @app.before_request
+    def load_the_session_first():
+        # The loader may end an idle session (a commit): it must run before any view's work.
+        current_user._get_current_object()
+
+    from .views.account import unauthorized
+
+    login_manager.unauthorized_handler(unauthorized)

@@ -9,13 +9,15 @@ from __future__ import annotations
 from flask import abort
 from sqlalchemy import Select, false, select
 
+from .errors import UserError
 from .extensions import db
+from .identifiers import ORGANISATION
 from .models import CertifiedCopy, ImportBatch, Result, Unit, User
 from .models.results import DRAFT, HOLDER_VISIBLE_STATUSES, PUBLISHED, RETURNED
 from .models.users import ADMIN, HOLDER, REVIEWER, STAFF
 
 
-class PermissionDenied(Exception):
+class PermissionDenied(UserError):
     """The user may not do this; str(err) says why in Vietnamese."""
 
 
@@ -108,10 +110,20 @@ def get_holder_copy_or_404(user, verification_code: str) -> CertifiedCopy:
     return copy
 
 
+def is_business_account(user) -> bool:
+    """An account of a business (organisation holder): it has members, some of them managers."""
+    return _active(user) and user.role == HOLDER and user.holder_kind == ORGANISATION
+
+
+def is_reviewer(user) -> bool:
+    """Publishes, returns and revokes results of a unit (DESIGN: four eyes, never one's own)."""
+    return _active(user) and user.role in (REVIEWER, ADMIN)
+
+
 def get_fellow_member_or_404(user, user_id: int) -> User:
-    """An account of the same business as `user` (a citizen has none), or 404."""
+    """An active account of the same business as `user` (a citizen has none), or 404."""
     member = db.session.get(User, user_id)
-    if (not _active(user) or user.role != HOLDER or user.holder_kind != "organisation" or member is None
+    if (not is_business_account(user) or member is None or not member.active
             or member.role != HOLDER or member.holder_id != user.holder_id):
         abort(404)
     return member
@@ -137,8 +149,12 @@ def why_not(user, action: str, result: Result | None = None, unit: Unit | None =
         if not user.is_staff or not _in_unit(user, unit.id if unit else user.unit_id):
             return "Bạn chỉ được số hóa kết quả của đơn vị mình."
         return None
-    if action == "manage":  # units, users, procedures, audit log
+    if action == "manage":  # units, users, procedures, audit log, settings
         return None if user.role == ADMIN else "Chỉ quản trị hệ thống được làm việc này."
+    if action == "manage_members":  # a business's accounts
+        if not is_business_account(user) or not user.business_manager:
+            return "Chỉ người quản lý của doanh nghiệp mới thêm, gỡ thành viên."
+        return None
     assert result is not None
     if action == "copy":  # an electronic copy from the register goes to the holder (Decree 45/2020 Art. 10)
         if user.role != HOLDER or result.holder_id != user.holder_id or result.status not in HOLDER_VISIBLE_STATUSES:
@@ -149,6 +165,14 @@ def why_not(user, action: str, result: Result | None = None, unit: Unit | None =
     if action == "edit":
         if result.status not in (DRAFT, RETURNED):
             return "Chỉ sửa được kết quả chưa phát hành."
+        return None
+    if action == "claim_code":  # opens the holder's whole store: four eyes, as publishing
+        if not is_reviewer(user):
+            return "Chỉ cán bộ kiểm tra được cấp mã nhận tài khoản."
+        if result.digitized_by_id == user.id:
+            return "Người số hóa kết quả không được cấp mã nhận tài khoản cho kết quả đó."
+        if result.status != PUBLISHED:
+            return "Chỉ cấp mã nhận tài khoản cho kết quả đang có hiệu lực."
         return None
     if action == "review":
         if user.role not in (REVIEWER, ADMIN):

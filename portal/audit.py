@@ -36,7 +36,9 @@ def record(
     return event
 
 
-ACCESS_ACTIONS = ("result.view", "result.download", "lookup", "copy.issue", "copy.download", "copy.verify")
+# What a holder sees in "who looked": every view of their documents, and every key to their store.
+ACCESS_ACTIONS = ("result.view", "result.download", "result.preview", "lookup", "copy.issue", "copy.download",
+                  "copy.verify", "claim.issue", "claim.use")
 
 
 def events_about(user):

@@ -52,6 +52,10 @@ def load(instance_path: Path) -> dict:
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_RATE_LIMIT": env.get("PORTAL_LOGIN_RATE_LIMIT", "10 per minute"),
+        # A session ends after this long without a request (staff, holders), and this long after login in any case.
+        "SESSION_IDLE_MINUTES_STAFF": int(env.get("PORTAL_SESSION_IDLE_MINUTES_STAFF", "30")),
+        "SESSION_IDLE_MINUTES_HOLDER": int(env.get("PORTAL_SESSION_IDLE_MINUTES_HOLDER", "60")),
+        "SESSION_MAX_HOURS": int(env.get("PORTAL_SESSION_MAX_HOURS", "12")),
         "PUBLIC_LOOKUP_RATE_LIMIT": env.get("PORTAL_LOOKUP_RATE_LIMIT", "10 per minute; 100 per day"),
         # Number of reverse proxies in front of the app whose X-Forwarded-For is trusted.
         "PROXY_HOPS": int(env.get("PORTAL_PROXY_HOPS", "0")),

@@ -11,10 +11,11 @@ from datetime import date, datetime
 
 from flask import current_app, has_app_context
 
+from .errors import UserError
 from .timeutil import today
 
 
-class InvalidInput(ValueError):
+class InvalidInput(UserError, ValueError):
     """A value a person entered is not acceptable; str(err) is the Vietnamese message."""
 
 

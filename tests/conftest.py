@@ -267,6 +267,6 @@ def make_result(world, pdf: bytes, *, staff="staff_a", reviewer=None, replaces=N
     )
     result = ops.create_draft(actor, data, scan, replaces=replaces)
     if reviewer:
-        ops.publish(world[reviewer], result)
+        ops.publish(world[reviewer], result, seen_version=result.version)
     search.sync()  # what a web request does after it commits
     return result

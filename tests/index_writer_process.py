@@ -46,7 +46,7 @@ def main(db_url: str, data_dir: str, name: str, count: int, die: bool) -> None:
                 holder_name="Phạm Minh Khánh", formed_year=2020,
             )
             result = ops.create_draft(staff, data, scan)
-            ops.publish(reviewer, result)
+            ops.publish(reviewer, result, seen_version=result.version)
             if die:
                 os._exit(0)  # dies after the commit, before anything reached the index
             search.sync(timeout=0.05)  # a busy writer elsewhere: leave the rows queued

@@ -86,3 +86,19 @@ def test_public_lookup_is_rate_limited(db_url, tmp_path, world, results):
     client = limited.test_client()
     codes = [_lookup(client, results[0].code, CCCD_A).status_code for _ in range(11)]
     assert codes[:10] == [200] * 10 and codes[10] == 429
+
+
+def test_every_look_at_a_page_image_is_in_the_holders_access_log(app, client, world, pdfs):
+    """Staff viewing a page of a holder's document, as an image, is a look at the document."""
+    from portal.models import AuditEvent
+
+    result = make_result(world, pdfs[0], reviewer="reviewer_a")
+    login(client, "staff_a")
+    assert client.get(f"/admin/results/{result.id}/pages/1.png").status_code == 200
+    holder = app.test_client()
+    login(holder, "holder_a")
+    assert holder.get(f"/me/results/{result.code}/pages/1.png").status_code == 200
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "result.preview")).all()
+    assert [(e.actor.username, e.details["page"]) for e in events] == [("staff_a", 1), ("holder_a", 1)]
+    log = holder.get("/me/access").get_data(as_text=True)
+    assert "Xem trang" in log and "Cán bộ A" in log

@@ -1,5 +1,8 @@
 """Reviewers publish or send back drafts; published results are revoked or replaced, never deleted."""
 
+import re
+
+import pytest
 from sqlalchemy import func, select
 
 from portal.extensions import db
@@ -14,6 +17,8 @@ def _text(response) -> str:
 
 def _post(client, result, action, **data):
     token = csrf_token(client, f"/admin/results/{result.id}")
+    if action == "publish":
+        data.setdefault("version", result.version)  # what the reviewer's page showed
     return client.post(f"/admin/results/{result.id}/{action}", data={"csrf_token": token, **data})
 
 
@@ -155,3 +160,60 @@ def test_upload_then_publish_through_the_pages(client, world, pdfs):
     assert response.status_code == 302
     result = db.session.scalars(select(Result)).one()
     assert result.document.page_count == 2
+
+
+def test_the_reviewer_publishes_what_they_saw_not_what_changed_since(app, client, world, pdfs):
+    """Four eyes: a draft changed after the reviewer opened it (its holder, say) is not published;
+    it stays in the queue and the reviewer is told who changed it."""
+    from portal.identifiers import normalize_holder_id
+    from portal.operations import results as ops
+
+    draft = make_result(world, pdfs[0])
+    login(client, "reviewer_a")
+    page = _text(client.get(f"/admin/results/{draft.id}"))
+    seen = int(re.search(r'name="version" value="(\d+)"', page).group(1))
+    queue = _text(client.get("/admin/review"))
+    assert f'value="{draft.id}:{seen}"' in queue
+    # Meanwhile the digitizer gives the result to someone else.
+    data = ops.ResultInput(**{name: getattr(draft, name) for name in ops.METADATA_FIELDS},
+                           procedure=draft.procedure, unit=draft.unit)
+    data.holder_kind, data.holder_id = normalize_holder_id("051195000321")
+    data.holder_name = "Người Khác"
+    ops.update_draft(world["staff_a"], draft, data)
+    response = _post(client, draft, "publish", version=seen)
+    assert response.headers["Location"].endswith(f"/admin/results/{draft.id}")
+    shown = _text(client.get(response.headers["Location"]))
+    assert "đã được sửa sau khi bạn mở" in shown and "Cán bộ A" in shown
+    db.session.refresh(draft)
+    assert draft.status == "draft" and draft.holder_id == "051195000321"
+    # The same from the queue's "publish the ticked ones".
+    token = csrf_token(client, "/admin/review")
+    done = client.post("/admin/review/publish", data={"csrf_token": token, "result_id": f"{draft.id}:{seen}"},
+                       follow_redirects=True)
+    assert "đã được sửa sau khi bạn mở" in _text(done)
+    db.session.refresh(draft)
+    assert draft.status == "draft"
+    # Looked at again, it is published as it now stands.
+    assert _post(client, draft, "publish").status_code == 302
+    db.session.refresh(draft)
+    assert draft.status == "published"
+
+
+def test_a_change_racing_a_publish_fails_cleanly(world, pdfs):
+    """Two sessions changing the same row: the one working from the older copy is refused (the
+    version is checked in the UPDATE itself), not silently applied."""
+    from sqlalchemy.orm import Session
+
+    from portal.operations import OperationError
+    from portal.operations import results as ops
+
+    draft = make_result(world, pdfs[0])
+    seen = draft.version  # the row as this session read it
+    with Session(db.engine) as other:
+        row = other.get(Result, draft.id)
+        row.summary = "Sửa từ một phiên khác"
+        other.commit()
+    with pytest.raises(OperationError, match="vừa được người khác thay đổi"):
+        ops.publish(world["reviewer_a"], draft, seen_version=seen)
+    db.session.refresh(draft)
+    assert draft.status == "draft" and draft.summary == "Sửa từ một phiên khác"

@@ -136,7 +136,8 @@ def corpus(world, corpus_pdfs):
                              document_number=number, summary=summary, holder_name=f"Người {key}",
                              issue_date=issue, **{"valid_until": "", **extra})
         if fate in ("publish", "revoke"):
-            ops.publish(world["reviewer_b" if staff == "staff_b" else "reviewer_a"], result)
+            reviewer = world["reviewer_b" if staff == "staff_b" else "reviewer_a"]
+            ops.publish(reviewer, result, seen_version=result.version)
         if fate == "revoke":
             ops.revoke(world["reviewer_a"], result, "Thu hồi theo đề nghị.")
         made[key] = result
@@ -238,7 +239,7 @@ def test_every_change_reaches_the_index(world, corpus):
     result = corpus["R4"]
     staff = world["staff_a"]
     assert not _found(world["holder_a"], "giong mia", {})
-    ops.publish(world["reviewer_a"], result)
+    ops.publish(world["reviewer_a"], result, seen_version=result.version)
     search.sync()
     assert _found(world["holder_a"], "giong mia", {}) == [result.id]
     # A procedure renamed is re-indexed for all its results.
@@ -258,7 +259,8 @@ def test_queue_survives_a_held_lock_and_a_request_never_fails(app, client, world
 
         draft = corpus["R4"]
         token = csrf_token(client, f"/admin/results/{draft.id}")
-        response = client.post(f"/admin/results/{draft.id}/publish", data={"csrf_token": token})
+        response = client.post(f"/admin/results/{draft.id}/publish",
+                               data={"csrf_token": token, "version": draft.version})
         assert response.status_code == 302
         assert search.queue.pending() >= 1
     finally:

@@ -140,7 +140,8 @@ def test_reviewers_work_through_a_batch_publishing_a_page_and_sending_one_back(a
     assert back.status_code == 302 and back.headers["Location"].endswith(f"/admin/review?batch={batch.id}")
     done = reviewer.post("/admin/review/publish", data={
         "csrf_token": token, "next": f"/admin/review?batch={batch.id}",
-        "result_id": [str(results["7/GP-SKHCN"].id), str(results["8/GP-SKHCN"].id)]}, follow_redirects=True)
+        "result_id": [f"{r.id}:{r.version}" for r in (results["7/GP-SKHCN"], results["8/GP-SKHCN"])]},
+        follow_redirects=True)
     assert "Đã phát hành 2 kết quả" in done.get_data(as_text=True)
     statuses = {r.document_number: r.status for r in db.session.scalars(select(Result).execution_options(
         populate_existing=True))}

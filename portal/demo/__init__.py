@@ -235,7 +235,7 @@ def seed(count: int = 200, progress=None) -> int:
         if plan.fate == "returned":
             result_ops.send_back(team["reviewer"], result, "Bản quét thiếu trang phụ lục, đề nghị quét lại.")
         elif plan.fate != "draft":
-            result_ops.publish(team["reviewer"], result)
+            result_ops.publish(team["reviewer"], result, seen_version=result.version)
         if plan.fate == "revoked":
             result_ops.revoke(team["reviewer"], result, "Thu hồi theo đề nghị của tổ chức, cá nhân được cấp.")
         elif plan.fate == "replaced":
@@ -243,7 +243,7 @@ def seed(count: int = 200, progress=None) -> int:
             data.document_number = data.document_number.replace("/", "A/", 1)
             new = result_ops.create_draft(team["staff"], data, _scan(next(replacements), "thay-the.pdf"),
                                           replaces=result)
-            result_ops.publish(team["reviewer"], new)
+            result_ops.publish(team["reviewer"], new, seen_version=new.version)
         if progress:
             progress(1)
     _inventory(teams)

@@ -110,9 +110,9 @@ MEASURES = ["cân kỹ thuật cấp chính xác III", "bình chuẩn kim loại
 # The demo accounts, opening the README: username, role, password, name.
 ACCOUNTS = [
     ("admin", "admin", "QuanTri@2026", "Quản trị hệ thống"),
-    ("canbo", "staff", "CanBo@2026", "Nguyễn Thị Hồng"),
-    ("kiemtra", "reviewer", "KiemTra@2026", "Lê Văn Tâm"),
-    ("congdan", "holder", "CongDan@2026", "Phạm Minh Khánh"),
-    ("doanhnghiep", "holder", "DoanhNghiep@2026", "Công ty TNHH Thiết bị Y tế Minh Phát"),
+    ("canbo", "staff", "SoHoa@2026", "Nguyễn Thị Hồng"),
+    ("kiemtra", "reviewer", "KiemDuyet@2026", "Lê Văn Tâm"),
+    ("congdan", "holder", "MinhKhanh@2026", "Phạm Minh Khánh"),
+    ("doanhnghiep", "holder", "MinhPhat@2026", "Công ty TNHH Thiết bị Y tế Minh Phát"),
 ]
 DEMO_CITIZEN_CCCD = "051089004217"

@@ -3,6 +3,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optio
 
 from ..identifiers import normalize_procedure_code, normalize_unit_code
 from ..models.users import ROLE_LABELS, ROLES
+from ..passwords import HINT as PASSWORD_HINT
 from . import REQUIRED, Form, normalizing
 
 
@@ -24,23 +25,24 @@ class ClaimForm(Form):
     holder_id = StringField("Số CCCD hoặc mã số thuế", validators=[DataRequired(REQUIRED), Length(max=20)])
     full_name = StringField("Họ và tên", validators=[Optional(), Length(max=255)])
     username = StringField("Tên đăng nhập muốn dùng", validators=[DataRequired(REQUIRED), Length(max=64)])
-    password = PasswordField("Mật khẩu", validators=[DataRequired(REQUIRED), Length(min=10, max=256)],
-                             description="Ít nhất 10 ký tự.")
+    password = PasswordField("Mật khẩu", validators=[DataRequired(REQUIRED), Length(max=256)],
+                             description=PASSWORD_HINT)
     confirm = PasswordField("Nhập lại mật khẩu", validators=[
         DataRequired(REQUIRED), EqualTo("password", "Hai lần nhập mật khẩu không khớp.")])
 
 
 class MemberForm(Form):
     full_name = StringField("Họ và tên", validators=[DataRequired(REQUIRED), Length(max=255)])
-    username = StringField("Tên đăng nhập", validators=[DataRequired(REQUIRED), Length(max=64)])
-    password = PasswordField("Mật khẩu ban đầu", validators=[DataRequired(REQUIRED), Length(min=10, max=256)],
-                             description="Ít nhất 10 ký tự; người đó nên đổi sau lần đăng nhập đầu.")
+    username = StringField("Tên đăng nhập", validators=[DataRequired(REQUIRED), Length(max=40)],
+                           description="Tên ngắn, ví dụ «ketoan»: tài khoản sẽ là <mã số thuế>.ketoan.")
+    password = PasswordField("Mật khẩu ban đầu", validators=[DataRequired(REQUIRED), Length(max=256)],
+                             description=PASSWORD_HINT + " Người đó nên đổi sau lần đăng nhập đầu.")
 
 
 class PasswordForm(Form):
     current = PasswordField("Mật khẩu hiện tại", validators=[DataRequired(REQUIRED), Length(max=256)])
-    new = PasswordField("Mật khẩu mới", validators=[DataRequired(REQUIRED), Length(min=10, max=256)],
-                        description="Ít nhất 10 ký tự.")
+    new = PasswordField("Mật khẩu mới", validators=[DataRequired(REQUIRED), Length(max=256)],
+                        description=PASSWORD_HINT)
     confirm = PasswordField("Nhập lại mật khẩu mới", validators=[DataRequired(REQUIRED), Length(max=256)])
 
 
@@ -58,8 +60,30 @@ class UserForm(Form):
     unit_code = SelectField("Đơn vị (cán bộ)", validators=[Optional()])
     holder_id = StringField("Số CCCD hoặc mã số thuế (công dân, doanh nghiệp)", validators=[Optional()])
     password = PasswordField("Mật khẩu", validators=[Optional(), Length(max=256)],
-                             description="Ít nhất 10 ký tự. Khi sửa, để trống nếu không đổi.")
+                             description=PASSWORD_HINT + " Khi sửa, để trống nếu không đổi.")
     active = BooleanField("Đang hoạt động", default=True)
+    business_manager = BooleanField("Người quản lý của doanh nghiệp (thêm, gỡ thành viên)")
+    reset_second_factor = BooleanField("Tắt xác thực hai bước của tài khoản này (mất điện thoại và mã khôi phục)")
+
+
+class SettingsForm(Form):
+    require_second_factor = BooleanField("Bắt buộc cán bộ (số hóa, kiểm tra, quản trị) dùng xác thực hai bước")
+
+
+CODE_HINT = "6 chữ số trong ứng dụng xác thực, hoặc một mã khôi phục."
+
+
+class SecondFactorForm(Form):
+    code = StringField("Mã xác thực", validators=[DataRequired(REQUIRED), Length(max=20)], description=CODE_HINT)
+
+
+class SecondFactorSetupForm(Form):
+    code = StringField("Mã 6 chữ số đang hiện trong ứng dụng", validators=[DataRequired(REQUIRED), Length(max=10)])
+
+
+class SecondFactorOffForm(Form):
+    password = PasswordField("Mật khẩu", validators=[DataRequired(REQUIRED), Length(max=256)])
+    code = StringField("Mã xác thực", validators=[DataRequired(REQUIRED), Length(max=20)], description=CODE_HINT)
 
 
 class ProcedureForm(Form):

@@ -9,11 +9,13 @@ from .plan import InventoryCount
 from .procedures import Procedure
 from .results import Result, ResultStatusChange
 from .search import IndexQueueEntry
+from .sessions import LoginThrottle, UserSession
+from .settings import Setting
 from .units import Unit
-from .users import User
+from .users import RecoveryCode, User
 
 __all__ = [
     "DOCUMENT", "SOURCE_IMAGE", "AuditEvent", "CertifiedCopy", "ClaimCode", "ImportBatch", "ImportRow",
-    "IndexQueueEntry", "InventoryCount", "Procedure", "Result", "ResultFile", "ResultStatusChange", "StoredFile",
-    "Unit", "User",
+    "IndexQueueEntry", "InventoryCount", "LoginThrottle", "Procedure", "RecoveryCode", "Result", "ResultFile",
+    "ResultStatusChange", "Setting", "StoredFile", "Unit", "User", "UserSession",
 ]

@@ -87,6 +87,10 @@ class Result(db.Model):
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Rises with every change to the row (SQLAlchemy checks it on each UPDATE: a change made from a
+    # stale copy fails). A reviewer publishes the version they saw (operations/results.publish).
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": version}
 
     procedure: Mapped[Procedure] = relationship(lazy="joined")
     unit: Mapped[Unit] = relationship(lazy="joined")

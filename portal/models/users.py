@@ -4,7 +4,7 @@ from datetime import datetime
 
 from flask import current_app, has_app_context
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -43,10 +43,13 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Part of every session's user id: raising it ends every session of the user at once.
-    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
+    # A business's manager adds and removes its members (a business has at least one).
+    business_manager: Mapped[bool] = mapped_column(default=False, server_default="0")
+    # The second factor (TOTP, RFC 6238): the secret encrypted with a key derived from SECRET_KEY
+    # (portal/second_factor.py), when it was turned on, and the last time step used (no replay).
+    totp_secret: Mapped[str | None] = mapped_column(String(255))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
 
     unit: Mapped[Unit | None] = relationship()
 
@@ -59,7 +62,8 @@ class User(UserMixin, db.Model):
         return check_password_hash(self.password_hash, password)
 
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_version}"
+        # The session itself is checked against its server-side record (portal/operations/sessions.py).
+        return str(self.id)
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
@@ -79,9 +83,24 @@ class User(UserMixin, db.Model):
         return self.role == HOLDER
 
     @property
+    def totp_enabled(self) -> bool:
+        return self.totp_enabled_at is not None
+
+    @property
     def role_label(self) -> str:
         return ROLE_LABELS[self.role]
 
     @property
     def display_name(self) -> str:
         return self.full_name or self.username
+
+
+class RecoveryCode(db.Model):
+    """A single-use code that stands for the second factor when the phone is lost; only its hash is kept."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

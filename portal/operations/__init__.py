@@ -2,15 +2,22 @@
 
 import functools
 
+from sqlalchemy.orm.exc import StaleDataError
+
+from ..errors import UserError
 from ..extensions import db
 
 
-class OperationError(Exception):
+class OperationError(UserError):
     """The operation was refused; str(err) says why, in Vietnamese. Nothing was changed."""
 
 
+CHANGED_MEANWHILE = "Dữ liệu vừa được người khác thay đổi nên thao tác không được thực hiện; hãy tải lại trang."
+
+
 def transactional(fn):
-    """Commit what the operation did, or roll all of it back if it raised."""
+    """Commit what the operation did, or roll all of it back if it raised. A row changed by
+    someone else since it was read (a versioned row, see models.Result) refuses the whole change."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
@@ -18,6 +25,9 @@ def transactional(fn):
             value = fn(*args, **kwargs)
             db.session.commit()
             return value
+        except StaleDataError:
+            db.session.rollback()
+            raise OperationError(CHANGED_MEANWHILE) from None
         except BaseException:
             db.session.rollback()
             raise
@@ -27,7 +37,4 @@ def transactional(fn):
 
 def user_errors() -> tuple[type[Exception], ...]:
     """Exceptions whose message is meant for the person who asked (all in Vietnamese)."""
-    from ..access import PermissionDenied
-    from ..identifiers import InvalidInput
-
-    return (OperationError, InvalidInput, PermissionDenied)
+    return (UserError,)

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import func, select
 
-from .. import audit
+from .. import audit, passwords
 from ..access import require
 from ..extensions import db
-from ..identifiers import normalize_holder_id, normalize_procedure_code, normalize_unit_code
+from ..identifiers import ORGANISATION, normalize_holder_id, normalize_procedure_code, normalize_unit_code
 from ..models import Procedure, Unit, User
 from ..models.users import HOLDER, REVIEWER, ROLES, STAFF
 from . import OperationError, transactional
 
-MIN_PASSWORD_LENGTH = 10
+# "<tax code>.<name>": a business's members' usernames, given out only by its managers
+# (operations/claims.add_member), so that adding one reveals nothing about other accounts.
+MEMBER_NAMESPACE = re.compile(r"\d{10}(-\d{3})?\.")
 
 
 def _audit(event_action: str, actor: User | None, target: str, details: dict | None = None) -> None:
@@ -51,9 +55,25 @@ def update_unit(actor: User, unit: Unit, name: str, active: bool) -> Unit:
     return unit
 
 
-def check_password(password: str) -> None:
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise OperationError(f"Mật khẩu phải có ít nhất {MIN_PASSWORD_LENGTH} ký tự.")
+def check_password(password: str, username: str) -> None:
+    if (reason := passwords.problem(password, username)) is not None:
+        raise OperationError(reason)
+
+
+def business_has_account(holder_id: str) -> bool:
+    return db.session.scalar(select(User.id).where(User.role == HOLDER, User.holder_id == holder_id, User.active)
+                             .limit(1)) is not None
+
+
+def check_username(username: str, *, member_of: str | None = None) -> str:
+    """The username as stored, or why it cannot be: charset, length, and the members' namespace."""
+    username = (username or "").strip().lower()
+    if not username or len(username) > 64 or not username.replace(".", "").replace("_", "").replace("-", "").isalnum():
+        raise OperationError("Tên đăng nhập chỉ gồm chữ, số, dấu chấm, gạch dưới, gạch ngang (tối đa 64 ký tự).")
+    if MEMBER_NAMESPACE.match(username) and not (member_of and username.startswith(f"{member_of}.")):
+        raise OperationError("Tên đăng nhập bắt đầu bằng mã số thuế và dấu chấm dành cho thành viên do doanh nghiệp "
+                             "đó thêm; hãy chọn tên khác.")
+    return username
 
 
 def _bind(user: User, role: str, unit_code: str | None, holder_id: str | None) -> None:
@@ -79,18 +99,27 @@ def create_user(
     full_name: str = "", unit_code: str | None = None, holder_id: str | None = None,
 ) -> User:
     _require_admin(actor)
-    username = (username or "").strip().lower()
-    if not username or len(username) > 64 or not username.replace(".", "").replace("_", "").replace("-", "").isalnum():
-        raise OperationError("Tên đăng nhập chỉ gồm chữ, số, dấu chấm, gạch dưới, gạch ngang (tối đa 64 ký tự).")
+    return add_user(actor, username, role, password, full_name=full_name, unit_code=unit_code, holder_id=holder_id)
+
+
+def add_user(
+    actor: User | None, username: str, role: str, password: str, *,
+    full_name: str = "", unit_code: str | None = None, holder_id: str | None = None, member_of: str | None = None,
+) -> User:
+    """The account added to the session (the caller commits). The first account of a business
+    becomes its manager. `member_of`: a business's tax code, when its manager adds a member."""
+    username = check_username(username, member_of=member_of)
     if db.session.scalar(select(User.id).where(func.lower(User.username) == username)):
         raise OperationError(f"Tên đăng nhập {username} đã có người dùng.")
-    check_password(password)
+    check_password(password, username)
     user = User(username=username, full_name=(full_name or "").strip())
     _bind(user, role, unit_code, holder_id)
+    user.business_manager = user.holder_kind == ORGANISATION and not business_has_account(user.holder_id)
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
-    _audit("user.create", actor, username, {"role": role, "unit": unit_code, "holder_id": user.holder_id})
+    _audit("user.create", actor, username, {"role": role, "unit": unit_code, "holder_id": user.holder_id,
+                                            **({"manager": True} if user.business_manager else {})})
     return user
 
 
@@ -98,15 +127,23 @@ def create_user(
 def update_user(
     actor: User, user: User, *, role: str, full_name: str, active: bool,
     unit_code: str | None = None, holder_id: str | None = None, new_password: str | None = None,
+    business_manager: bool | None = None,
 ) -> User:
+    from .sessions import end_sessions
+
     _require_admin(actor)
     if user.id == actor.id and (not active or role != actor.role):
         raise OperationError("Không thể tự khóa hoặc đổi vai trò của chính mình.")
+    before = (user.role, user.unit_id, user.holder_id, user.active)
     _bind(user, role, unit_code, holder_id)
     user.full_name, user.active = (full_name or "").strip(), active
     if new_password:
-        check_password(new_password)
+        check_password(new_password, user.username)
         user.set_password(new_password)
+    if business_manager is not None:
+        user.business_manager = bool(business_manager) and user.holder_kind == ORGANISATION
+    if new_password or before != (user.role, user.unit_id, user.holder_id, user.active):
+        end_sessions(user, "account.changed")  # what the account may see has changed: log in again
     _audit("user.update", actor, user.username,
             {"role": role, "active": active, "password_reset": bool(new_password)})
     return user
@@ -137,3 +174,9 @@ def save_procedure(
     db.session.flush()
     _audit(action, actor, procedure.code, {"name": name, "field": field})
     return procedure
+
+
+def staff_without_second_factor() -> int:
+    """Active staff accounts with no second factor yet (the settings page says how many)."""
+    return len(db.session.scalars(select(User.id).where(User.role != HOLDER, User.active,
+                                                        User.totp_enabled_at.is_(None))).all())

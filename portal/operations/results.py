@@ -12,12 +12,23 @@ from sqlalchemy.exc import IntegrityError
 from .. import audit
 from ..access import require
 from ..extensions import db
-from ..models import DOCUMENT, SOURCE_IMAGE, Procedure, Result, ResultFile, ResultStatusChange, StoredFile, Unit, User
+from ..models import (
+    DOCUMENT,
+    SOURCE_IMAGE,
+    AuditEvent,
+    Procedure,
+    Result,
+    ResultFile,
+    ResultStatusChange,
+    StoredFile,
+    Unit,
+    User,
+)
 from ..models.files import OCR_PENDING
 from ..models.results import DRAFT, PUBLISHED, REPLACED, RETURNED, REVOKED
 from ..scans import PreparedScan, Spooled
 from ..storage import storage
-from ..timeutil import utcnow
+from ..timeutil import to_local, utcnow
 from . import OperationError, transactional
 
 GENERATED_SERIAL_START = 9001  # generated dossier serials stay clear of the one-stop system's
@@ -295,10 +306,26 @@ def _reason(reason: str | None, what: str) -> str:
     return reason[:2000]
 
 
+class ChangedSinceSeen(OperationError):
+    """The draft was changed after the reviewer opened it: what they checked is not what is there."""
+
+
+def _check_seen(result: Result, seen_version: int) -> None:
+    if result.version == seen_version:
+        return
+    change = db.session.scalars(select(AuditEvent).where(AuditEvent.result_id == result.id)
+                                .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())).first()
+    by = f" ({change.actor_name or 'hệ thống'}, lúc {to_local(change.at):%H:%M ngày %d/%m/%Y})" if change else ""
+    raise ChangedSinceSeen(f"Kết quả {result.code} đã được sửa sau khi bạn mở{by}; chưa phát hành. "
+                           "Hãy xem lại thông tin mới trước khi phát hành.")
+
+
 @transactional
-def publish(actor: User, result: Result) -> Result:
-    """A reviewer checks a draft and publishes it; a replacement retires the result it replaces."""
+def publish(actor: User, result: Result, *, seen_version: int) -> Result:
+    """A reviewer publishes the draft as they saw it (`seen_version`, the version shown on their
+    page); a draft changed since stays in the queue. A replacement retires the result it replaces."""
     require(actor, "review", result)
+    _check_seen(result, seen_version)
     return add_publication(actor, result)
 
 

@@ -1,57 +1,170 @@
-"""Logging in safely: lockout after repeated failures, password changes, ending every session."""
+"""Logging in and staying logged in: credentials checked under a throttle, every session a
+server-side record that logout, a password change, "log out everywhere", removal from a business
+and an idle or over-long session end.
+
+The cookie (signed by Flask) carries only a random token; its SHA-256 is the record's key. A cookie
+copied before the record ended opens nothing afterwards.
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+from functools import lru_cache
 
-from sqlalchemy import func, select
+from flask import current_app, has_request_context, request
+from sqlalchemy import delete, func, select, update
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import audit
 from ..extensions import db
-from ..models import User
-from ..timeutil import to_local, utcnow
-from . import OperationError, transactional
+from ..models import User, UserSession
+from ..models.users import HOLDER
+from ..timeutil import utcnow
+from . import OperationError, throttle, transactional
 from .accounts import check_password
 
-MAX_FAILURES = 5
-LOCK_MINUTES = 15
 WRONG = "Tên đăng nhập hoặc mật khẩu không đúng."
+COOKIE_KEY = "portal_session"  # the session token's key in Flask's signed cookie
+# last_seen_at is written at most this often: a write per request would cost more than the
+# minute of precision it buys on an idle limit counted in tens of minutes.
+TOUCH_EVERY = timedelta(seconds=60)
+KEEP_ENDED = timedelta(days=30)
 
 
-def authenticate(username: str, password: str) -> User:
-    """The user whose credentials these are, or OperationError (and the failure is counted)."""
-    username = (username or "").strip().lower()
-    user = db.session.scalars(select(User).where(func.lower(User.username) == username)).first()
-    now = utcnow()
-    if user is not None and user.locked_until is not None and user.locked_until > now:
-        audit.record("login.failed", actor=user, target=username[:64], details={"locked": True})
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def client_address() -> str:
+    return (request.remote_addr or "")[:64] if has_request_context() else ""
+
+
+@lru_cache(maxsize=4)
+def _dummy_hash(method: str) -> str:
+    return generate_password_hash(secrets.token_hex(16), method=method)
+
+
+def _password_matches(user: User | None, password: str) -> bool:
+    """Checks a hash whether or not the user exists, so that an unknown username costs the same
+    time as a known one (a quick "no" would tell which usernames exist)."""
+    if user is None:
+        check_password_hash(_dummy_hash(current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")), password or "")
+        return False
+    return user.check_password(password or "")
+
+
+def check_credentials(username: str, password: str) -> User:
+    """The active user whose username and password these are, or OperationError. Failures are
+    counted by (username, address) and by address: each key waits longer after every failure,
+    whether the username exists or not, and nobody else is locked out."""
+    username = (username or "").strip().lower()[:64]
+    keys = throttle.login_keys(username, client_address())
+    if (wait := throttle.wait(keys)) is not None:
+        audit.record("login.throttled", target=username, details={"wait_seconds": wait})
         db.session.commit()
-        raise OperationError(_locked_message(user))
-    if user is not None and user.active and user.check_password(password):
-        user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
-        audit.record("login", actor=user)
+        raise OperationError(throttle.message(wait))
+    user = db.session.scalars(select(User).where(func.lower(User.username) == username)).first()
+    if _password_matches(user, password) and user.active:
+        throttle.forget(keys[0][0])
         db.session.commit()
         return user
-    audit.record("login.failed", actor=user, target=username[:64])
-    if user is not None:
-        user.failed_logins += 1
-        if user.failed_logins >= MAX_FAILURES:
-            user.failed_logins, user.locked_until = 0, now + timedelta(minutes=LOCK_MINUTES)
-            audit.record("login.locked", actor=user, target=username[:64])
-            db.session.commit()
-            raise OperationError(_locked_message(user))
+    throttle.failed(keys)
+    audit.record("login.failed", actor=user, target=username)
     db.session.commit()
     raise OperationError(WRONG)
 
 
-def _locked_message(user: User) -> str:
-    until = to_local(user.locked_until)
-    return (f"Tài khoản tạm khóa vì đăng nhập sai {MAX_FAILURES} lần liên tiếp. "
-            f"Hãy thử lại sau {until:%H:%M} ngày {until:%d/%m/%Y}, hoặc liên hệ quản trị hệ thống.")
+@transactional
+def start_session(user: User, method: str = "password") -> str:
+    """A new session for `user`; returns the token the cookie carries."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    db.session.add(UserSession(token_hash=_hash(token), user_id=user.id, created_at=now, last_seen_at=now,
+                               method=method, ip=client_address(),
+                               user_agent=(request.user_agent.string or "")[:255] if has_request_context() else ""))
+    user.last_login_at = now
+    # The user's sessions of long ago go (the audit trail keeps their logins and logouts).
+    db.session.execute(delete(UserSession).where(UserSession.user_id == user.id,
+                                                 UserSession.last_seen_at < now - KEEP_ENDED))
+    audit.record("login", actor=user, details={"method": method})
+    return token
+
+
+def _limits(user: User) -> tuple[timedelta, timedelta]:
+    config = current_app.config
+    idle = config["SESSION_IDLE_MINUTES_HOLDER"] if user.role == HOLDER else config["SESSION_IDLE_MINUTES_STAFF"]
+    return timedelta(minutes=idle), timedelta(hours=config["SESSION_MAX_HOURS"])
+
+
+def _why_over(record: UserSession, user: User, now: datetime) -> str | None:
+    idle, longest = _limits(user)
+    if now - record.last_seen_at > idle:
+        return "idle"
+    if now - record.created_at > longest:
+        return "expired"
+    return None
+
+
+def session_user(token: str | None, user_id: str) -> tuple[User | None, str | None]:
+    """(the user of the session this token opened, None) while it is open; (None, why it ended)
+    otherwise. Ends a session that has been idle or open too long. Called once per request, before
+    the view does anything (the commit here must not carry a view's half-done work)."""
+    if not token or not user_id.isdigit():
+        return None, None
+    row = db.session.execute(select(UserSession, User).join(User, User.id == UserSession.user_id)
+                             .where(UserSession.token_hash == _hash(token))).first()
+    if row is None or row[0].ended_at is not None or row[1].id != int(user_id) or not row[1].active:
+        return None, row[0].end_reason if row is not None else None
+    record, user = row
+    now = utcnow()
+    if (reason := _why_over(record, user, now)) is not None:
+        record.ended_at, record.end_reason = now, reason
+        db.session.commit()
+        return None, reason
+    if now - record.last_seen_at > TOUCH_EVERY:
+        record.last_seen_at = now
+        db.session.commit()
+    return user, None
+
+
+def end_sessions(user: User, reason: str, *, keep_token: str | None = None) -> int:
+    """End every open session of `user` (but the one `keep_token` opened) in the caller's transaction."""
+    query = update(UserSession).where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+    if keep_token:
+        query = query.where(UserSession.token_hash != _hash(keep_token))
+    return db.session.execute(query.values(ended_at=utcnow(), end_reason=reason)).rowcount
 
 
 @transactional
-def change_password(user: User, current: str, new: str, confirm: str) -> None:
+def end_session(token: str | None) -> None:
+    """Log out: this session ends on the server."""
+    if not token:
+        return
+    record = db.session.scalars(select(UserSession).where(UserSession.token_hash == _hash(token),
+                                                          UserSession.ended_at.is_(None))).first()
+    if record is not None:
+        record.ended_at, record.end_reason = utcnow(), "logout"
+        audit.record("logout", actor=record.user)
+
+
+def open_sessions(user: User) -> list[UserSession]:
+    """The user's sessions still open, newest first (the account page lists them). One whose
+    browser simply went away is over once idle, though nothing has marked it yet."""
+    now = utcnow()
+    records = db.session.scalars(select(UserSession).where(UserSession.user_id == user.id,
+                                                           UserSession.ended_at.is_(None))
+                                 .order_by(UserSession.last_seen_at.desc()))
+    return [record for record in records if _why_over(record, user, now) is None]
+
+
+def is_current(record: UserSession, token: str | None) -> bool:
+    return bool(token) and record.token_hash == _hash(token)
+
+
+@transactional
+def change_password(user: User, current: str, new: str, confirm: str, *, keep_token: str | None) -> None:
     """A new password; every other session of the user ends."""
     if not user.check_password(current or ""):
         raise OperationError("Mật khẩu hiện tại không đúng.")
@@ -59,14 +172,14 @@ def change_password(user: User, current: str, new: str, confirm: str) -> None:
         raise OperationError("Hai lần nhập mật khẩu mới không khớp.")
     if new == current:
         raise OperationError("Mật khẩu mới phải khác mật khẩu hiện tại.")
-    check_password(new)
+    check_password(new, user.username)
     user.set_password(new)
-    user.session_version += 1
+    end_sessions(user, "password.change", keep_token=keep_token)
     audit.record("password.change", actor=user, target=user.username)
 
 
 @transactional
 def end_all_sessions(user: User) -> None:
     """Log the user out on every device (a lost phone, a shared computer)."""
-    user.session_version += 1
+    end_sessions(user, "logout.all")
     audit.record("logout.all", actor=user, target=user.username)

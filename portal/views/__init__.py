@@ -103,4 +103,10 @@ def register_views(app: Flask) -> None:
 
     @app.context_processor
     def globals_():
-        return {"department_name": app.config["DEPARTMENT_NAME"]}
+        from flask_login import current_user
+
+        from ..access import is_business_account
+
+        # What the navigation offers: decided in access.py, not in the template.
+        return {"department_name": app.config["DEPARTMENT_NAME"],
+                "nav": {"members": is_business_account(current_user)}}

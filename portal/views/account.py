@@ -1,22 +1,44 @@
-"""Logging in and out."""
+"""Logging in (password, then the second factor where it is on) and out; the account page:
+password, second factor, open sessions."""
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from __future__ import annotations
+
+import time
+
+import segno
+from flask import Blueprint, current_app, flash, g, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from .. import audit
-from ..extensions import db, limiter
-from ..forms.accounts import ClaimForm, LoginForm, PasswordForm
+from ..extensions import limiter
+from ..forms.accounts import (
+    ClaimForm,
+    LoginForm,
+    PasswordForm,
+    SecondFactorForm,
+    SecondFactorOffForm,
+    SecondFactorSetupForm,
+)
 from ..forms.results import ConfirmForm
-from ..operations import OperationError, claims, sessions, user_errors
+from ..models import User
+from ..operations import claims, second_factor, sessions, settings, user_errors
+from ..safe_redirect import local_path
 
 bp = Blueprint("account", __name__)
 
+PENDING = "portal_pending_login"  # password checked, second factor awaited
+PENDING_SECONDS = 300
+PENDING_TRIES = 5
 
-def _safe_next(target: str | None) -> str | None:
-    # Only a path on this site: never an absolute URL or a scheme-relative one.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+
+def _log_in(user: User, method: str, next_url: str | None):
+    session.clear()  # nothing from before the login is kept, the cookie's value is new
+    token = sessions.start_session(user, method)
+    login_user(user)
+    session[sessions.COOKIE_KEY] = token
+    if settings.second_factor_required(user) and not user.totp_enabled:
+        flash("Quản trị hệ thống yêu cầu cán bộ dùng xác thực hai bước: hãy bật ngay bây giờ.", "info")
+        return redirect(url_for("account.second_factor_page"))
+    return redirect(next_url or url_for("public.index"))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -25,15 +47,58 @@ def login():
     if current_user.is_authenticated:
         return redirect(url_for("public.index"))
     form = LoginForm()
+    next_url = local_path(request.args.get("next"))
     if form.validate_on_submit():
         try:
-            user = sessions.authenticate(form.username.data, form.password.data)
-        except OperationError as err:
+            user = sessions.check_credentials(form.username.data, form.password.data)
+        except user_errors() as err:
             flash(str(err), "error")
         else:
-            login_user(user)
-            return redirect(_safe_next(request.args.get("next")) or url_for("public.index"))
+            if not user.totp_enabled:
+                return _log_in(user, "password", next_url)
+            session.clear()
+            session[PENDING] = {"user": user.id, "at": time.time(), "tries": 0, "next": next_url}
+            return redirect(url_for("account.login_second_factor"))
     return render_template("login.html", form=form)
+
+
+def _pending_user() -> tuple[User | None, dict]:
+    pending = session.get(PENDING) or {}
+    if not pending or time.time() - pending.get("at", 0) > PENDING_SECONDS:
+        return None, {}
+    from ..extensions import db
+
+    user = db.session.get(User, pending["user"])
+    return (user if user is not None and user.active and user.totp_enabled else None), pending
+
+
+@bp.route("/login/second-factor", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+def login_second_factor():
+    user, pending = _pending_user()
+    if user is None:
+        session.pop(PENDING, None)
+        flash("Phiên đăng nhập đã hết hạn; hãy nhập lại tên đăng nhập và mật khẩu.", "info")
+        return redirect(url_for("account.login"))
+    form = SecondFactorForm()
+    if form.validate_on_submit():
+        try:
+            used = second_factor.check_at_login(user, form.code.data)
+        except user_errors() as err:
+            pending["tries"] = pending.get("tries", 0) + 1
+            if pending["tries"] >= PENDING_TRIES:
+                session.pop(PENDING, None)
+                flash("Nhập sai mã quá nhiều lần; hãy đăng nhập lại từ đầu.", "error")
+                return redirect(url_for("account.login"))
+            session[PENDING] = pending
+            flash(str(err), "error")
+        else:
+            response = _log_in(user, f"password+{used}", pending.get("next"))
+            if used == "recovery":
+                flash(f"Bạn vừa dùng một mã khôi phục; còn {second_factor.recovery_codes_left(user)} mã. "
+                      "Hãy tạo bộ mã mới nếu sắp hết.", "info")
+            return response
+    return render_template("login_second_factor.html", form=form)
 
 
 @bp.route("/claim", methods=["GET", "POST"])
@@ -48,7 +113,7 @@ def claim():
         except user_errors() as err:
             flash(str(err), "error")
         else:
-            login_user(user)
+            _log_in(user, "claim", None)
             flash("Đã tạo tài khoản. Đây là kho dữ liệu của bạn.", "success")
             return redirect(url_for("me.results"))
     return render_template("claim.html", form=form)
@@ -56,12 +121,23 @@ def claim():
 
 @bp.post("/logout")
 def logout():
-    if current_user.is_authenticated:
-        audit.record("logout")
-        db.session.commit()
+    sessions.end_session(session.get(sessions.COOKIE_KEY))
     logout_user()
+    session.clear()
     flash("Bạn đã đăng xuất.", "info")
     return redirect(url_for("public.index"))
+
+
+def unauthorized():
+    """Where a page that needs a login sends someone who has none (or whose session ended)."""
+    ended = getattr(g, "session_ended", None)
+    message = {"idle": "Phiên làm việc đã kết thúc vì lâu không thao tác; vui lòng đăng nhập lại.",
+               "expired": "Phiên làm việc đã quá thời hạn; vui lòng đăng nhập lại."}.get(
+        ended or "", "Vui lòng đăng nhập để tiếp tục.")
+    if request.path.startswith("/api/"):
+        return jsonify(error="unauthorized", message=message), 401
+    flash(message, "info")
+    return redirect(url_for("account.login", next=request.full_path if request.method == "GET" else None))
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
@@ -70,14 +146,16 @@ def change_password():
     form = PasswordForm()
     if form.validate_on_submit():
         try:
-            sessions.change_password(current_user, form.current.data, form.new.data, form.confirm.data)
+            sessions.change_password(current_user, form.current.data, form.new.data, form.confirm.data,
+                                     keep_token=session.get(sessions.COOKIE_KEY))
         except user_errors() as err:
             flash(str(err), "error")
         else:
-            login_user(current_user._get_current_object())  # this session goes on; the others end
             flash("Đã đổi mật khẩu. Các phiên đăng nhập khác đã kết thúc.", "success")
             return redirect(url_for("public.index"))
-    return render_template("password.html", form=form, end_form=ConfirmForm())
+    token = session.get(sessions.COOKIE_KEY)
+    open_sessions = [(record, sessions.is_current(record, token)) for record in sessions.open_sessions(current_user)]
+    return render_template("password.html", form=form, end_form=ConfirmForm(), open_sessions=open_sessions)
 
 
 @bp.post("/account/logout-everywhere")
@@ -86,5 +164,88 @@ def logout_everywhere():
     if ConfirmForm().validate_on_submit():
         sessions.end_all_sessions(current_user)
         logout_user()
+        session.clear()
         flash("Đã đăng xuất trên mọi thiết bị.", "info")
     return redirect(url_for("public.index"))
+
+
+@bp.get("/account/second-factor")
+@login_required
+def second_factor_page():
+    user = current_user._get_current_object()
+    if not user.is_staff:
+        return redirect(url_for("account.change_password"))
+    uri = second_factor.provisioning_uri(user)
+    return render_template(
+        "second_factor.html", start_form=ConfirmForm(), setup_form=SecondFactorSetupForm(),
+        off_form=SecondFactorOffForm(), codes_form=SecondFactorForm(prefix="codes"),
+        qr=segno.make(uri, error="m").png_data_uri(scale=5, border=4) if uri else None,
+        secret=second_factor.pending_secret(user), required=settings.second_factor_required(user),
+        recovery_left=second_factor.recovery_codes_left(user) if user.totp_enabled else 0,
+    )
+
+
+@bp.post("/account/second-factor/start")
+@login_required
+def second_factor_start():
+    if ConfirmForm().validate_on_submit():
+        try:
+            second_factor.begin_enrolment(current_user)
+        except user_errors() as err:
+            flash(str(err), "error")
+    return redirect(url_for("account.second_factor_page"))
+
+
+@bp.post("/account/second-factor/confirm")
+@login_required
+def second_factor_confirm():
+    form = SecondFactorSetupForm()
+    if form.validate_on_submit():
+        try:
+            codes = second_factor.confirm_enrolment(current_user, form.code.data)
+        except user_errors() as err:
+            flash(str(err), "error")
+        else:
+            return render_template("recovery_codes.html", codes=codes, first=True)
+    else:
+        flash("Hãy nhập mã 6 chữ số đang hiện trong ứng dụng.", "error")
+    return redirect(url_for("account.second_factor_page"))
+
+
+@bp.post("/account/second-factor/recovery-codes")
+@login_required
+def second_factor_new_codes():
+    form = SecondFactorForm(prefix="codes")
+    if form.validate_on_submit():
+        try:
+            codes = second_factor.regenerate_recovery_codes(current_user, form.code.data)
+        except user_errors() as err:
+            flash(str(err), "error")
+        else:
+            return render_template("recovery_codes.html", codes=codes, first=False)
+    return redirect(url_for("account.second_factor_page"))
+
+
+@bp.post("/account/second-factor/off")
+@login_required
+def second_factor_off():
+    form = SecondFactorOffForm()
+    if form.validate_on_submit():
+        try:
+            second_factor.disable(current_user, form.password.data, form.code.data)
+        except user_errors() as err:
+            flash(str(err), "error")
+        else:
+            flash("Đã tắt xác thực hai bước.", "success")
+    return redirect(url_for("account.second_factor_page"))
+
+
+def require_second_factor():
+    """A staff member who must use the second factor and has not set it up yet can do nothing
+    else (registered on the staff pages)."""
+    if (current_user.is_authenticated and settings.second_factor_required(current_user)
+            and not current_user.totp_enabled):
+        flash("Quản trị hệ thống yêu cầu cán bộ dùng xác thực hai bước: hãy bật trước khi tiếp tục.", "info")
+        return redirect(url_for("account.second_factor_page"))
+    return None
+

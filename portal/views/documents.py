@@ -24,6 +24,7 @@ def send_page(result: Result, page_number: int):
     image = page_image(document.sha256, page_number) if document is not None else None
     if image is None:
         abort(404)
+    audit.record_access("result.preview", result, page=page_number)  # a page seen is the document seen
     return send_file(image, mimetype="image/png", max_age=0)
 
 

@@ -4,7 +4,14 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 
 from .. import audit
-from ..access import get_fellow_member_or_404, get_holder_copy_or_404, get_holder_result_or_404, visible_copies
+from ..access import (
+    can,
+    get_fellow_member_or_404,
+    get_holder_copy_or_404,
+    get_holder_result_or_404,
+    is_business_account,
+    visible_copies,
+)
 from ..extensions import db
 from ..forms.accounts import MemberForm
 from ..forms.results import ConfirmForm
@@ -95,33 +102,50 @@ def access_log():
 @bp.route("/members", methods=["GET", "POST"])
 @login_required
 def members():
-    """A business's accounts: any member adds a colleague or removes one who has left."""
-    if not current_user.is_holder or current_user.holder_kind != "organisation":
+    """A business's accounts: every member sees them; its managers add and remove members."""
+    if not is_business_account(current_user):
         abort(404)
     form = MemberForm()
     if form.validate_on_submit():
         try:
-            claims.add_member(current_user, form.username.data, form.password.data, form.full_name.data)
+            added = claims.add_member(current_user, form.username.data, form.password.data, form.full_name.data)
         except user_errors() as err:
             flash(str(err), "error")
         else:
-            flash("Đã thêm thành viên.", "success")
+            flash(f"Đã thêm thành viên; tên đăng nhập là {added.username}.", "success")
             return redirect(url_for("me.members"))
     return render_template("me/members.html", form=form, members=claims.members(current_user),
-                           remove_form=ConfirmForm())
+                           may_manage=can(current_user, "manage_members"), confirm_form=ConfirmForm())
 
 
-@bp.post("/members/<int:user_id>/remove")
+@bp.route("/members/<int:user_id>/remove", methods=["GET", "POST"])
 @login_required
 def remove_member(user_id: int):
+    """Asks first (GET), removes on the confirmation (POST)."""
+    member = get_fellow_member_or_404(current_user, user_id)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        if not can(current_user, "manage_members"):
+            abort(404)
+        return render_template("me/member_remove.html", member=member, confirm_form=form)
+    try:
+        claims.remove_member(current_user, member)
+    except user_errors() as err:
+        flash(str(err), "error")
+        return redirect(url_for("me.members"))
+    flash(f"Đã gỡ {member.display_name}; tài khoản đó không còn truy cập được.", "success")
+    return redirect(url_for("public.index") if member.id == current_user.id else url_for("me.members"))
+
+
+@bp.post("/members/<int:user_id>/manager")
+@login_required
+def member_manager(user_id: int):
     member = get_fellow_member_or_404(current_user, user_id)
     if ConfirmForm().validate_on_submit():
         try:
-            claims.remove_member(current_user, member)
+            claims.set_manager(current_user, member, request.form.get("manager") == "1")
         except user_errors() as err:
             flash(str(err), "error")
         else:
-            flash(f"Đã gỡ {member.display_name}; tài khoản đó không còn truy cập được.", "success")
-    if member.id == current_user.id:
-        return redirect(url_for("public.index"))
+            flash("Đã cập nhật người quản lý.", "success")
     return redirect(url_for("me.members"))

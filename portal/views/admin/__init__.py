@@ -3,6 +3,8 @@
 from flask import Blueprint, abort, flash
 from flask_login import current_user, login_required
 
+from ..account import require_second_factor
+
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
@@ -12,6 +14,7 @@ def staff_only():
     # Holders have no business here; the page does not exist for them.
     if not current_user.is_staff:
         abort(404)
+    return require_second_factor()
 
 
 def flash_error(err: Exception) -> None:

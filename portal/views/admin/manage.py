@@ -11,12 +11,12 @@ from sqlalchemy import select
 
 from ...access import can
 from ...extensions import db
-from ...forms.accounts import ProcedureForm, UnitForm, UserForm
+from ...forms.accounts import ProcedureForm, SettingsForm, UnitForm, UserForm
 from ...identifiers import InvalidInput, parse_date
 from ...models import AuditEvent, Procedure, Unit, User
 from ...models.audit import ACTION_LABELS
 from ...operations import accounts as ops
-from ...operations import user_errors
+from ...operations import second_factor, settings, user_errors
 from ...timeutil import local_zone
 from . import bp, flash_error
 
@@ -91,13 +91,27 @@ def user_form(user_id: int | None = None):
             else:
                 ops.update_user(current_user, user, role=form.role.data, full_name=form.full_name.data,
                                 active=form.active.data, unit_code=form.unit_code.data or None,
-                                holder_id=form.holder_id.data or None, new_password=form.password.data or None)
+                                holder_id=form.holder_id.data or None, new_password=form.password.data or None,
+                                business_manager=form.business_manager.data)
+                if form.reset_second_factor.data and user.totp_secret:
+                    second_factor.reset(current_user, user)
         except user_errors() as err:
             flash_error(err)
         else:
             flash("Đã lưu tài khoản.", "success")
             return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form, user=user)
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@admin_required
+def settings_page():
+    form = SettingsForm(data={"require_second_factor": settings.get(settings.REQUIRE_SECOND_FACTOR)})
+    if form.validate_on_submit():
+        settings.change(current_user, settings.REQUIRE_SECOND_FACTOR, bool(form.require_second_factor.data))
+        flash("Đã lưu cài đặt.", "success")
+        return redirect(url_for("admin.settings_page"))
+    return render_template("admin/settings.html", form=form, without=ops.staff_without_second_factor())
 
 
 @bp.get("/procedures")

@@ -7,7 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ... import audit
-from ...access import can, get_result_or_404, visible_batches, visible_results
+from ...access import can, get_result_or_404, is_reviewer, visible_batches, visible_results
 from ...extensions import db
 from ...forms.results import ConfirmForm, ReasonForm, ResultMetadataForm, UploadForm
 from ...listing import listing
@@ -58,7 +58,7 @@ def review_queue():
                        per_page=current_app.config["PER_PAGE"], error_out=False)
     return render_template("admin/review.html", page=page, batches=batches, batch_id=batch_id,
                            confirm=ConfirmForm(), reason_form=ReasonForm(prefix="return"),
-                           can_review=current_user.role in ("reviewer", "admin"))
+                           can_review=is_reviewer(current_user))
 
 
 @bp.post("/review/publish")
@@ -69,23 +69,30 @@ def publish_checked():
     if not ConfirmForm().validate_on_submit():
         flash("Biểu mẫu đã hết hạn; hãy tải lại trang.", "error")
         return redirect(back)
-    ids = [int(i) for i in request.form.getlist("result_id") if i.isdigit()][:200]
-    if not ids:
+    # Each ticked box names a result and the version the reviewer saw ("id:version").
+    seen = dict(pair for pair in (_id_and_version(value) for value in request.form.getlist("result_id")[:200])
+                if pair is not None)
+    if not seen:
         flash("Chưa chọn kết quả nào.", "error")
         return redirect(back)
     published, refused = [], []
-    for item in db.session.scalars(visible_results(current_user).where(Result.id.in_(ids))).all():
+    for item in db.session.scalars(visible_results(current_user).where(Result.id.in_(seen))).all():
         try:
-            ops.publish(current_user, item)
+            ops.publish(current_user, item, seen_version=seen[item.id])
             published.append(item.code)
         except user_errors() as err:
-            refused.append(f"{item.code}: {err}")
+            refused.append(str(err) if isinstance(err, ops.ChangedSinceSeen) else f"Không phát hành {item.code}: {err}")
     if published:
         flash(f"Đã phát hành {len(published)} kết quả. Mã nhận tài khoản cấp sau tại trang của từng kết quả.",
               "success")
     for message in refused:
-        flash(f"Không phát hành {message}", "error")
+        flash(message, "error")
     return redirect(back)
+
+
+def _id_and_version(value: str) -> tuple[int, int] | None:
+    result_id, _, version = value.partition(":")
+    return (int(result_id), int(version)) if result_id.isdigit() and version.isdigit() else None
 
 
 def _queue_url() -> str:
@@ -179,7 +186,8 @@ def result(result_id: int):
     return render_template(
         "admin/result.html", result=item, replacement=replacement,
         confirm_form=ConfirmForm(), return_form=ReasonForm(prefix="return"), revoke_form=ReasonForm(prefix="revoke"),
-        may={action: can(current_user, action, item) for action in ("edit", "review", "revoke", "replace")},
+        may={action: can(current_user, action, item)
+             for action in ("edit", "review", "revoke", "replace", "claim_code")},
     )
 
 
@@ -255,6 +263,9 @@ def _state_change(result_id: int, operation, form: ConfirmForm | ReasonForm, don
             operation(current_user, item, form.reason.data)
         else:
             operation(current_user, item)
+    except ops.ChangedSinceSeen as err:
+        flash_error(err)  # the reviewer looks again at what is there now
+        return redirect(url_for("admin.result", result_id=item.id))
     except user_errors() as err:
         flash_error(err)
         return redirect(url_for("admin.result", result_id=item.id))
@@ -268,9 +279,15 @@ def _state_change(result_id: int, operation, form: ConfirmForm | ReasonForm, don
 
 @bp.post("/results/<int:result_id>/publish")
 def publish(result_id: int):
+    # The version the reviewer's page showed: a draft changed since is not published.
+    seen = request.form.get("version", type=int) or 0
+
+    def publish_seen(actor, item):
+        return ops.publish(actor, item, seen_version=seen)
+
     # Only a publish that happened issues a claim code: a second click must not void the first code.
-    return _state_change(result_id, ops.publish, ConfirmForm(), "Đã phát hành kết quả {code}.",
-                         then=_flash_claim_code)
+    return _state_change(result_id, publish_seen, ConfirmForm(), "Đã phát hành kết quả {code}.",
+                         then=_flash_claim_code_if_needed)
 
 
 @bp.post("/results/<int:result_id>/claim-code")
@@ -279,6 +296,13 @@ def new_claim_code(result_id: int):
     if ConfirmForm().validate_on_submit():
         _flash_claim_code(item)
     return redirect(url_for("admin.result", result_id=item.id))
+
+
+def _flash_claim_code_if_needed(item: Result) -> None:
+    if claims.holder_has_account(item.holder_id):
+        flash("Người được cấp đã có tài khoản: kết quả đã có trong kho dữ liệu của họ.", "info")
+    else:
+        _flash_claim_code(item)
 
 
 def _flash_claim_code(item: Result) -> None:
