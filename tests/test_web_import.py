@@ -153,7 +153,7 @@ def test_reviewers_work_through_a_batch_publishing_a_page_and_sending_one_back(a
     # The digitizer cannot publish their own (four eyes), even in bulk.
     token = csrf_token(client, "/admin/review")
     again = client.post("/admin/review/publish", data={"csrf_token": token, "result_id": [
-        str(results["9/GP-SKHCN"].id)]}, follow_redirects=True).get_data(as_text=True)
+        f'{results["9/GP-SKHCN"].id}:{results["9/GP-SKHCN"].version}']}, follow_redirects=True).get_data(as_text=True)
     assert "Không phát hành" in again
 
 
