@@ -33,6 +33,8 @@ ACTION_LABELS = {
     "procedure.create": "Thêm thủ tục",
     "procedure.update": "Sửa thủ tục",
     "fixity.check": "Kiểm tra toàn vẹn tệp",
+    "file.missing": "Tệp bị mất",
+    "file.altered": "Tệp bị thay đổi",
     "lookup": "Tra cứu công khai",
     "claim.issue": "Cấp mã nhận tài khoản",
     "claim.use": "Nhận tài khoản bằng mã",
