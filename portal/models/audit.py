@@ -35,6 +35,8 @@ ACTION_LABELS = {
     "fixity.check": "Kiểm tra toàn vẹn tệp",
     "file.missing": "Tệp bị mất",
     "file.altered": "Tệp bị thay đổi",
+    "backup.create": "Sao lưu",
+    "backup.restore": "Khôi phục từ bản sao lưu",
     "lookup": "Tra cứu công khai",
     "claim.issue": "Cấp mã nhận tài khoản",
     "claim.use": "Nhận tài khoản bằng mã",
