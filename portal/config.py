@@ -7,13 +7,12 @@ import secrets
 from pathlib import Path
 
 
-def _secret_key(instance_path: Path) -> str:
-    """SECRET_KEY from the environment, else one generated once and kept in instance/."""
+def _secret_key(key_file: Path) -> str:
+    """SECRET_KEY from the environment, else one generated once and kept in `key_file`."""
     if os.environ.get("SECRET_KEY"):
         return os.environ["SECRET_KEY"]
-    key_file = instance_path / "secret_key"
     if not key_file.exists():
-        instance_path.mkdir(parents=True, exist_ok=True)
+        key_file.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:
             fh.write(secrets.token_hex(32))
@@ -32,8 +31,11 @@ def load(instance_path: Path) -> dict:
     env = os.environ
     data_dir = Path(env.get("PORTAL_DATA_DIR") or instance_path / "data").resolve()
     max_upload_mb = int(env.get("PORTAL_MAX_UPLOAD_MB", "50"))
+    # Where the generated secret key is kept when SECRET_KEY is not set (`restore` puts it back there).
+    secret_key_file = Path(env.get("PORTAL_SECRET_KEY_FILE") or instance_path / "secret_key").resolve()
     return {
-        "SECRET_KEY": _secret_key(instance_path),
+        "SECRET_KEY": _secret_key(secret_key_file),
+        "SECRET_KEY_FILE": str(secret_key_file),
         "SQLALCHEMY_DATABASE_URI": database_url(
             env.get("DATABASE_URL") or f"sqlite:///{instance_path / 'portal.db'}"
         ),
@@ -90,4 +92,7 @@ def load(instance_path: Path) -> dict:
         "IMPORT_MAX_FILES": int(env.get("PORTAL_IMPORT_MAX_FILES", "5000")),
         "IMPORT_MAX_UNPACKED_MB": int(env.get("PORTAL_IMPORT_MAX_UNPACKED_MB", "4096")),
         "IMPORT_MAX_ZIP_MB": int(env.get("PORTAL_IMPORT_MAX_ZIP_MB", "1024")),
+        # Folder of the pg_dump / pg_restore matching the server's major version (e.g.
+        # /usr/lib/postgresql/15/bin); empty: the ones on PATH. Used by `backup` and `restore`.
+        "PG_BIN_DIR": env.get("PORTAL_PG_BIN_DIR", ""),
     }

@@ -16,15 +16,18 @@ PREVIEW_WIDTH = 900
 
 
 def page_image(sha256: str, page_number: int) -> Path | None:
-    """PNG of one page (1-based), drawn once then served from the cache; None if no such page."""
-    source = storage().path_for(sha256)
+    """PNG of one page (1-based), drawn once then served from the cache; None if no such page.
+
+    It is drawn from the stored file only once that is checked (storage.FileDamaged otherwise):
+    an altered scan is never shown as the original. A cached image was drawn from checked bytes.
+    """
     cache_dir = Path(current_app.config["PORTAL_DATA_DIR"]) / "previews" / sha256[:2]
     target = cache_dir / f"{sha256}-{page_number}.png"
     if target.is_file():
         return target
     cache_dir.mkdir(parents=True, exist_ok=True)
-    with PDFIUM_LOCK:
-        document = pypdfium2.PdfDocument(str(source))
+    with storage().open_verified(sha256) as source, PDFIUM_LOCK:
+        document = pypdfium2.PdfDocument(source)
         try:
             if not 1 <= page_number <= len(document):
                 return None

@@ -81,7 +81,8 @@ def test_fixity_finds_missing_and_altered_files(cli, world, pdfs):
     assert f"ALTERED  {first.document.sha256}" in bad.output
     assert f"MISSING  {second.document.sha256}" in bad.output
     events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "fixity.check")).all()
-    assert events[-1].details == {"files": 2, "missing": 1, "altered": 1}
+    assert events[-1].details == {"files": 2, "missing": 1, "altered": 1, "missing_files": [second.document.sha256],
+                                  "altered_files": [first.document.sha256]}
 
 
 @pytest.mark.slow

@@ -4,34 +4,20 @@ from __future__ import annotations
 
 import click
 from flask import Flask
-from sqlalchemy import select
 
-from .. import audit
-from ..extensions import db
-from ..models import StoredFile
-from ..storage import storage
+from .. import fixity as checks
 
 
 def register(app: Flask) -> None:
     @app.cli.command("fixity")
     def fixity() -> None:
-        """Re-hash every stored file; list the missing and the altered; exit 1 if any."""
-        store = storage()
-        rows = db.session.execute(select(StoredFile.id, StoredFile.sha256, StoredFile.original_name)).all()
-        missing, altered = [], []
-        with click.progressbar(rows, label="Kiểm tra tệp") as bar:
-            for _id, sha, name in bar:
-                actual = store.hash_of_stored(sha)
-                if actual is None:
-                    missing.append((sha, name))
-                elif actual != sha:
-                    altered.append((sha, name))
-        for sha, name in missing:
-            click.echo(f"MISSING  {sha}  {name}")
-        for sha, name in altered:
-            click.echo(f"ALTERED  {sha}  {name}")
-        audit.record("fixity.check", details={"files": len(rows), "missing": len(missing), "altered": len(altered)})
-        db.session.commit()
-        click.echo(f"{len(rows)} files checked: {len(missing)} missing, {len(altered)} altered.")
-        if missing or altered:
+        """Re-hash every stored file, certified copies included; list the missing and the altered; exit 1 if any."""
+        with click.progressbar(length=checks.count(), label="Kiểm tra tệp") as bar:
+            report = checks.check_all(bar.update)
+        for item in report.missing:
+            click.echo(f"MISSING  {item.sha256}  {item.label}")
+        for item in report.altered:
+            click.echo(f"ALTERED  {item.sha256}  {item.label}")
+        click.echo(f"{report.checked} files checked: {len(report.missing)} missing, {len(report.altered)} altered.")
+        if report.missing or report.altered:
             raise SystemExit(1)

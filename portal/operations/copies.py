@@ -14,10 +14,11 @@ from ..access import require
 from ..copies import pdf, worker
 from ..copies.keys import ensure_signing_key
 from ..extensions import db
+from ..fixity import record_damage
 from ..identifiers import PERSON
 from ..models import CertifiedCopy, Result, User
 from ..models.results import EXPIRED, PUBLISHED, REPLACED, REVOKED
-from ..storage import storage
+from ..storage import FileDamaged, storage
 from ..timeutil import to_local, utcnow
 from . import OperationError
 
@@ -96,6 +97,16 @@ def _next_number(year: int) -> int:
     return (db.session.scalar(select(func.max(CertifiedCopy.number)).where(CertifiedCopy.year == year)) or 0) + 1
 
 
+def _check_original(result: Result) -> None:
+    """The department certifies what it stores: a missing or altered original is never copied."""
+    try:
+        storage().check(result.document.sha256)
+    except FileDamaged as damage:
+        record_damage(damage, result=result, kind="copy original")
+        raise OperationError("Tệp gốc của kết quả này hiện không đọc được nguyên vẹn nên chưa cấp được bản sao. "
+                             "Sở đã ghi nhận sự cố và sẽ khôi phục tệp; vui lòng thử lại sau.") from None
+
+
 def issue_copy(actor: User, result: Result) -> CertifiedCopy:
     """Render, sign, store and register a copy of `result` for its holder.
 
@@ -106,6 +117,7 @@ def issue_copy(actor: User, result: Result) -> CertifiedCopy:
     require(actor, "copy", result)
     if (reason := why_no_copy(result)) is not None:
         raise OperationError(reason)
+    _check_original(result)
     config = current_app.config
     signing = ensure_signing_key(config)
     try:

@@ -1,27 +1,53 @@
-"""Sending a result's file and page images: the same for staff and holders, always audited."""
+"""Sending a result's file, its page images and certified copies: the same for staff, holders and
+API callers, always audited.
+
+A file is checked against its SHA-256 before a byte of it leaves (storage.open_verified): one that
+is missing or altered is never sent as if it were the original; the caller gets a clear page (JSON
+when it asked for JSON), the event goes into the audit trail and /healthz counts it.
+"""
 
 from __future__ import annotations
 
-from flask import abort, send_file
+import os
+from typing import BinaryIO
+
+from flask import abort, jsonify, render_template, request, send_file
 
 from .. import audit
+from ..fixity import record_damage
 from ..models import CertifiedCopy, Result
 from ..previews import page_image
-from ..storage import storage
+from ..storage import FileDamaged, storage
+
+UNAVAILABLE_TITLE = "Tệp tạm thời không tải được"
+UNAVAILABLE_TEXT = ("Tệp này hiện không đọc được nguyên vẹn từ kho lưu trữ. Sở đã ghi nhận sự cố và sẽ khôi phục "
+                    "tệp từ bản sao lưu; hồ sơ của bạn không bị thay đổi. Vui lòng thử lại sau hoặc liên hệ Sở.")
 
 
 def send_document(result: Result):
     document = result.document
     if document is None:
         abort(404)
-    audit.record_access("result.download", result, sha256=document.sha256)
-    return send_file(storage().path_for(document.sha256), mimetype="application/pdf",
-                     as_attachment=True, download_name=f"{result.code}.pdf")
+    try:
+        stream = storage().open_verified(document.sha256)
+    except FileDamaged as damage:
+        return _unavailable(damage, result, "document")
+    try:
+        audit.record_access("result.download", result, sha256=document.sha256)
+        return _send_pdf(stream, document.sha256, f"{result.code}.pdf")
+    except BaseException:
+        stream.close()
+        raise
 
 
 def send_page(result: Result, page_number: int):
     document = result.document
-    image = page_image(document.sha256, page_number) if document is not None else None
+    if document is None:
+        abort(404)
+    try:
+        image = page_image(document.sha256, page_number)
+    except FileDamaged as damage:
+        return _unavailable(damage, result, "page", page=page_number)
     if image is None:
         abort(404)
     audit.record_access("result.preview", result, page=page_number)  # a page seen is the document seen
@@ -29,6 +55,30 @@ def send_page(result: Result, page_number: int):
 
 
 def send_copy(copy: CertifiedCopy):
-    audit.record_access("copy.download", copy.result, register_number=copy.register_number)
-    return send_file(storage().path_for(copy.sha256), mimetype="application/pdf", as_attachment=True,
-                     download_name=copy.file_name)
+    try:
+        stream = storage().open_verified(copy.sha256)
+    except FileDamaged as damage:
+        return _unavailable(damage, copy.result, "copy", register_number=copy.register_number)
+    try:
+        audit.record_access("copy.download", copy.result, register_number=copy.register_number)
+        return _send_pdf(stream, copy.sha256, copy.file_name)
+    except BaseException:
+        stream.close()
+        raise
+
+
+def _send_pdf(stream: BinaryIO, sha256: str, name: str):
+    """The very handle that was checked goes out; its hash is the perfect ETag."""
+    size = os.fstat(stream.fileno()).st_size
+    response = send_file(stream, mimetype="application/pdf", as_attachment=True, download_name=name, etag=sha256)
+    if response.status_code == 200:
+        response.content_length = size
+    return response
+
+
+def _unavailable(damage: FileDamaged, result: Result, kind: str, **details):
+    record_damage(damage, result=result, kind=kind, route=request.path, **details)
+    if request.blueprint == "api" or request.accept_mimetypes.best_match(
+            ("text/html", "application/json")) == "application/json":
+        return jsonify(error="file_unavailable", message=UNAVAILABLE_TEXT), 503
+    return render_template("error.html", code=503, title=UNAVAILABLE_TITLE, message=UNAVAILABLE_TEXT), 503
