@@ -67,7 +67,7 @@ def test_copy_pdf_has_the_certification_page_the_stamped_originals_and_a_trusted
     # The originals are carried over as they were (their own text layer is still there), stamped.
     for n in (1, 2):
         text = reader.pages[n].extract_text()
-        assert f"Trang {n + 1}/3" in text and copy.display_code in text
+        assert PAGE_STAMP.findall(text) == [(str(n + 1), "3")] and copy.display_code in text
         assert original.pages[n - 1].extract_text().split("\n")[0] in text
         assert reader.pages[n].mediabox == original.pages[n - 1].mediabox
 
@@ -439,6 +439,123 @@ def test_a_rotated_or_offset_original_page_is_carried_over_as_it_is_shown(client
     original = PdfReader(io.BytesIO(pdfs[2]))
     for copied, source in ((first, original.pages[0]), (second, original.pages[1])):
         assert source.extract_text().split("\n")[0] in copied.extract_text()
+
+
+# Each page of a copy says "Trang i/n" (DESIGN §7), read back by three readers, wholly on the page.
+PAGE_STAMP = re.compile(r"Trang\s*(\d+)\s*/\s*(\d+)")
+STAMP_START = "Bản sao điện tử từ sổ gốc"
+
+
+def _originals_of_every_shape() -> bytes:
+    """Seven pages of different sizes, turned and offset as scanners and editors leave them."""
+    from fpdf import FPDF
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import RectangleObject
+
+    from portal.demo.documents import FONTS
+
+    drawn = FPDF(unit="pt")
+    drawn.add_font("Sans", "", str(FONTS / "DejaVuSans.ttf"))
+    drawn.set_font("Sans", size=11)
+    shapes = [(595, 842), (595, 842), (1191, 842), (420, 595), (612, 792), (200, 400), (595, 842)]
+    for n, (width, height) in enumerate(shapes, start=1):
+        drawn.add_page(format=(width, height))
+        drawn.text(20, 40, f"Bản chính, tờ số {n}")
+        drawn.text(20, height - 20, f"Chân tờ số {n}")  # content down to the foot, as scans have
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(bytes(drawn.output()))))
+    pages = writer.pages
+    pages[1].rotate(90)
+    pages[2].mediabox = RectangleObject((100, 50, 1291, 892))  # an origin that is not (0, 0)
+    pages[3].rotate(270)
+    pages[4].cropbox = RectangleObject((36, 36, 576, 756))  # shown smaller than its media box
+    pages[6].cropbox = RectangleObject((50, 100, 545, 742))
+    pages[6].rotate(180)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _shown_size(page) -> tuple[float, float]:
+    """pypdf: a page's visible box (crop within media), turned by its /Rotate."""
+    media, crop = page.mediabox, page.cropbox
+    width = min(media.right, crop.right) - max(media.left, crop.left)
+    height = min(media.top, crop.top) - max(media.bottom, crop.bottom)
+    return (float(height), float(width)) if page.rotation % 180 else (float(width), float(height))
+
+
+def assert_every_page_says_its_number(data: bytes, tmp_path) -> int:
+    """Page i of n says "Trang i/n" and no other, for pypdf, PDFium and poppler, and PDFium puts
+    every glyph of the stamp inside the page's visible box. Answers n."""
+    import subprocess
+
+    import pypdfium2
+    from pypdf import PdfReader
+
+    pages = PdfReader(io.BytesIO(data)).pages
+    document = pypdfium2.PdfDocument(data)
+    path = tmp_path / "copy-read-back.pdf"
+    path.write_bytes(data)
+    total = len(pages)
+    assert len(document) == total
+    for i in range(1, total + 1):
+        expected = [(str(i), str(total))]
+        assert PAGE_STAMP.findall(pages[i - 1].extract_text()) == expected, ("pypdf", i)
+        poppler = subprocess.run(["pdftotext", "-f", str(i), "-l", str(i), "-enc", "UTF-8", str(path), "-"],
+                                 capture_output=True, text=True, check=True).stdout
+        assert PAGE_STAMP.findall(poppler) == expected, ("poppler", i)
+        page = document[i - 1]
+        textpage = page.get_textpage()
+        count = textpage.count_chars()
+        text = textpage.get_text_range(0, count, force_this=True)  # all of it, not only what is on the page
+        assert PAGE_STAMP.findall(text) == expected, ("PDFium", i)
+        start = text.rfind(STAMP_START)
+        end = PAGE_STAMP.search(text, start).end()
+        left, bottom, right, top = page.get_bbox()  # the media box within the crop box
+        for index in range(start, end):
+            if not text[index].isspace():
+                x0, y0, x1, y1 = textpage.get_charbox(index)
+                assert left <= x0 < x1 <= right and bottom <= y0 < y1 <= top, (i, text[index], (x0, y0, x1, y1))
+    return total
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_every_page_of_a_copy_says_trang_i_of_n_wholly_inside_the_page(client, world, published, tmp_path):
+    from pypdf import PdfReader
+
+    original = _originals_of_every_shape()
+    shaped = make_result(world, original, reviewer="reviewer_a", valid_until=None, document_number="13/GP-SKHCN")
+    login(client, "holder_a")
+    # The issue's case: a three-page copy; then pages of every shape.
+    assert assert_every_page_says_its_number(copy_bytes(client, issue(client, published)), tmp_path) == 3
+    data = copy_bytes(client, issue(client, shaped))
+    assert assert_every_page_says_its_number(data, tmp_path) == 8
+    copied, source = PdfReader(io.BytesIO(data)).pages, PdfReader(io.BytesIO(original)).pages
+    for n, page in enumerate(source, start=1):
+        # Each page keeps the size it was shown at, and what was shown of it.
+        assert _shown_size(copied[n]) == pytest.approx(_shown_size(page), abs=0.05), n
+        assert f"Bản chính, tờ số {n}" in copied[n].extract_text()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_a_certification_running_over_two_pages_is_counted_in_every_stamp(client, world, pdfs, tmp_path):
+    from pypdf import PdfReader
+
+    long_summary = "Giấy phép tiến hành công việc bức xạ cho các thiết bị sau: " + "; ".join(
+        f"thiết bị X-quang chẩn đoán số {n} đặt tại phòng khám số {n}, phường Trần Phú" for n in range(1, 60))
+    result = make_result(world, pdfs[2], reviewer="reviewer_a", valid_until=None, document_number="14/GP-SKHCN",
+                         summary=long_summary)
+    login(client, "holder_a")
+    copy = issue(client, result)
+    data = copy_bytes(client, copy)
+    total = assert_every_page_says_its_number(data, tmp_path)
+    certification = total - 2
+    assert certification >= 2 and copy.page_count == total
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages[:certification])
+    assert f"{total} trang ({certification} trang chứng nhận này và 2 trang của bản chính)" in " ".join(text.split())
+    original = PdfReader(io.BytesIO(pdfs[2])).pages
+    for n in (1, 2):  # the original's pages come after the whole certification
+        assert original[n - 1].extract_text().split("\n")[0] in PdfReader(io.BytesIO(data)).pages[
+            certification + n - 1].extract_text()
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)

@@ -62,12 +62,14 @@ def why_no_copy(result: Result) -> str | None:
     return None
 
 
-def _certificate_html(copy: CertifiedCopy, result: Result, actor: User, pages: int) -> str:
+def _certificate_html(copy: CertifiedCopy, result: Result, actor: User, original_pages: int) -> str:
     config = current_app.config
     verify_url = f"{config['BASE_URL']}/verify/{copy.verification_code}"
     department = config["DEPARTMENT_NAME"]
     return render_template(
-        "copies/certificate.html", copy=copy, result=result, pages=pages, verify_url=verify_url,
+        "copies/certificate.html", copy=copy, result=result, verify_url=verify_url,
+        # As if the certification takes one page; the rendering process corrects it if not.
+        page_count_text=pdf.page_count_text(1, original_pages),
         # A PNG: as an SVG the QR code cost WeasyPrint ~50 ms more; 6 px per module prints sharp.
         qr_uri=segno.make(verify_url, error="m").png_data_uri(scale=6, border=0),
         department=department, department_short=department.split(" tỉnh ")[0], province=config["PROVINCE_NAME"],
@@ -76,7 +78,6 @@ def _certificate_html(copy: CertifiedCopy, result: Result, actor: User, pages: i
         holder_id_label="CCCD" if result.holder_kind == PERSON else "MST",
         # A citizen's account often has no name of its own: the citizen is the holder.
         requested_by=actor.full_name or (result.holder_name if result.holder_kind == PERSON else actor.username),
-        stamp_first=STAMP.format(code=copy.display_code, page=1, pages=pages),
     )
 
 
@@ -84,7 +85,7 @@ def copy_job(copy: CertifiedCopy, result: Result, actor: User, signing) -> pdf.C
     """Everything the rendering process needs to make this copy's file."""
     config = current_app.config
     return pdf.CopyJob(
-        certificate_html=_certificate_html(copy, result, actor, result.document.page_count + 1),
+        certificate_html=_certificate_html(copy, result, actor, result.document.page_count),
         original_path=str(storage().path_for(result.document.sha256)),
         stamp_template=STAMP, code=copy.display_code,
         department=config["DEPARTMENT_NAME"], location=config["PROVINCE_NAME"],
