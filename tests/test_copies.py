@@ -395,6 +395,39 @@ def test_an_uploaded_file_is_checked_against_the_register_and_its_signature(clie
                                                                                       False]
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_the_answer_to_an_upload_comes_first_and_a_failed_one_under_no_green_banner(client, world, published, pdfs):
+    login(client, "holder_a")
+    copy = issue(client, published)
+    data = copy_bytes(client, copy)
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/me/results")})
+
+    def upload(content: bytes, name="ban-sao.pdf") -> str:
+        token = csrf_token(client, f"/verify/{copy.verification_code}")
+        return client.post(f"/verify/{copy.verification_code}", data={"csrf_token": token, "file": (
+            io.BytesIO(content), name)}, content_type="multipart/form-data").get_data(as_text=True)
+
+    def main(page: str) -> str:
+        return page[page.index('<main id="main">'):]
+
+    facts = "<dt>Số vào sổ</dt>"
+    for wrong in (upload(pdfs[2]), upload(data + b"\n% added after signing\n"), upload(b"", name="")):
+        page = main(wrong)
+        answer = min(page.index(words) for words in ("Không phải bản sao đã cấp", "Chưa chọn tệp.") if words in page)
+        assert answer < page.index(facts) and answer < page.index("còn hiệu lực hôm nay")
+        assert "flash success" not in page  # nothing green on a page whose answer is no
+    right = main(upload(data))
+    assert right.index("Đúng là bản sao đã cấp") < right.index(facts)
+    assert right.index("Đúng là bản sao đã cấp") < right.index("Bản sao này có trong sổ")
+
+    # Revoked since: the right file is still the copy, and the answer says the document is revoked.
+    from portal.operations import results as ops
+
+    ops.revoke(world["reviewer_a"], published, "Cơ sở đã chấm dứt hoạt động bức xạ")
+    revoked = main(upload(data))
+    assert revoked.index("Đúng là bản sao đã cấp") < revoked.index("đã bị thu hồi") < revoked.index(facts)
+
+
 def test_verification_is_rate_limited(db_url, tmp_path, world, published, signing_keys):
     limited = make_app(db_url, tmp_path / "limited", RATELIMIT_ENABLED=True, VERIFY_RATE_LIMIT="3 per minute",
                        **signing_keys)
