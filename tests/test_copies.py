@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import re
 import threading
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -14,7 +14,7 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.models import AuditEvent, CertifiedCopy
 
-from .conftest import CCCD_A, CCCD_B, MST_C, PASSWORD, csrf_token, login, make_app, make_result
+from .conftest import CCCD_A, CCCD_B, CLOCK_START, MST_C, PASSWORD, csrf_token, login, make_app, make_result
 
 CODE_RE = re.compile(r"mã xác thực ([2-9A-HJ-NP-Z]{4}(?:-[2-9A-HJ-NP-Z]{4}){3})")
 
@@ -204,6 +204,76 @@ def test_copies_issued_at_the_same_time_get_distinct_numbers(app, world, publish
     for thread in threads:
         thread.join()
     assert not errors and sorted(numbers) == [1, 2, 3]
+
+
+def _register() -> list[tuple[int, int]]:
+    return sorted(db.session.execute(select(CertifiedCopy.year, CertifiedCopy.number)).tuples())
+
+
+def _reservations() -> list[tuple[int, int, bool]]:
+    from portal.models import CopyNumberReservation as Reserved
+
+    return sorted((r.year, r.number, r.held_by is not None) for r in db.session.scalars(select(Reserved)))
+
+
+def test_numbers_reserved_at_once_are_distinct_and_released_ones_go_first(app, world):
+    from portal.copies import numbers
+
+    year = CLOCK_START.year
+    first = [numbers.reserve(year) for _ in range(6)]
+    for reservation in first[1::2]:  # 2, 4 and 6 failed
+        numbers.release(reservation)
+    taken, errors = [], []
+
+    def reserve():
+        with app.app_context():
+            try:
+                taken.append(numbers.reserve(year).number)
+            except Exception as err:  # noqa: BLE001 - reported below
+                errors.append(err)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=reserve) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors and sorted(taken) == [2, 4, 6, 7, 8, 9, 10, 11]
+    assert _reservations() == [(year, n, True) for n in range(1, 12)]
+
+
+def test_a_copy_that_fails_gives_its_number_back_to_the_next_copy(world, published, pdfs):
+    from portal.operations import OperationError
+    from portal.operations.copies import issue_copy
+    from portal.storage import storage
+
+    holder = world["holder_a"]
+    broken = make_result(world, pdfs[4], reviewer="reviewer_a", valid_until=None, document_number="4/GP-SKHCN")
+    storage().path_for(broken.document.sha256).unlink()  # the stored original is gone: rendering fails
+    assert issue_copy(holder, published).number == 1
+    with pytest.raises(OperationError, match="Không đọc được tệp gốc"):
+        issue_copy(holder, broken)
+    year = _register()[0][0]
+    assert _reservations() == [(year, 2, False)]  # released, not lost
+    assert [issue_copy(holder, published).number for _ in range(2)] == [2, 3]
+    assert _register() == [(year, 1), (year, 2), (year, 3)] and _reservations() == []
+
+
+def test_a_number_left_by_a_process_that_died_is_taken_over_after_its_lease(clock, world, published):
+    from portal.copies import numbers
+    from portal.operations.copies import issue_copy
+
+    holder = world["holder_a"]
+    year = CLOCK_START.year
+    abandoned = numbers.reserve(year)  # reserved, then the process was killed before registering
+    assert abandoned.number == 1
+    assert issue_copy(holder, published).number == 2  # still held: it may yet be registered
+    clock.shift(numbers.LEASE + timedelta(minutes=1))
+    assert issue_copy(holder, published).number == 1  # taken over: the register has no gap
+    assert issue_copy(holder, published).number == 3
+    assert not numbers.take(abandoned)  # the process that held it, had it lived on, cannot use it
+    assert _register() == [(year, 1), (year, 2), (year, 3)] and _reservations() == []
 
 
 # --- refusals ------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from .audit import AuditEvent
 from .claims import ClaimCode
-from .copies import CertifiedCopy
+from .copies import CertifiedCopy, CopyNumberCounter, CopyNumberReservation
 from .files import DOCUMENT, SOURCE_IMAGE, ResultFile, StoredFile
 from .imports import ImportBatch, ImportRow
 from .plan import InventoryCount
@@ -13,7 +13,8 @@ from .units import Unit
 from .users import User
 
 __all__ = [
-    "DOCUMENT", "SOURCE_IMAGE", "AuditEvent", "CertifiedCopy", "ClaimCode", "ImportBatch", "ImportRow",
+    "DOCUMENT", "SOURCE_IMAGE", "AuditEvent", "CertifiedCopy", "ClaimCode", "CopyNumberCounter",
+    "CopyNumberReservation", "ImportBatch", "ImportRow",
     "IndexQueueEntry", "InventoryCount", "Procedure", "Result", "ResultFile", "ResultStatusChange", "StoredFile",
     "Unit", "User",
 ]
