@@ -116,13 +116,13 @@ def _baseline_pipeline(original_path: str):
 
     from portal.copies import pdf
 
-    def render_registering_fonts(job, sizes):
+    def render_registering_fonts(job, sizes, pdfa=True):
         css, stamps = pdf._stamp_pages(sizes, job)
         faces = (pdf.FONTS.parent / "templates" / "copies" / "fonts.css").read_text()
         document = (job.certificate_html.replace("/*stamp-pages*/", faces + css)
                     .replace("<!--stamp-pages-->", stamps))
         return HTML(string=document, base_url=pdf.FONTS.as_uri() + "/", url_fetcher=pdf._fetcher()).write_pdf(
-            pdf_variant="pdf/a-2b")
+            pdf_variant="pdf/a-2b" if pdfa else None)
 
     def merge_with_pypdf(certificate, _original):
         writer = PdfWriter(clone_from=PdfReader(io.BytesIO(certificate)))
