@@ -223,24 +223,30 @@ def test_numbers_reserved_at_once_are_distinct_and_released_ones_go_first(app, w
     first = [numbers.reserve(year) for _ in range(6)]
     for reservation in first[1::2]:  # 2, 4 and 6 failed
         numbers.release(reservation)
-    taken, errors = [], []
 
-    def reserve():
-        with app.app_context():
-            try:
-                taken.append(numbers.reserve(year).number)
-            except Exception as err:  # noqa: BLE001 - reported below
-                errors.append(err)
-            finally:
-                db.session.remove()
+    def at_once(of_year: int) -> list[int]:
+        taken, errors = [], []
 
-    threads = [threading.Thread(target=reserve) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors and sorted(taken) == [2, 4, 6, 7, 8, 9, 10, 11]
-    assert _reservations() == [(year, n, True) for n in range(1, 12)]
+        def reserve():
+            with app.app_context():
+                try:
+                    taken.append(numbers.reserve(of_year).number)
+                except Exception as err:  # noqa: BLE001 - reported below
+                    errors.append(err)
+                finally:
+                    db.session.remove()
+
+        threads = [threading.Thread(target=reserve) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert not errors, errors
+        return sorted(taken)
+
+    assert at_once(year) == [2, 4, 6, 7, 8, 9, 10, 11]
+    assert at_once(year + 1) == list(range(1, 9))  # a year's first numbers: its counter started once
+    assert _reservations() == [(year, n, True) for n in range(1, 12)] + [(year + 1, n, True) for n in range(1, 9)]
 
 
 def test_a_copy_that_fails_gives_its_number_back_to_the_next_copy(world, published, pdfs):
