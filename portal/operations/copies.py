@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 
 import segno
 from flask import current_app, render_template
@@ -113,7 +114,8 @@ def issue_copy(actor: User, result: Result) -> CertifiedCopy:
 
 
 def _make_and_register(actor: User, result: Result, signing, reservation: numbers.Reservation,
-                       issued_at) -> CertifiedCopy:
+                       issued_at: datetime) -> CertifiedCopy:
+    """The copy under its reserved number: made with no transaction open, then registered."""
     copy = CertifiedCopy(year=reservation.year, number=reservation.number, verification_code=new_verification_code(),
                          result_id=result.id, holder_id=result.holder_id, holder_name=result.holder_name,
                          requested_by_id=actor.id, issued_at=issued_at)
