@@ -112,7 +112,7 @@ def _stamp_size(width: float, job: CopyJob, pages: int) -> float:
     Measured with a page number a digit longer than `pages`, for a certification that runs over."""
     widest = "9" * (len(str(pages)) + 1)
     longest = job.stamp_template.format(code=job.code, page=widest, pages=widest)
-    return min(STAMP_SIZE, (width - 2 * STAMP_SIDES) / _stamp_width(longest, 1.0))
+    return max(0.5, min(STAMP_SIZE, (width - 2 * STAMP_SIDES) / _stamp_width(longest, 1.0)))
 
 
 def _stamp_pages(sizes: list[tuple[float, float]], job: CopyJob) -> tuple[str, str]:
