@@ -2,6 +2,13 @@
 
     .venv/bin/python bench/copies.py            # 30 copies of each
     .venv/bin/python bench/copies.py --runs 100
+    .venv/bin/python bench/copies.py --concurrent 40 --requests 120 [--database-url URL]
+
+`--concurrent N` measures issuing under load instead: a real gunicorn (gunicorn.conf.py, two
+workers) serving N logged-in clients who ask the API for copies at once, with register numbers
+reserved before rendering (now) and with the retry path they replaced as the baseline
+(bench/copies_retry_path.py): requests/s, p50/p95 latency, refusals, renders per copy.
+`--database-url` names an empty PostgreSQL database (default: SQLite in a temporary directory).
 
 Sets up a throw-away portal (SQLite, its own data directory, the demo signing key), stores a
 1-page and a 10-page result made like the demo's, then:
@@ -46,14 +53,16 @@ def _percentiles(values: list[float]) -> tuple[float, float]:
     return statistics.median(values), values[min(len(values) - 1, round(0.95 * (len(values) - 1)))]
 
 
-def _setup(data_dir: Path):
+def _setup(data_dir: Path, database_url: str | None = None):
     from flask_migrate import upgrade
 
     from portal import create_app
+    from portal.config import database_url as driver_url
     from portal.demo.documents import Spec, render_many
     from portal.extensions import db
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{data_dir / 'bench.db'}", "PORTAL_DATA_DIR": str(data_dir),
+    url = driver_url(database_url) if database_url else f"sqlite:///{data_dir / 'bench.db'}"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "PORTAL_DATA_DIR": str(data_dir),
                       "SECRET_KEY": "bench", "SEARCH_INDEXER_INTERVAL": 0, "SEARCH_REBUILD_IN_BACKGROUND": False})
     context = app.app_context()
     context.push()
@@ -108,13 +117,13 @@ def _baseline_pipeline(original_path: str):
 
     from portal.copies import pdf
 
-    def render_registering_fonts(job, sizes):
+    def render_registering_fonts(job, sizes, pdfa=True):
         css, stamps = pdf._stamp_pages(sizes, job)
         faces = (pdf.FONTS.parent / "templates" / "copies" / "fonts.css").read_text()
         document = (job.certificate_html.replace("/*stamp-pages*/", faces + css)
                     .replace("<!--stamp-pages-->", stamps))
         return HTML(string=document, base_url=pdf.FONTS.as_uri() + "/", url_fetcher=pdf._fetcher()).write_pdf(
-            pdf_variant="pdf/a-2b")
+            pdf_variant="pdf/a-2b" if pdfa else None)
 
     def merge_with_pypdf(certificate, _original):
         writer = PdfWriter(clone_from=PdfReader(io.BytesIO(certificate)))
@@ -176,7 +185,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "BENCHMARKS.md")
+    parser.add_argument("--concurrent", type=int, default=0, help="clients at once, through gunicorn")
+    parser.add_argument("--requests", type=int, default=120, help="copies asked for in all (--concurrent)")
+    parser.add_argument("--database-url", help="an empty PostgreSQL database (--concurrent; default SQLite)")
     args = parser.parse_args()
+    if args.concurrent:
+        from copies_served import run_concurrent
+
+        write_section(args.out, "copies-concurrent", run_concurrent(args, _setup, _percentiles))
+        return
 
     from portal.copies import worker
     from portal.copies.keys import ensure_signing_key

@@ -196,6 +196,45 @@ def test_holder_issues_a_copy_then_a_stranger_verifies_it_and_checks_the_file(li
     stranger.close()
 
 
+GREEN_ABOVE = """answer => [...document.querySelectorAll("main *")].filter(el => {
+    const style = getComputedStyle(el), box = el.getBoundingClientRect();
+    const green = style.backgroundColor === "rgb(233, 246, 238)" || style.borderLeftColor === "rgb(26, 107, 52)";
+    return green && box.height > 0 && box.top < answer.getBoundingClientRect().top;
+}).map(el => el.textContent.trim().slice(0, 80))"""
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_on_a_phone_the_answer_to_an_upload_is_on_the_first_screen(live_server, browser, world, pdfs, tmp_path):
+    from portal.operations.copies import issue_copy
+    from portal.storage import storage
+
+    from .conftest import make_result
+
+    result = make_result(world, pdfs[2], reviewer="reviewer_a", valid_until=None, document_number="3/GP-SKHCN")
+    copy = issue_copy(world["holder_a"], result)
+    genuine, other = tmp_path / "ban-sao.pdf", tmp_path / "tep-khac.pdf"
+    genuine.write_bytes(storage().path_for(copy.sha256).read_bytes())
+    other.write_bytes(pdfs[2])
+    context = browser.new_context(locale="vi-VN", viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = context.new_page()
+    screen = page.viewport_size["height"]
+    for upload, headline, name in ((other, "Không phải bản sao đã cấp", "22-verify-wrong-file-phone"),
+                                   (genuine, "Đúng là bản sao đã cấp", "23-verify-right-file-phone")):
+        page.goto(f"{live_server}/verify/{copy.verification_code}")
+        page.get_by_label(re.compile(r"^Tệp PDF bản sao")).set_input_files(str(upload))
+        page.get_by_role("button", name="Kiểm tra tệp").click()
+        answer = page.locator("#file-check").get_by_text(headline)
+        answer.wait_for()
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"{name}.png"))  # the first screen, as the phone shows it
+        box = answer.bounding_box()
+        assert page.evaluate("window.scrollY") == 0 and 0 <= box["y"] and box["y"] + box["height"] <= screen, box
+        if upload is other:
+            assert page.evaluate(GREEN_ABOVE, answer.element_handle()) == []
+            assert page.get_by_text("còn hiệu lực hôm nay").bounding_box()["y"] > box["y"]
+    context.close()
+
+
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_staff_follow_the_plan_on_the_dashboard(live_server, browser, world, pdfs):
     from portal.extensions import db

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import re
 import threading
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -14,7 +14,7 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.models import AuditEvent, CertifiedCopy
 
-from .conftest import CCCD_A, CCCD_B, MST_C, PASSWORD, csrf_token, login, make_app, make_result
+from .conftest import CCCD_A, CCCD_B, CLOCK_START, MST_C, PASSWORD, csrf_token, login, make_app, make_result
 
 CODE_RE = re.compile(r"mã xác thực ([2-9A-HJ-NP-Z]{4}(?:-[2-9A-HJ-NP-Z]{4}){3})")
 
@@ -67,7 +67,7 @@ def test_copy_pdf_has_the_certification_page_the_stamped_originals_and_a_trusted
     # The originals are carried over as they were (their own text layer is still there), stamped.
     for n in (1, 2):
         text = reader.pages[n].extract_text()
-        assert f"Trang {n + 1}/3" in text and copy.display_code in text
+        assert PAGE_STAMP.findall(text) == [(str(n + 1), "3")] and copy.display_code in text
         assert original.pages[n - 1].extract_text().split("\n")[0] in text
         assert reader.pages[n].mediabox == original.pages[n - 1].mediabox
 
@@ -204,6 +204,82 @@ def test_copies_issued_at_the_same_time_get_distinct_numbers(app, world, publish
     for thread in threads:
         thread.join()
     assert not errors and sorted(numbers) == [1, 2, 3]
+
+
+def _register() -> list[tuple[int, int]]:
+    return sorted(db.session.execute(select(CertifiedCopy.year, CertifiedCopy.number)).tuples())
+
+
+def _reservations() -> list[tuple[int, int, bool]]:
+    from portal.models import CopyNumberReservation as Reserved
+
+    return sorted((r.year, r.number, r.held_by is not None) for r in db.session.scalars(select(Reserved)))
+
+
+def test_numbers_reserved_at_once_are_distinct_and_released_ones_go_first(app, world):
+    from portal.copies import numbers
+
+    year = CLOCK_START.year
+    first = [numbers.reserve(year) for _ in range(6)]
+    for reservation in first[1::2]:  # 2, 4 and 6 failed
+        numbers.release(reservation)
+
+    def at_once(of_year: int) -> list[int]:
+        taken, errors = [], []
+
+        def reserve():
+            with app.app_context():
+                try:
+                    taken.append(numbers.reserve(of_year).number)
+                except Exception as err:  # noqa: BLE001 - reported below
+                    errors.append(err)
+                finally:
+                    db.session.remove()
+
+        threads = [threading.Thread(target=reserve) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert not errors, errors
+        return sorted(taken)
+
+    assert at_once(year) == [2, 4, 6, 7, 8, 9, 10, 11]
+    assert at_once(year + 1) == list(range(1, 9))  # a year's first numbers: its counter started once
+    assert _reservations() == [(year, n, True) for n in range(1, 12)] + [(year + 1, n, True) for n in range(1, 9)]
+
+
+def test_a_copy_that_fails_gives_its_number_back_to_the_next_copy(world, published, pdfs):
+    from portal.operations import OperationError
+    from portal.operations.copies import issue_copy
+    from portal.storage import storage
+
+    holder = world["holder_a"]
+    broken = make_result(world, pdfs[4], reviewer="reviewer_a", valid_until=None, document_number="4/GP-SKHCN")
+    storage().path_for(broken.document.sha256).unlink()  # the stored original is gone: rendering fails
+    assert issue_copy(holder, published).number == 1
+    with pytest.raises(OperationError, match="Không đọc được tệp gốc"):
+        issue_copy(holder, broken)
+    year = _register()[0][0]
+    assert _reservations() == [(year, 2, False)]  # released, not lost
+    assert [issue_copy(holder, published).number for _ in range(2)] == [2, 3]
+    assert _register() == [(year, 1), (year, 2), (year, 3)] and _reservations() == []
+
+
+def test_a_number_left_by_a_process_that_died_is_taken_over_after_its_lease(clock, world, published):
+    from portal.copies import numbers
+    from portal.operations.copies import issue_copy
+
+    holder = world["holder_a"]
+    year = CLOCK_START.year
+    abandoned = numbers.reserve(year)  # reserved, then the process was killed before registering
+    assert abandoned.number == 1
+    assert issue_copy(holder, published).number == 2  # still held: it may yet be registered
+    clock.shift(numbers.LEASE + timedelta(minutes=1))
+    assert issue_copy(holder, published).number == 1  # taken over: the register has no gap
+    assert issue_copy(holder, published).number == 3
+    assert not numbers.take(abandoned)  # the process that held it, had it lived on, cannot use it
+    assert _register() == [(year, 1), (year, 2), (year, 3)] and _reservations() == []
 
 
 # --- refusals ------------------------------------------------------------------------------------
@@ -395,6 +471,39 @@ def test_an_uploaded_file_is_checked_against_the_register_and_its_signature(clie
                                                                                       False]
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_the_answer_to_an_upload_comes_first_and_a_failed_one_under_no_green_banner(client, world, published, pdfs):
+    login(client, "holder_a")
+    copy = issue(client, published)
+    data = copy_bytes(client, copy)
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/me/results")})
+
+    def upload(content: bytes, name="ban-sao.pdf") -> str:
+        token = csrf_token(client, f"/verify/{copy.verification_code}")
+        return client.post(f"/verify/{copy.verification_code}", data={"csrf_token": token, "file": (
+            io.BytesIO(content), name)}, content_type="multipart/form-data").get_data(as_text=True)
+
+    def main(page: str) -> str:
+        return page[page.index('<main id="main">'):]
+
+    facts = "<dt>Số vào sổ</dt>"
+    for wrong in (upload(pdfs[2]), upload(data + b"\n% added after signing\n"), upload(b"", name="")):
+        page = main(wrong)
+        answer = min(page.index(words) for words in ("Không phải bản sao đã cấp", "Chưa chọn tệp.") if words in page)
+        assert answer < page.index(facts) and answer < page.index("còn hiệu lực hôm nay")
+        assert "flash success" not in page  # nothing green on a page whose answer is no
+    right = main(upload(data))
+    assert right.index("Đúng là bản sao đã cấp") < right.index(facts)
+    assert right.index("Đúng là bản sao đã cấp") < right.index("Bản sao này có trong sổ")
+
+    # Revoked since: the right file is still the copy, and the answer says the document is revoked.
+    from portal.operations import results as ops
+
+    ops.revoke(world["reviewer_a"], published, "Cơ sở đã chấm dứt hoạt động bức xạ")
+    revoked = main(upload(data))
+    assert revoked.index("Đúng là bản sao đã cấp") < revoked.index("đã bị thu hồi") < revoked.index(facts)
+
+
 def test_verification_is_rate_limited(db_url, tmp_path, world, published, signing_keys):
     limited = make_app(db_url, tmp_path / "limited", RATELIMIT_ENABLED=True, VERIFY_RATE_LIMIT="3 per minute",
                        **signing_keys)
@@ -439,6 +548,123 @@ def test_a_rotated_or_offset_original_page_is_carried_over_as_it_is_shown(client
     original = PdfReader(io.BytesIO(pdfs[2]))
     for copied, source in ((first, original.pages[0]), (second, original.pages[1])):
         assert source.extract_text().split("\n")[0] in copied.extract_text()
+
+
+# Each page of a copy says "Trang i/n" (DESIGN §7), read back by three readers, wholly on the page.
+PAGE_STAMP = re.compile(r"Trang\s*(\d+)\s*/\s*(\d+)")
+STAMP_START = "Bản sao điện tử từ sổ gốc"
+
+
+def _originals_of_every_shape() -> bytes:
+    """Seven pages of different sizes, turned and offset as scanners and editors leave them."""
+    from fpdf import FPDF
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import RectangleObject
+
+    from portal.demo.documents import FONTS
+
+    drawn = FPDF(unit="pt")
+    drawn.add_font("Sans", "", str(FONTS / "DejaVuSans.ttf"))
+    drawn.set_font("Sans", size=11)
+    shapes = [(595, 842), (595, 842), (1191, 842), (420, 595), (612, 792), (200, 400), (595, 842)]
+    for n, (width, height) in enumerate(shapes, start=1):
+        drawn.add_page(format=(width, height))
+        drawn.text(20, 40, f"Bản chính, tờ số {n}")
+        drawn.text(20, height - 20, f"Chân tờ số {n}")  # content down to the foot, as scans have
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(bytes(drawn.output()))))
+    pages = writer.pages
+    pages[1].rotate(90)
+    pages[2].mediabox = RectangleObject((100, 50, 1291, 892))  # an origin that is not (0, 0)
+    pages[3].rotate(270)
+    pages[4].cropbox = RectangleObject((36, 36, 576, 756))  # shown smaller than its media box
+    pages[6].cropbox = RectangleObject((50, 100, 545, 742))
+    pages[6].rotate(180)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _shown_size(page) -> tuple[float, float]:
+    """pypdf: a page's visible box (crop within media), turned by its /Rotate."""
+    media, crop = page.mediabox, page.cropbox
+    width = min(media.right, crop.right) - max(media.left, crop.left)
+    height = min(media.top, crop.top) - max(media.bottom, crop.bottom)
+    return (float(height), float(width)) if page.rotation % 180 else (float(width), float(height))
+
+
+def assert_every_page_says_its_number(data: bytes, tmp_path) -> int:
+    """Page i of n says "Trang i/n" and no other, for pypdf, PDFium and poppler, and PDFium puts
+    every glyph of the stamp inside the page's visible box. Answers n."""
+    import subprocess
+
+    import pypdfium2
+    from pypdf import PdfReader
+
+    pages = PdfReader(io.BytesIO(data)).pages
+    document = pypdfium2.PdfDocument(data)
+    path = tmp_path / "copy-read-back.pdf"
+    path.write_bytes(data)
+    total = len(pages)
+    assert len(document) == total
+    for i in range(1, total + 1):
+        expected = [(str(i), str(total))]
+        assert PAGE_STAMP.findall(pages[i - 1].extract_text()) == expected, ("pypdf", i)
+        poppler = subprocess.run(["pdftotext", "-f", str(i), "-l", str(i), "-enc", "UTF-8", str(path), "-"],
+                                 capture_output=True, text=True, check=True).stdout
+        assert PAGE_STAMP.findall(poppler) == expected, ("poppler", i)
+        page = document[i - 1]
+        textpage = page.get_textpage()
+        count = textpage.count_chars()
+        text = textpage.get_text_range(0, count, force_this=True)  # all of it, not only what is on the page
+        assert PAGE_STAMP.findall(text) == expected, ("PDFium", i)
+        start = text.rfind(STAMP_START)
+        end = PAGE_STAMP.search(text, start).end()
+        left, bottom, right, top = page.get_bbox()  # the media box within the crop box
+        for index in range(start, end):
+            if not text[index].isspace():
+                x0, y0, x1, y1 = textpage.get_charbox(index)
+                assert left <= x0 < x1 <= right and bottom <= y0 < y1 <= top, (i, text[index], (x0, y0, x1, y1))
+    return total
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_every_page_of_a_copy_says_trang_i_of_n_wholly_inside_the_page(client, world, published, tmp_path):
+    from pypdf import PdfReader
+
+    original = _originals_of_every_shape()
+    shaped = make_result(world, original, reviewer="reviewer_a", valid_until=None, document_number="13/GP-SKHCN")
+    login(client, "holder_a")
+    # The issue's case: a three-page copy; then pages of every shape.
+    assert assert_every_page_says_its_number(copy_bytes(client, issue(client, published)), tmp_path) == 3
+    data = copy_bytes(client, issue(client, shaped))
+    assert assert_every_page_says_its_number(data, tmp_path) == 8
+    copied, source = PdfReader(io.BytesIO(data)).pages, PdfReader(io.BytesIO(original)).pages
+    for n, page in enumerate(source, start=1):
+        # Each page keeps the size it was shown at, and what was shown of it.
+        assert _shown_size(copied[n]) == pytest.approx(_shown_size(page), abs=0.05), n
+        assert f"Bản chính, tờ số {n}" in copied[n].extract_text()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_a_certification_running_over_two_pages_is_counted_in_every_stamp(client, world, pdfs, tmp_path):
+    from pypdf import PdfReader
+
+    long_summary = "Giấy phép tiến hành công việc bức xạ cho các thiết bị sau: " + "; ".join(
+        f"thiết bị X-quang chẩn đoán số {n} đặt tại phòng khám số {n}, phường Trần Phú" for n in range(1, 60))
+    result = make_result(world, pdfs[2], reviewer="reviewer_a", valid_until=None, document_number="14/GP-SKHCN",
+                         summary=long_summary)
+    login(client, "holder_a")
+    copy = issue(client, result)
+    data = copy_bytes(client, copy)
+    total = assert_every_page_says_its_number(data, tmp_path)
+    certification = total - 2
+    assert certification >= 2 and copy.page_count == total
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages[:certification])
+    assert f"{total} trang ({certification} trang chứng nhận này và 2 trang của bản chính)" in " ".join(text.split())
+    original = PdfReader(io.BytesIO(pdfs[2])).pages
+    for n in (1, 2):  # the original's pages come after the whole certification
+        assert original[n - 1].extract_text().split("\n")[0] in PdfReader(io.BytesIO(data)).pages[
+            certification + n - 1].extract_text()
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)

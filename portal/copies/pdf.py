@@ -6,8 +6,8 @@ These functions take and return plain data so that they can run in the rendering
 
 from __future__ import annotations
 
-import html
 import io
+import re
 import time
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -69,14 +69,65 @@ def _fetcher():
     return FontsOnly(allowed_protocols=("file", "data"), fail_on_errors=True)
 
 
+# The copy's stamp: in the bottom margin box of every page, at most this size, in a band this
+# high at the page's foot (glyphs well inside the page), and narrower than the page by the sides.
+STAMP_FONT = FONTS / "DejaVuSans.ttf"   # "Portal Sans" in templates/copies/fonts.css
+STAMP_SIZE = 7.5
+STAMP_BAND = 22.0
+STAMP_SIDES = 12.0
+
+
+@lru_cache(maxsize=1)
+def _advances() -> tuple[dict[int, int], int, int]:
+    """The stamp font's advance widths by code point, the fallback advance, and units per em."""
+    from fontTools.ttLib import TTFont
+
+    with TTFont(STAMP_FONT, lazy=True) as font:
+        metrics = font["hmtx"].metrics
+        widths = {cp: metrics[name][0] for cp, name in font.getBestCmap().items()}
+        return widths, max(w for w, _ in metrics.values()), font["head"].unitsPerEm
+
+
+def _stamp_width(text: str, size: float) -> float:
+    """Width in points of `text` set in the stamp font (no kerning: DejaVu's only narrows it)."""
+    widths, fallback, units = _advances()
+    return sum(widths.get(ord(ch), fallback) for ch in text) * size / units
+
+
+def _css_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+
+
+def _stamp_content(job: CopyJob) -> str:
+    """The stamp as CSS generated content: WeasyPrint's page counters write "Trang i/n", i and n
+    counting every page of the copy, however many pages the certification takes."""
+    before, rest = job.stamp_template.format(code=job.code, page="\0", pages="\1").split("\0")
+    middle, after = rest.split("\1")
+    parts = [_css_string(before), "counter(page)", _css_string(middle), "counter(pages)"]
+    return " ".join(parts + ([_css_string(after)] if after else []))
+
+
+def _stamp_size(width: float, job: CopyJob, pages: int) -> float:
+    """The stamp's font size on a page `width` points wide: one line, wholly inside the page.
+    Measured with a page number a digit longer than `pages`, for a certification that runs over."""
+    widest = "9" * (len(str(pages)) + 1)
+    longest = job.stamp_template.format(code=job.code, page=widest, pages=widest)
+    return max(0.5, min(STAMP_SIZE, (width - 2 * STAMP_SIDES) / _stamp_width(longest, 1.0)))
+
+
 def _stamp_pages(sizes: list[tuple[float, float]], job: CopyJob) -> tuple[str, str]:
-    """Extra pages, one per original page and of its size, holding only the copy's stamp."""
-    total = len(sizes) + 1
-    css, body = [], []
+    """The stamp of every page, and one empty page per original page, of its size, for the
+    original to be laid under (`_merge`). The stamp sits in each page's bottom margin box, not in
+    the page's flow, where its place depended on the layout (and once fell off the page)."""
+    content = _stamp_content(job)
+    css = [f'@page {{ @bottom-center {{ content: {content}; font: {STAMP_SIZE}pt "Portal Sans"; color: #1d3a6e; '
+           "vertical-align: middle; white-space: nowrap } }"]
+    body = []
     for i, (width, height) in enumerate(sizes):
-        css.append(f"@page p{i} {{ size: {width:.2f}pt {height:.2f}pt; margin: 0 }}")
-        text = html.escape(job.stamp_template.format(code=job.code, page=i + 2, pages=total))
-        body.append(f'<div class="copy-stamp" style="page: p{i}"><span>{text}</span></div>')
+        size = _stamp_size(width, job, len(sizes) + 1)
+        css.append(f"@page p{i} {{ size: {width:.2f}pt {height:.2f}pt; margin: 0 {STAMP_SIDES}pt {STAMP_BAND}pt; "
+                   f"@bottom-center {{ font-size: {size:.2f}pt }} }}")
+        body.append(f'<div class="copy-page" style="page: p{i}"></div>')
     return "\n".join(css), "\n".join(body)
 
 
@@ -92,15 +143,37 @@ def _fonts():
     return config, faces
 
 
+def page_count_text(certification_pages: int, original_pages: int) -> str:
+    """The certification page's line on how many pages the copy has."""
+    these = "trang này" if certification_pages == 1 else f"{certification_pages} trang chứng nhận này"
+    return f"{certification_pages + original_pages} trang ({these} và {original_pages} trang của bản chính)"
+
+
+PAGE_COUNT = re.compile(r"<!--page-count-->.*?<!--/page-count-->", re.S)
+
+
 def _render(job: CopyJob, sizes: list[tuple[float, float]], pdfa: bool = True) -> bytes:
     from weasyprint import HTML
 
     font_config, faces = _fonts()
     css, stamps = _stamp_pages(sizes, job)
-    document = job.certificate_html.replace("/*stamp-pages*/", css).replace("<!--stamp-pages-->", stamps)
-    return HTML(string=document, base_url=FONTS.as_uri() + "/", url_fetcher=_fetcher()).write_pdf(
-        pdf_variant="pdf/a-2b" if pdfa else None, stylesheets=[faces], font_config=font_config,
-        custom_metadata=False)
+    html_text = job.certificate_html.replace("/*stamp-pages*/", css).replace("<!--stamp-pages-->", stamps)
+    options = dict(pdf_variant="pdf/a-2b" if pdfa else None, stylesheets=[faces], custom_metadata=False)
+    document = HTML(string=html_text, base_url=FONTS.as_uri() + "/", url_fetcher=_fetcher()).render(
+        font_config=font_config, **options)
+    certification_pages = len(document.pages) - len(sizes)
+    if certification_pages != 1:  # a long summary ran over: say so, and lay it out again
+        counted = f"<!--page-count-->{page_count_text(certification_pages, len(sizes))}<!--/page-count-->"
+        document = HTML(string=PAGE_COUNT.sub(counted, html_text), base_url=FONTS.as_uri() + "/",
+                        url_fetcher=_fetcher()).render(font_config=font_config, **options)
+    return document.write_pdf(**options)
+
+
+def _page_count(data: bytes) -> int:
+    import pikepdf
+
+    with pikepdf.open(io.BytesIO(data)) as merged:
+        return len(merged.pages)
 
 
 def render_document(html_text: str) -> bytes:
@@ -139,17 +212,30 @@ def _embeds_its_fonts(original) -> bool:
         return False
 
 
+def _visible_box(page) -> tuple[float, float, float, float]:
+    """The part of a page a reader shows: its crop box within its media box (PDF 32000 §14.11.2)."""
+    media = [float(v) for v in page.mediabox]
+    crop = [float(v) for v in page.cropbox]  # the media box when it has none
+    mx0, mx1 = sorted((media[0], media[2]))
+    my0, my1 = sorted((media[1], media[3]))
+    cx0, cx1 = sorted((crop[0], crop[2]))
+    cy0, cy1 = sorted((crop[1], crop[3]))
+    box = (max(mx0, cx0), max(my0, cy0), min(mx1, cx1), min(my1, cy1))
+    return box if box[2] > box[0] and box[3] > box[1] else (mx0, my0, mx1, my1)
+
+
 def _original(path: str):
-    """The stored result, opened, with the size each page is shown at."""
+    """The stored result, opened, with the size each page is shown at (its visible box, turned
+    by the page's /Rotate)."""
     import pikepdf
 
     try:
         original = pikepdf.open(path)
         sizes = []
         for page in original.pages:
-            box = page.mediabox
-            width, height = abs(float(box[2]) - float(box[0])), abs(float(box[3]) - float(box[1]))
-            sizes.append((height, width) if int(page.obj.get("/Rotate", 0)) % 180 else (width, height))
+            x0, y0, x1, y1 = _visible_box(page)
+            width, height = x1 - x0, y1 - y0
+            sizes.append((height, width) if page.rotation % 180 else (width, height))
         return original, sizes
     except Exception as err:
         raise CopyFailed("Không đọc được tệp gốc của kết quả; xin báo cho Sở.") from err
@@ -157,12 +243,16 @@ def _original(path: str):
 
 def _merge(certificate: bytes, original) -> bytes:
     """Lay each original page, as a form XObject, under its stamp page: its content and images are
-    carried over as they are, not redrawn (qpdf does it, ~10x faster than pypdf here)."""
+    carried over as they are, not redrawn (qpdf does it, ~10x faster than pypdf here). The stamp
+    pages are the last ones: the certification may take more than one page."""
     import pikepdf
 
     with pikepdf.open(io.BytesIO(certificate)) as copy:
+        first = len(copy.pages) - len(original.pages)
         for i, page in enumerate(original.pages):
-            copy.pages[i + 1].add_underlay(copy.copy_foreign(page.as_form_xobject()))
+            form = page.as_form_xobject()  # turned by its /Rotate
+            form.BBox = pikepdf.Array(_visible_box(page))  # what a reader showed of it, all of it
+            copy.pages[first + i].add_underlay(copy.copy_foreign(form))
         # PDF/A wants the Info dictionary to agree with the XMP packet. pyHanko sets the producer
         # in both when it signs, but appends to an Info producer it finds: WeasyPrint's goes.
         if "/Producer" in copy.docinfo:
@@ -256,7 +346,7 @@ def produce(job: CopyJob) -> Produced:
     start = time.perf_counter()
     signed, cert_sha = _sign(merged, job)
     timings["sign"] = time.perf_counter() - start
-    return Produced(signed, len(sizes) + 1, cert_sha, pdfa, timings)
+    return Produced(signed, _page_count(merged), cert_sha, pdfa, timings)
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 from .audit import AuditEvent
 from .claims import ClaimCode
-from .copies import CertifiedCopy
+from .copies import CertifiedCopy, CopyNumberCounter, CopyNumberReservation
 from .files import DOCUMENT, SOURCE_IMAGE, ResultFile, StoredFile
 from .imports import ImportBatch, ImportRow
 from .plan import InventoryCount
@@ -15,7 +15,8 @@ from .units import Unit
 from .users import RecoveryCode, User
 
 __all__ = [
-    "DOCUMENT", "SOURCE_IMAGE", "AuditEvent", "CertifiedCopy", "ClaimCode", "ImportBatch", "ImportRow",
-    "IndexQueueEntry", "InventoryCount", "LoginThrottle", "Procedure", "RecoveryCode", "Result", "ResultFile",
-    "ResultStatusChange", "Setting", "StoredFile", "Unit", "User", "UserSession",
+    "DOCUMENT", "SOURCE_IMAGE", "AuditEvent", "CertifiedCopy", "ClaimCode", "CopyNumberCounter",
+    "CopyNumberReservation", "ImportBatch", "ImportRow", "IndexQueueEntry", "InventoryCount", "LoginThrottle",
+    "Procedure", "RecoveryCode", "Result", "ResultFile", "ResultStatusChange", "Setting", "StoredFile", "Unit",
+    "User", "UserSession",
 ]

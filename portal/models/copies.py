@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -50,3 +50,29 @@ class CertifiedCopy(db.Model):
     @property
     def file_name(self) -> str:
         return f"ban-sao-{self.result.code}-{self.verification_code}.pdf"
+
+
+class CopyNumberCounter(db.Model):
+    """The last register number handed out in a year. Taken with one UPDATE ... RETURNING: the
+    row lock (PostgreSQL) or the write lock (SQLite) lasts that short transaction only."""
+
+    __tablename__ = "copy_number_counters"
+
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    last_number: Mapped[int]
+
+
+class CopyNumberReservation(db.Model):
+    """A register number taken for a copy not yet in the register: being rendered (`held_by` is
+    the token of the request holding it), released (its rendering failed or was refused: None),
+    or abandoned (held past the lease by a process that died). The row goes when the copy is
+    registered; the next copy takes the lowest released or abandoned number first, so that the
+    register stays gap-free (portal/copies/numbers.py)."""
+
+    __tablename__ = "copy_number_reservations"
+    __table_args__ = (CheckConstraint("number > 0", name="positive_number"),)
+
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    number: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    held_by: Mapped[str | None] = mapped_column(String(32))
+    reserved_at: Mapped[datetime] = mapped_column(UTCDateTime)

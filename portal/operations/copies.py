@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 
 import segno
 from flask import current_app, render_template
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 
 from .. import audit
 from ..access import require
-from ..copies import pdf, worker
+from ..copies import numbers, pdf, worker
 from ..copies.keys import ensure_signing_key
 from ..extensions import db
 from ..fixity import record_damage
@@ -25,7 +25,6 @@ from . import OperationError
 # Easy to read aloud and to type: no 0/O, no 1/I. 32 letters, 5 bits each: 16 letters are 80 bits.
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 CODE_LENGTH = 16
-NUMBER_ATTEMPTS = 5
 STAMP = "Bản sao điện tử từ sổ gốc · Mã xác thực {code} · Trang {page}/{pages}"
 
 
@@ -63,12 +62,14 @@ def why_no_copy(result: Result) -> str | None:
     return None
 
 
-def _certificate_html(copy: CertifiedCopy, result: Result, actor: User, pages: int) -> str:
+def _certificate_html(copy: CertifiedCopy, result: Result, actor: User, original_pages: int) -> str:
     config = current_app.config
     verify_url = f"{config['BASE_URL']}/verify/{copy.verification_code}"
     department = config["DEPARTMENT_NAME"]
     return render_template(
-        "copies/certificate.html", copy=copy, result=result, pages=pages, verify_url=verify_url,
+        "copies/certificate.html", copy=copy, result=result, verify_url=verify_url,
+        # As if the certification takes one page; the rendering process corrects it if not.
+        page_count_text=pdf.page_count_text(1, original_pages),
         # A PNG: as an SVG the QR code cost WeasyPrint ~50 ms more; 6 px per module prints sharp.
         qr_uri=segno.make(verify_url, error="m").png_data_uri(scale=6, border=0),
         department=department, department_short=department.split(" tỉnh ")[0], province=config["PROVINCE_NAME"],
@@ -77,7 +78,6 @@ def _certificate_html(copy: CertifiedCopy, result: Result, actor: User, pages: i
         holder_id_label="CCCD" if result.holder_kind == PERSON else "MST",
         # A citizen's account often has no name of its own: the citizen is the holder.
         requested_by=actor.full_name or (result.holder_name if result.holder_kind == PERSON else actor.username),
-        stamp_first=STAMP.format(code=copy.display_code, page=1, pages=pages),
     )
 
 
@@ -85,16 +85,12 @@ def copy_job(copy: CertifiedCopy, result: Result, actor: User, signing) -> pdf.C
     """Everything the rendering process needs to make this copy's file."""
     config = current_app.config
     return pdf.CopyJob(
-        certificate_html=_certificate_html(copy, result, actor, result.document.page_count + 1),
+        certificate_html=_certificate_html(copy, result, actor, result.document.page_count),
         original_path=str(storage().path_for(result.document.sha256)),
         stamp_template=STAMP, code=copy.display_code,
         department=config["DEPARTMENT_NAME"], location=config["PROVINCE_NAME"],
         signed_at=to_local(utcnow()).isoformat(timespec="seconds"), signing=signing,
     )
-
-
-def _next_number(year: int) -> int:
-    return (db.session.scalar(select(func.max(CertifiedCopy.number)).where(CertifiedCopy.year == year)) or 0) + 1
 
 
 def _check_original(result: Result) -> None:
@@ -110,43 +106,46 @@ def _check_original(result: Result) -> None:
 def issue_copy(actor: User, result: Result) -> CertifiedCopy:
     """Render, sign, store and register a copy of `result` for its holder.
 
-    The register number is printed in the signed file, so it is chosen before rendering; two
-    copies issued at the same instant may pick the same one, and the loser renders again with
-    the next (the unique constraint decides). The file is stored before the row that names it.
+    The register number is printed in the signed file, so it is reserved before rendering, in a
+    short transaction of its own (copies/numbers.py): copies rendered at the same time never
+    collide, and no transaction stays open while the file is made. A copy that fails or is
+    refused gives its number back. The file is stored before the row that names it.
     """
     require(actor, "copy", result)
     if (reason := why_no_copy(result)) is not None:
         raise OperationError(reason)
     _check_original(result)
-    config = current_app.config
-    signing = ensure_signing_key(config)
+    signing = ensure_signing_key(current_app.config)
+    issued_at = utcnow()
+    reservation = numbers.reserve(to_local(issued_at).year)
     try:
-        for _ in range(NUMBER_ATTEMPTS):
-            issued_at = utcnow()
-            year = to_local(issued_at).year
-            copy = CertifiedCopy(year=year, number=_next_number(year), verification_code=new_verification_code(),
-                                 result_id=result.id, holder_id=result.holder_id, holder_name=result.holder_name,
-                                 requested_by_id=actor.id, issued_at=issued_at)
-            job = copy_job(copy, result, actor, signing)
-            db.session.rollback()  # no transaction stays open while the file is made
-            produced = worker.run(pdf.produce, job, processes=config["COPY_PROCESSES"])
-            if (reason := why_no_copy(result)) is not None:  # revoked while we were rendering
-                raise OperationError(reason)
-            copy.sha256 = storage().put_bytes(produced.pdf)
-            copy.size, copy.page_count = len(produced.pdf), produced.pages
-            copy.signer_cert_sha256 = produced.signer_cert_sha256
-            try:  # any flush from here on may meet a concurrent copy's number
-                db.session.add(copy)
-                audit.record("copy.issue", actor=actor, result=result,
-                             details={"register_number": copy.register_number, "sha256": copy.sha256})
-                db.session.commit()
-                return copy
-            except IntegrityError:
-                db.session.rollback()
-        raise OperationError("Sổ cấp bản sao đang bận; xin thử lại sau ít giây.")
-    except pdf.CopyFailed as err:
-        db.session.rollback()
-        raise OperationError(str(err)) from None
+        return _make_and_register(actor, result, signing, reservation, issued_at)
     except BaseException:
-        db.session.rollback()
+        numbers.release(reservation)
         raise
+
+
+def _make_and_register(actor: User, result: Result, signing, reservation: numbers.Reservation,
+                       issued_at: datetime) -> CertifiedCopy:
+    """The copy under its reserved number: made with no transaction open, then registered."""
+    copy = CertifiedCopy(year=reservation.year, number=reservation.number, verification_code=new_verification_code(),
+                         result_id=result.id, holder_id=result.holder_id, holder_name=result.holder_name,
+                         requested_by_id=actor.id, issued_at=issued_at)
+    job = copy_job(copy, result, actor, signing)
+    db.session.rollback()  # no transaction stays open while the file is made
+    try:
+        produced = worker.run(pdf.produce, job, processes=current_app.config["COPY_PROCESSES"])
+    except pdf.CopyFailed as err:
+        raise OperationError(str(err)) from None
+    if (reason := why_no_copy(result)) is not None:  # revoked while we were rendering
+        raise OperationError(reason)
+    copy.sha256 = storage().put_bytes(produced.pdf)
+    copy.size, copy.page_count = len(produced.pdf), produced.pages
+    copy.signer_cert_sha256 = produced.signer_cert_sha256
+    if not numbers.take(reservation):  # held past its lease (a stopped process?) and taken over
+        raise OperationError("Việc cấp bản sao bị gián đoạn quá lâu; xin thử lại.")
+    db.session.add(copy)
+    audit.record("copy.issue", actor=actor, result=result,
+                 details={"register_number": copy.register_number, "sha256": copy.sha256})
+    db.session.commit()
+    return copy

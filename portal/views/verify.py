@@ -37,10 +37,14 @@ def copy(code: str):
         check, problem = _check_upload(found, form)
     elif found is None or not form.is_submitted():
         register.record_verification(found, code)
+    else:
+        problem = next(iter(form.file.errors), None)
     if found is None:
         return render_template("verify/not_found.html", code=code), 404
+    # An upload's answer comes first on the page, and nothing green stands above a failed one.
+    failed = problem is not None or (check is not None and not check.matches_register)
     return render_template("verify/copy.html", facts=register.public_facts(found), form=form, check=check,
-                           problem=problem)
+                           problem=problem, failed=failed)
 
 
 def _check_upload(found, form):
