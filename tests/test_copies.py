@@ -256,7 +256,9 @@ def test_a_copy_that_fails_gives_its_number_back_to_the_next_copy(world, publish
 
     holder = world["holder_a"]
     broken = make_result(world, pdfs[4], reviewer="reviewer_a", valid_until=None, document_number="4/GP-SKHCN")
-    storage().path_for(broken.document.sha256).unlink()  # the stored original is gone: rendering fails
+    # A stored original that is whole (its hash matches) but no PDF a reader can open: rendering fails.
+    broken.document.sha256 = storage().put_bytes(b"%PDF-1.7\n" + b"\x00hong" * 64 + b"\n%%EOF\n")
+    db.session.commit()
     assert issue_copy(holder, published).number == 1
     with pytest.raises(OperationError, match="Không đọc được tệp gốc"):
         issue_copy(holder, broken)
