@@ -3,6 +3,7 @@ queue a unit works through (filter by batch, publish a page at once, send one ba
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 import stat
@@ -13,7 +14,7 @@ from sqlalchemy import select
 
 from portal import jobs
 from portal.extensions import db
-from portal.models import ImportBatch, Result
+from portal.models import ImportBatch, ImportRow, Result
 
 from .conftest import csrf_token, login
 from .test_import import HEADER, row
@@ -162,3 +163,35 @@ def test_an_import_over_its_limit_says_the_import_limit(app, client, world):
     login(client, "staff_a")
     page = post_import(client, b"PK" + b"\0" * (2 * 1024 * 1024), "lo.zip")
     assert page.status_code == 413 and "giới hạn 1 MB" in page.get_data(as_text=True)
+
+
+def test_a_file_name_that_several_files_answer_to_is_the_rows_error(app, client, world, pdfs):
+    """Two scans of the same name in different folders: the bare name is no longer one of them
+    at random, the row says which files it could mean; a path from the manifest's folder (or a
+    name only one file has) still finds its file."""
+    rows = [row(1, file="x.pdf"), row(2, file="dirB/x.pdf"), row(3, file="y.pdf"), row(4, file="z.pdf")]
+    archive = make_zip({"lo/bang-ke.csv": manifest_csv(rows), "lo/dirA/x.pdf": pdfs[0], "lo/dirB/x.pdf": pdfs[1],
+                        "lo/dirC/y.pdf": pdfs[2], "lo/z.pdf": pdfs[3], "lo/dirD/z.pdf": pdfs[4]})
+    login(client, "staff_a")
+    job = post_import(client, archive, "lo.zip").headers["Location"]
+    jobs.run_once()
+    batch = db.session.scalars(select(ImportBatch)).one()
+    assert (batch.imported, batch.failed) == (3, 1)
+    page = client.get(job).get_data(as_text=True)
+    assert ("Tên tệp «x.pdf» ứng với 2 tệp trong lô: «lo/dirA/x.pdf», «lo/dirB/x.pdf». "
+            "Hãy ghi đường dẫn của tệp tính từ thư mục chứa bảng kê, hoặc đặt tên tệp khác nhau.") in page
+    stored = {r.document_number: r.document.sha256 for r in db.session.scalars(select(Result))}
+    # dirB's file for the path, the only y.pdf for the bare name, the manifest's own z.pdf.
+    assert stored == {"2/GP-SKHCN": hashlib.sha256(pdfs[1]).hexdigest(),
+                      "3/GP-SKHCN": hashlib.sha256(pdfs[2]).hexdigest(),
+                      "4/GP-SKHCN": hashlib.sha256(pdfs[3]).hexdigest()}
+
+
+def test_two_loose_files_of_the_same_name_are_the_rows_error(client, world, pdfs):
+    login(client, "staff_a")
+    post_import(client, manifest_csv([row(5, file="5.pdf")]), "bang-ke.csv", [(pdfs[4], "5.pdf"), (pdfs[5], "5.pdf")])
+    jobs.run_once()
+    batch = db.session.scalars(select(ImportBatch)).one()
+    assert (batch.imported, batch.failed) == (0, 1)
+    message = db.session.scalars(select(ImportRow.message)).one()
+    assert "«5.pdf» ứng với 2 tệp trong lô: «5.pdf (tệp thứ 1 đã chọn)», «5.pdf (tệp thứ 2 đã chọn)»" in message

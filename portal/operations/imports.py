@@ -193,7 +193,8 @@ def _import_group(batch: ImportBatch, group: list, context: _Context) -> None:
 
 def _web_locator(batch: ImportBatch) -> Callable[[str], Path]:
     """A web job's files were stored under names of our own (see unpack.py); the manifest names
-    them as they were in the ZIP, relative to the manifest, or just by their file name."""
+    them as they were in the ZIP, relative to the manifest, or just by their file name. A name
+    that several files answer to (see _names_of) is the row's error, never one of them."""
     folder = job_folder(batch.id)
     names = json.loads((folder / "names.json").read_text(encoding="utf-8"))
 
@@ -202,9 +203,36 @@ def _web_locator(batch: ImportBatch) -> Callable[[str], Path]:
         stored = names.get(key) if key else None
         if stored is None:
             raise RowError(f"Không tìm thấy tệp «{name}» trong lô đã tải lên.")
+        if isinstance(stored, list):
+            raise RowError(_ambiguous(name, stored))
         return folder / "files" / stored
 
     return locate
+
+
+def _ambiguous(name: str, candidates: list[str]) -> str:
+    shown = ", ".join(f"«{c}»" for c in candidates[:AMBIGUOUS_SHOWN])
+    more = f" và {len(candidates) - AMBIGUOUS_SHOWN} tệp khác" if len(candidates) > AMBIGUOUS_SHOWN else ""
+    return (f"Tên tệp «{name}» ứng với {len(candidates)} tệp trong lô: {shown}{more}. "
+            "Hãy ghi đường dẫn của tệp tính từ thư mục chứa bảng kê, hoặc đặt tên tệp khác nhau.")
+
+
+AMBIGUOUS_SHOWN = 5
+
+
+def _names_of(exact: dict[str, str], also: list[tuple[str, str, str]]) -> dict[str, str | list[str]]:
+    """What a manifest row may call each file → the name it was stored under. `exact` are paths
+    relative to the manifest, and win; `also` are (other name, how the file is shown, stored
+    name): its name in the ZIP, its bare file name. An other name that several files answer to
+    maps to the list of them (shown), which the row that uses it is told."""
+    names: dict[str, str | list[str]] = dict(exact)
+    others: dict[str, list[tuple[str, str]]] = {}
+    for key, shown, stored in also:
+        if key not in exact:
+            others.setdefault(key, []).append((shown, stored))
+    for key, found in others.items():
+        names[key] = found[0][1] if len(found) == 1 else sorted(shown for shown, _stored in found)
+    return names
 
 
 def create_web_batch(actor: User, upload, loose_files: list) -> ImportBatch:
@@ -222,8 +250,8 @@ def create_web_batch(actor: User, upload, loose_files: list) -> ImportBatch:
         manifest = next(folder.glob("manifest.*"))
         (folder / "names.json").write_text(json.dumps(names, ensure_ascii=False), encoding="utf-8")
         batch.manifest_sha256, batch.files_dir, batch.status = manifest_digest(manifest), str(folder / "files"), QUEUED
-        audit.record("import.start", actor=actor, target=f"lô {batch.id}", details={"upload": batch.name,
-                                                                                      "files": len(names)})
+        audit.record("import.start", actor=actor, target=f"lô {batch.id}", details={
+            "upload": batch.name, "files": sum(1 for _ in (folder / "files").iterdir())})
         db.session.commit()
         return batch
     except (UnpackError, OperationError) as err:
@@ -233,7 +261,7 @@ def create_web_batch(actor: User, upload, loose_files: list) -> ImportBatch:
         raise OperationError(str(err)) from None
 
 
-def _keep_upload(folder: Path, upload, loose_files: list, config) -> dict[str, str]:
+def _keep_upload(folder: Path, upload, loose_files: list, config) -> dict[str, str | list[str]]:
     files = folder / "files"
     files.mkdir(parents=True, exist_ok=True)
     suffix = Path(upload.filename or "").suffix.lower()
@@ -250,27 +278,31 @@ def _keep_upload(folder: Path, upload, loose_files: list, config) -> dict[str, s
         manifest = manifests[0]
         unpacked.pop(manifest).rename(folder / ("manifest" + Path(manifest).suffix.lower()))
         base = str(PurePosixPath(manifest).parent)
-        names = {}
+        exact, also = {}, []
         for name, path in unpacked.items():
-            relative = name[len(base) + 1:] if base != "." and name.startswith(base + "/") else name
-            names[relative] = path.name
-            names.setdefault(PurePosixPath(name).name, path.name)
-        return names
+            if base == ".":
+                exact[name] = path.name
+            elif name.startswith(base + "/"):
+                exact[name[len(base) + 1:]] = path.name
+            else:
+                also.append((name, name, path.name))
+            also.append((PurePosixPath(name).name, name, path.name))
+        return _names_of(exact, also)
     if suffix not in (".csv", ".xlsx"):
         raise OperationError("Hãy tải lên một tệp ZIP (bảng kê và các bản quét), "
                              "hoặc một bảng kê .csv/.xlsx kèm các tệp.")
     upload.save(folder / ("manifest" + suffix))
     if len(loose_files) > config["IMPORT_MAX_FILES"]:
         raise OperationError(f"Quá {config['IMPORT_MAX_FILES']} tệp trong một lô.")
-    names = {}
+    also = []
     for n, item in enumerate(loose_files):
         name = clean_name(Path(item.filename or "").name)
         if not name:
             continue
         stored = f"{n:06d}{Path(name).suffix.lower()[:10]}"
         item.save(files / stored)
-        names[name] = stored
-    return names
+        also.append((name, f"{name} (tệp thứ {n + 1} đã chọn)", stored))
+    return _names_of({}, also)
 
 
 def job_folder(batch_id: int) -> Path:
