@@ -3,6 +3,7 @@ queue a unit works through (filter by batch, publish a page at once, send one ba
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import io
 import re
@@ -195,3 +196,15 @@ def test_two_loose_files_of_the_same_name_are_the_rows_error(client, world, pdfs
     assert (batch.imported, batch.failed) == (0, 1)
     message = db.session.scalars(select(ImportRow.message)).one()
     assert "«5.pdf» ứng với 2 tệp trong lô: «5.pdf (tệp thứ 1 đã chọn)», «5.pdf (tệp thứ 2 đã chọn)»" in message
+
+
+def test_a_manifests_text_that_looks_like_a_formula_is_text_in_the_job_report(client, world, pdfs):
+    login(client, "staff_a")
+    rows = [row(1, file="1.pdf"), row(2, file="=cmd|' /C calc'!A0"), row(3, file="@SUM(1+1).pdf"),
+            row(4, file="-2+3.pdf"), row(5, file="+5.pdf")]
+    job = post_import(client, manifest_csv(rows), "bang-ke.csv", [(pdfs[0], "1.pdf")]).headers["Location"]
+    jobs.run_once()
+    lines = list(csv.reader(io.StringIO(client.get(f"{job}/report.csv").data.decode("utf-8-sig"))))
+    files = {int(line[0]): line[1] for line in lines[1:]}  # the line numbers stay plain integers
+    assert files == {2: "1.pdf", 3: "'=cmd|' /C calc'!A0", 4: "'@SUM(1+1).pdf", 5: "'-2+3.pdf",
+                     6: "'+5.pdf"}

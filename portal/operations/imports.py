@@ -42,6 +42,7 @@ from ..models import ImportBatch, ImportRow, Procedure, Result, Unit, User
 from ..models.imports import DONE, FAILED, IMPORTED, QUEUED, ROW_FAILED, RUNNING, SKIPPED
 from ..scans import PreparedScan, ScanError
 from ..search.alongside import indexing_alongside
+from ..spreadsheets import csv_row
 from ..storage import storage
 from ..timeutil import utcnow
 from . import OperationError
@@ -401,7 +402,8 @@ def failed_rows(batch: ImportBatch) -> list[ImportRow]:
 
 def report_csv(batch: ImportBatch, *, failed_only: bool) -> str:
     """What became of the rows, as CSV text with a BOM so that Excel reads the Vietnamese: the
-    failed rows with their reason (the command line's report), or every row (the job page's)."""
+    failed rows with their reason (the command line's report), or every row (the job page's).
+    A manifest's text that a spreadsheet would take for a formula is written as text."""
     import csv
     import io
 
@@ -412,8 +414,8 @@ def report_csv(batch: ImportBatch, *, failed_only: bool) -> str:
     writer = csv.writer(out)
     writer.writerow(["Dòng", "Tệp", "Lý do"] if failed_only else ["Dòng", "Tệp", "Kết quả", "Chi tiết"])
     for row in db.session.scalars(query):
-        writer.writerow([row.line, row.file_name, row.message] if failed_only
-                        else [row.line, row.file_name, row.status_label, row.message])
+        writer.writerow(csv_row([row.line, row.file_name, row.message] if failed_only
+                                else [row.line, row.file_name, row.status_label, row.message]))
     return "\ufeff" + out.getvalue()
 
 
