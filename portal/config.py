@@ -86,4 +86,7 @@ def load(instance_path: Path) -> dict:
         "IMPORT_MAX_FILES": int(env.get("PORTAL_IMPORT_MAX_FILES", "5000")),
         "IMPORT_MAX_UNPACKED_MB": int(env.get("PORTAL_IMPORT_MAX_UNPACKED_MB", "4096")),
         "IMPORT_MAX_ZIP_MB": int(env.get("PORTAL_IMPORT_MAX_ZIP_MB", "1024")),
+        # Days a failed web import keeps its uploaded files (to look into) before they are removed;
+        # a finished one's are removed at once (its scans are in the store).
+        "IMPORT_KEEP_FAILED_DAYS": float(env.get("PORTAL_IMPORT_KEEP_FAILED_DAYS", "7")),
     }

@@ -208,3 +208,101 @@ def test_a_manifests_text_that_looks_like_a_formula_is_text_in_the_job_report(cl
     files = {int(line[0]): line[1] for line in lines[1:]}  # the line numbers stay plain integers
     assert files == {2: "1.pdf", 3: "'=cmd|' /C calc'!A0", 4: "'@SUM(1+1).pdf", 5: "'-2+3.pdf",
                      6: "'+5.pdf"}
+
+
+def _job_folder(app, batch_id: int):
+    from pathlib import Path
+
+    return Path(app.config["PORTAL_DATA_DIR"]) / "imports" / str(batch_id)
+
+
+def test_a_done_jobs_files_are_removed_and_its_report_stays(app, client, world, pdfs):
+    from portal.storage import storage
+
+    login(client, "staff_a")
+    archive = make_zip({"bang-ke.csv": manifest_csv([row(1, file="1.pdf"), row(2, file="none.pdf")]),
+                        "1.pdf": pdfs[0]})
+    job = post_import(client, archive, "lo.zip").headers["Location"]
+    batch = db.session.scalars(select(ImportBatch)).one()
+    assert list(_job_folder(app, batch.id).glob("files/*"))  # the upload, unpacked, waits for the job
+    jobs.run_once()
+    db.session.refresh(batch)
+    assert batch.status == "done" and batch.files_removed_at is not None
+    assert not _job_folder(app, batch.id).exists()
+    page = client.get(job).get_data(as_text=True)
+    assert "Các tệp tải lên của lô đã được xóa lúc" in page and "các bản quét đã nhập nằm trong kho" in page
+    assert "Không tìm thấy tệp «none.pdf»" in page
+    report = client.get(f"{job}/report.csv").data.decode("utf-8-sig").splitlines()
+    assert len(report) == 3 and "Đã nhập" in report[1] and "Lỗi" in report[2]
+    result = db.session.scalars(select(Result)).one()
+    assert storage().path_for(result.document.sha256).read_bytes() == pdfs[0]
+    from portal.models import AuditEvent
+
+    assert db.session.scalars(select(AuditEvent.action).where(AuditEvent.target == f"lô {batch.id}")
+                              .order_by(AuditEvent.id)).all() == ["import.start", "import.finish",
+                                                                   "import.files_removed"]
+
+
+def test_a_failed_jobs_files_are_kept_for_the_set_days_then_removed(app, client, world, pdfs, clock, monkeypatch):
+    from datetime import timedelta
+
+    from portal.operations import imports
+
+    app.config["IMPORT_KEEP_FAILED_DAYS"] = 7
+    login(client, "staff_a")
+    archive = make_zip({"bang-ke.csv": b"ma,ten\n1,2\n", "1.pdf": pdfs[0]})  # a manifest without its columns
+    job = post_import(client, archive, "lo.zip").headers["Location"]
+    jobs.run_once()
+    batch = db.session.scalars(select(ImportBatch)).one()
+    assert batch.status == "failed" and "Bảng kê thiếu cột" in batch.error
+    assert _job_folder(app, batch.id).is_dir() and batch.files_removed_at is None
+    page = client.get(job).get_data(as_text=True)
+    assert "Các tệp tải lên của lô được giữ đến 22/06/2026 10:" in page and "sau đó tự động xóa" in page
+
+    clock.shift(timedelta(days=6, hours=23))
+    assert imports.remove_expired_job_files() == 0 and _job_folder(app, batch.id).is_dir()
+    clock.shift(timedelta(hours=2))
+    monkeypatch.setattr(jobs, "_next_tidy", 0.0)  # what a web process does once an hour
+    jobs.run_once()
+    db.session.refresh(batch)
+    assert not _job_folder(app, batch.id).exists() and batch.files_removed_at is not None
+    page = client.get(job).get_data(as_text=True)
+    assert "Các tệp tải lên của lô đã được xóa lúc 22/06/2026" in page and "Bảng kê thiếu cột" in page
+    assert imports.remove_expired_job_files() == 0
+
+
+def test_a_killed_job_keeps_its_files_and_resumes_from_them(app, client, world, pdfs, clock):
+    from datetime import timedelta
+
+    from portal.operations import imports
+    from portal.timeutil import utcnow
+
+    login(client, "staff_a")
+    post_import(client, make_zip({"bang-ke.csv": manifest_csv([row(1, file="1.pdf")]), "1.pdf": pdfs[0]}), "lo.zip")
+    batch = db.session.scalars(select(ImportBatch)).one()
+    batch.status, batch.heartbeat_at = "running", utcnow()  # taken by a process that was then killed
+    db.session.commit()
+    clock.shift(timedelta(days=30))
+    assert imports.remove_expired_job_files() == 0 and _job_folder(app, batch.id).is_dir()
+    assert jobs.run_once()  # another process takes it over
+    db.session.refresh(batch)
+    assert batch.status == "done" and batch.imported == 1 and not _job_folder(app, batch.id).exists()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_folders_no_job_owns_are_removed_once_old(app, world):
+    import os
+    from datetime import timedelta
+
+    from portal.operations import imports
+    from portal.timeutil import utcnow
+
+    old, new = _job_folder(app, 901), _job_folder(app, 902)
+    for folder in (old, new):
+        (folder / "files").mkdir(parents=True)
+        (folder / "files" / "000000.pdf").write_bytes(b"%PDF-1.4")
+    for folder, age in ((old, timedelta(days=8)), (new, timedelta(days=6))):
+        stamp = (utcnow() - age).timestamp()
+        os.utime(folder, (stamp, stamp))
+    assert imports.remove_expired_job_files() == 1
+    assert not old.exists() and new.is_dir()

@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable
 from contextlib import closing, nullcontext
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePosixPath
 
 from flask import current_app
@@ -256,8 +256,9 @@ def create_web_batch(actor: User, upload, loose_files: list) -> ImportBatch:
         db.session.commit()
         return batch
     except (UnpackError, OperationError) as err:
-        shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(folder, ignore_errors=True)  # refused: nothing in it to keep
         batch.status, batch.error, batch.finished_at = FAILED, str(err), utcnow()
+        batch.files_removed_at = batch.finished_at
         db.session.commit()
         raise OperationError(str(err)) from None
 
@@ -311,11 +312,79 @@ def job_folder(batch_id: int) -> Path:
 
 
 def run_web_batch(batch: ImportBatch) -> ImportBatch:
-    """A job uploaded on the web: its manifest and files are in the job's own folder."""
+    """A job uploaded on the web: its manifest and files are in the job's own folder, removed
+    once the job is done (its scans are in the store now). A failed job's folder is kept for
+    IMPORT_KEEP_FAILED_DAYS (remove_expired_job_files); a job killed half-way is not failed: it
+    keeps its folder, from which the process that takes it over resumes it."""
     manifest = next(job_folder(batch.id).glob("manifest.*"), None)
     if manifest is None:
         return _finish(batch, FAILED, "Không tìm thấy bảng kê của lô này.")
-    return run_batch(batch, manifest)
+    batch = run_batch(batch, manifest)
+    if batch.status == DONE:
+        remove_job_files(batch)
+    return batch
+
+
+def remove_job_files(batch: ImportBatch) -> bool:
+    """Remove a web job's folder (the upload, unpacked); the report of its rows stays. False if
+    another process did it first."""
+    shutil.rmtree(job_folder(batch.id), ignore_errors=True)
+    # Removed first, marked after: a process stopped in between leaves it to the next sweep.
+    marked = db.session.execute(update(ImportBatch).where(
+        ImportBatch.id == batch.id, ImportBatch.files_removed_at.is_(None)).values(files_removed_at=utcnow())).rowcount
+    if not marked:
+        db.session.rollback()
+        return False
+    audit.record("import.files_removed", actor=None, target=f"lô {batch.id}",
+                 details={"status": batch.status, "finished_at": batch.finished_at.isoformat()
+                          if batch.finished_at else None})
+    db.session.commit()
+    return True
+
+
+def files_kept_until(batch: ImportBatch) -> datetime | None:
+    """Until when a failed web job's uploaded files are kept; None when there are none to keep
+    (gone, a command-line batch, a job still running or done)."""
+    if batch.source != "web" or batch.status != FAILED or batch.files_removed_at or batch.finished_at is None:
+        return None
+    return batch.finished_at + _keep_failed()
+
+
+def _keep_failed() -> timedelta:
+    return timedelta(days=current_app.config["IMPORT_KEEP_FAILED_DAYS"])
+
+
+def remove_expired_job_files() -> int:
+    """Remove the folders of the web jobs that ended: the done ones' (a process stopped between
+    the end and the removal, or the job was done before this rule), the failed ones' after
+    IMPORT_KEEP_FAILED_DAYS, and any folder no job owns any more. Queued and running jobs (one
+    killed waits to be taken over) keep theirs. Returns how many folders went. Run by each
+    process's background work (portal/jobs.py) and by `import-worker`, never by a request."""
+    cutoff = utcnow() - _keep_failed()
+    ended = db.session.scalars(select(ImportBatch).where(
+        ImportBatch.source == "web", ImportBatch.files_removed_at.is_(None),
+        (ImportBatch.status == DONE) | ((ImportBatch.status == FAILED) & (ImportBatch.finished_at < cutoff)),
+    ).order_by(ImportBatch.id)).all()
+    return sum(remove_job_files(batch) for batch in ended) + _remove_ownerless_folders(cutoff)
+
+
+def _remove_ownerless_folders(cutoff: datetime) -> int:
+    """Folders whose job is gone from the database (a restore) or marked as removed (a removal
+    that failed half-way); a folder with no job is left alone until it is as old as the cutoff."""
+    root = Path(current_app.config["PORTAL_DATA_DIR"]) / "imports"
+    folders = {int(p.name): p for p in root.iterdir() if p.name.isdigit() and p.is_dir()} if root.is_dir() else {}
+    if not folders:
+        return 0
+    owners = dict(db.session.execute(select(ImportBatch.id, ImportBatch.files_removed_at).where(
+        ImportBatch.source == "web", ImportBatch.id.in_(list(folders)))).all())
+    removed = 0
+    for batch_id, folder in folders.items():
+        marked_removed = owners.get(batch_id) is not None
+        ownerless = batch_id not in owners and datetime.fromtimestamp(folder.stat().st_mtime, UTC) < cutoff
+        if marked_removed or ownerless:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+    return removed
 
 
 def _finish(batch: ImportBatch, status: str, error: str | None) -> ImportBatch:
