@@ -45,7 +45,7 @@ ACTION_LABELS = {
     "/ImportData": "lệnh nạp dữ liệu từ tệp khác (ImportData)",
     "/GoToR": "liên kết mở tệp PDF khác (GoToR)",
     "/GoToE": "liên kết mở tệp nhúng (GoToE)",
-    "/URI": "lệnh tự mở địa chỉ web khi mở tệp",
+    "/URI": "lệnh tự mở địa chỉ web (không cần bấm)",
 }
 MEDIA_ANNOTATIONS = frozenset({"/RichMedia", "/Movie", "/Sound", "/Screen", "/3D"})
 EMBEDDED = "tệp đính kèm bên trong"
@@ -71,18 +71,19 @@ def find_active_content(path: Path) -> str | None:
 
 class _Walk:
     def __init__(self):
-        self.seen: set[tuple[int, int]] = set()
+        self.seen: set[tuple] = set()
         self.count = 0
 
-    def first_visit(self, obj) -> bool:
-        """False for an indirect object already looked at (cycles, shared objects)."""
+    def first_visit(self, obj, how: object = None) -> bool:
+        """False for an indirect object already looked at (cycles, shared objects) the same way:
+        an action shared by a link and an event is looked at as both."""
         self.count += 1
         if self.count > MAX_OBJECTS:
             raise ActiveContent("cấu trúc quá phức tạp để kiểm tra")
         if obj.is_indirect:
-            if obj.objgen in self.seen:
+            if (obj.objgen, how) in self.seen:
                 return False
-            self.seen.add(obj.objgen)
+            self.seen.add((obj.objgen, how))
         return True
 
     def document(self, pdf) -> None:
@@ -130,22 +131,29 @@ class _Walk:
         self.triggers(annotation.get("/AA"))
 
     def fields(self, fields) -> None:
-        if not isinstance(fields, pikepdf.Array):
-            return
-        for item in fields:
+        """The form's fields and their kids (a stack, not recursion: a hostile file nests deep)."""
+        stack = [fields]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, pikepdf.Array):
+                stack.extend(item)
+                continue
             item = _dictionary(item)
             if item is None or not self.first_visit(item):
                 continue
             self.action(item.get("/A"), automatic=False)
             self.triggers(item.get("/AA"))
-            self.fields(item.get("/Kids"))
+            stack.append(item.get("/Kids"))
 
-    def outline_items(self, item) -> None:
-        item = _dictionary(item)
-        while item is not None and self.first_visit(item):
+    def outline_items(self, first) -> None:
+        """Bookmarks: each item, its children (/First) and the ones after it (/Next)."""
+        stack = [first]
+        while stack:
+            item = _dictionary(stack.pop())
+            if item is None or not self.first_visit(item):
+                continue
             self.action(item.get("/A"), automatic=False)
-            self.outline_items(item.get("/First"))
-            item = _dictionary(item.get("/Next"))
+            stack += [item.get("/Next"), item.get("/First")]
 
     def triggers(self, additional_actions) -> None:
         """An /AA dictionary: every action in it runs on an event (opening, closing, focus...)."""
@@ -155,23 +163,25 @@ class _Walk:
         for _event, action in additional_actions.items():
             self.action(action, automatic=True)
 
-    def action(self, action, *, automatic: bool) -> None:
-        """An action dictionary and the ones it chains to (/Next); a destination (an array or a
-        name, as /OpenAction often is) does nothing but go to a page."""
-        if isinstance(action, pikepdf.Array):
-            for item in action:  # /Next may be an array of actions
-                if isinstance(item, pikepdf.Dictionary):
-                    self.action(item, automatic=automatic)
-            return
-        if not isinstance(action, pikepdf.Dictionary) or not self.first_visit(action):
-            return
-        kind = action.get("/S")
-        kind = str(kind) if isinstance(kind, pikepdf.Name) else None
-        if "/JS" in action or kind == "/JavaScript":
-            raise ActiveContent(ACTION_LABELS["/JavaScript"])
-        if kind is not None and kind not in (ALLOWED_AUTOMATIC_ACTIONS if automatic else ALLOWED_ACTIONS):
-            raise ActiveContent(ACTION_LABELS.get(kind, f"hành động «{kind[1:][:40]}»"))
-        self.action(action.get("/Next"), automatic=automatic)
+    def action(self, first, *, automatic: bool) -> None:
+        """An action dictionary and the ones it chains to (/Next: one, or an array); a
+        destination (an array or a name, as /OpenAction often is) does nothing but go to a page."""
+        allowed = ALLOWED_AUTOMATIC_ACTIONS if automatic else ALLOWED_ACTIONS
+        stack = [first]
+        while stack:
+            action = stack.pop()
+            if isinstance(action, pikepdf.Array):
+                stack.extend(item for item in action if isinstance(item, pikepdf.Dictionary))
+                continue
+            if not isinstance(action, pikepdf.Dictionary) or not self.first_visit(action, automatic):
+                continue
+            kind = action.get("/S")
+            kind = str(kind) if isinstance(kind, pikepdf.Name) else None
+            if "/JS" in action or kind == "/JavaScript":
+                raise ActiveContent(ACTION_LABELS["/JavaScript"])
+            if kind is not None and kind not in allowed:
+                raise ActiveContent(ACTION_LABELS.get(kind, f"hành động «{kind[1:][:40]}»"))
+            stack.append(action.get("/Next"))
 
 
 def _dictionary(obj) -> pikepdf.Dictionary | None:

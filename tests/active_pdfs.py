@@ -55,6 +55,33 @@ def _names_javascript(pdf: pikepdf.Pdf) -> None:
     pdf.Root.Names = Dictionary(JavaScript=Dictionary(Names=Array([String("chao"), _javascript(pdf)])))
 
 
+def _uri_shared_by_a_link_and_an_event(pdf: pikepdf.Pdf) -> None:
+    """One action object: a link's (a click, allowed) and the page's opening (not)."""
+    uri = pdf.make_indirect(Dictionary(S=Name.URI, URI=String("http://x.test/da-mo")))
+    _link(pdf, uri)
+    pdf.pages[0].obj.AA = Dictionary(O=uri)
+
+
+def deep(pdf: pikepdf.Pdf, depth: int, last: Dictionary | None = None) -> None:
+    """Bookmarks nested `depth` deep, and a chain of `depth` go-to actions on opening, whose
+    last one is `last` (a reader that recursed over them would fail before the end)."""
+    outlines = pdf.make_indirect(Dictionary(Type=Name.Outlines))
+    parent = outlines
+    for n in range(depth):
+        item = pdf.make_indirect(Dictionary(Title=String(f"Mục {n}"), Parent=parent,
+                                            Dest=Array([pdf.pages[0].obj, Name.Fit])))
+        parent.First = parent.Last = item
+        parent = item
+    pdf.Root.Outlines = outlines
+    chain = last
+    for _n in range(depth):
+        step = Dictionary(S=Name.GoTo, D=Array([pdf.pages[0].obj, Name.Fit]))
+        if chain is not None:
+            step.Next = chain
+        chain = pdf.make_indirect(step)
+    pdf.Root.OpenAction = chain
+
+
 def _chained(pdf: pikepdf.Pdf) -> None:
     """A harmless go-to on opening whose /Next runs a script."""
     pdf.Root.OpenAction = Dictionary(S=Name.GoTo, D=Array([pdf.pages[0].obj, Name.Fit]), Next=_javascript(pdf))
@@ -78,6 +105,8 @@ ACTIONS = {
     "goto-remote": lambda pdf: _link(pdf, Dictionary(S=Name.GoToR, F=String("\\\\may-chu\\chia-se\\a.pdf"),
                                                      D=Array([0, Name.Fit]))),
     "uri-on-open": lambda pdf: setattr(pdf.Root, "OpenAction", Dictionary(S=Name.URI, URI=String("http://x.test/"))),
+    "uri-shared-by-a-link-and-an-event": _uri_shared_by_a_link_and_an_event,
+    "deep-chain-ending-in-javascript": lambda pdf: deep(pdf, 5000, _javascript(pdf)),
     "rich-media": _rich_media,
     "embedded-file": _embedded_file,
     "file-attachment-annotation": _file_attachment_annotation,
@@ -89,6 +118,7 @@ HARMLESS = {
     "link-to-a-website": lambda pdf: _link(pdf, Dictionary(S=Name.URI, URI=String("https://skhcn.quangngai.gov.vn/"))),
     "bookmark-to-page-one": lambda pdf: _outline_item(pdf, Dictionary(S=Name.GoTo,
                                                                       D=Array([pdf.pages[0].obj, Name.Fit]))),
+    "deep-bookmarks-and-chain": lambda pdf: deep(pdf, 5000),
 }
 
 

@@ -21,7 +21,9 @@ EXPECTED = {
     "page-aa-javascript": SCRIPT, "link-javascript": SCRIPT, "annotation-aa-javascript": SCRIPT,
     "form-field-javascript": SCRIPT, "bookmark-javascript": SCRIPT, "next-javascript": SCRIPT,
     "launch": "(Launch)", "submit-form": "(SubmitForm)", "import-data": "(ImportData)", "goto-remote": "(GoToR)",
-    "uri-on-open": "tự mở địa chỉ web", "rich-media": "đa phương tiện", "embedded-file": "tệp đính kèm",
+    "uri-on-open": "tự mở địa chỉ web (không cần bấm)",
+    "uri-shared-by-a-link-and-an-event": "tự mở địa chỉ web", "deep-chain-ending-in-javascript": SCRIPT,
+    "rich-media": "đa phương tiện", "embedded-file": "tệp đính kèm",
     "file-attachment-annotation": "tệp đính kèm", "xfa": "biểu mẫu XFA",
 }
 

@@ -211,14 +211,14 @@ def _web_locator(batch: ImportBatch) -> Callable[[str], Path]:
     return locate
 
 
+AMBIGUOUS_SHOWN = 5  # files named in the row's error when a name fits several
+
+
 def _ambiguous(name: str, candidates: list[str]) -> str:
     shown = ", ".join(f"«{c}»" for c in candidates[:AMBIGUOUS_SHOWN])
     more = f" và {len(candidates) - AMBIGUOUS_SHOWN} tệp khác" if len(candidates) > AMBIGUOUS_SHOWN else ""
     return (f"Tên tệp «{name}» ứng với {len(candidates)} tệp trong lô: {shown}{more}. "
             "Hãy ghi đường dẫn của tệp tính từ thư mục chứa bảng kê, hoặc đặt tên tệp khác nhau.")
-
-
-AMBIGUOUS_SHOWN = 5
 
 
 def _names_of(exact: dict[str, str], also: list[tuple[str, str, str]]) -> dict[str, str | list[str]]:
@@ -232,7 +232,7 @@ def _names_of(exact: dict[str, str], also: list[tuple[str, str, str]]) -> dict[s
         if key not in exact:
             others.setdefault(key, []).append((shown, stored))
     for key, found in others.items():
-        names[key] = found[0][1] if len(found) == 1 else sorted(shown for shown, _stored in found)
+        names[key] = found[0][1] if len(found) == 1 else [shown for shown, _stored in found]
     return names
 
 
