@@ -127,7 +127,7 @@ def refuse_active_content(path: Path) -> None:
 
     try:
         found = find_active_content(path)
-    except pikepdf.PdfError:
+    except (pikepdf.PdfError, RuntimeError, ValueError, TypeError):  # qpdf's errors, as pikepdf raises them
         raise ScanError(BROKEN) from None
     if found:
         raise ScanError(f"Tệp PDF có {found}: không nhận tệp có nội dung mà trình đọc PDF tự chạy hoặc tự mở. "
