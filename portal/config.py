@@ -95,4 +95,7 @@ def load(instance_path: Path) -> dict:
         # Folder of the pg_dump / pg_restore matching the server's major version (e.g.
         # /usr/lib/postgresql/15/bin); empty: the ones on PATH. Used by `backup` and `restore`.
         "PG_BIN_DIR": env.get("PORTAL_PG_BIN_DIR", ""),
+        # Days a failed web import keeps its uploaded files (to look into) before they are removed;
+        # a finished one's are removed at once (its scans are in the store).
+        "IMPORT_KEEP_FAILED_DAYS": float(env.get("PORTAL_IMPORT_KEEP_FAILED_DAYS", "7")),
     }

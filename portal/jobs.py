@@ -1,4 +1,5 @@
-"""Background work each web process does between requests: web import jobs and OCR.
+"""Background work each web process does between requests: web import jobs and OCR, and now and
+then the removal of ended import jobs' folders.
 
 Both queues are tables in the database (import_batches, stored_files.ocr_status), so any
 process can take the next item: this thread, or `flask import-worker` / `flask ocr-pending`
@@ -17,6 +18,8 @@ from flask import Flask
 from .extensions import db
 
 log = logging.getLogger(__name__)
+TIDY_SECONDS = 3600.0  # between two looks, in one process, for import folders to remove
+_next_tidy = 0.0
 
 
 def run_once() -> bool:
@@ -29,7 +32,23 @@ def run_once() -> bool:
     if batch is not None:
         imports.run_web_batch(batch)
         did = True
+    tidy_if_due()
     return ocr.run_pending(limit=3) > 0 or did
+
+
+def tidy_if_due() -> None:
+    """Remove the folders of ended import jobs (operations.imports.remove_expired_job_files), at
+    most once every TIDY_SECONDS in this process: a failed job's are kept for days, so an hour
+    late is nothing, and the look costs a query and a directory listing."""
+    global _next_tidy
+    if time.monotonic() < _next_tidy:
+        return
+    _next_tidy = time.monotonic() + TIDY_SECONDS
+    from .operations import imports
+
+    removed = imports.remove_expired_job_files()
+    if removed:
+        log.info("removed the folders of %d ended import jobs", removed)
 
 
 def _loop(app: Flask, interval: float) -> None:

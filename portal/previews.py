@@ -1,44 +1,86 @@
-"""Page images of stored PDFs, drawn by PDFium and cached beside the files."""
+"""Page images of stored PDFs, drawn by PDFium in the rendering process and cached beside the files.
+
+The image of a page is at most PREVIEW_WIDTH wide and PREVIEW_MAX_HEIGHT high, whatever the page's
+size: a 1 KB PDF can declare a page of 100 x 14,400 points, which drawn 900 pixels wide was a
+900 x 129,600 bitmap and took a web process from 160 to 404 MB. It is drawn in the rendering
+process (portal/copies/worker.py: spawned, its address space limited, replaced after a number of
+tasks), which writes the PNG into the cache; the web process only sends the file.
+"""
 
 from __future__ import annotations
 
+import logging
+import math
 import os
 import tempfile
 from pathlib import Path
 
-import pypdfium2
 from flask import current_app
 
-from .scans import PDFIUM_LOCK
 from .storage import storage
 
+log = logging.getLogger(__name__)
 PREVIEW_WIDTH = 900
+PREVIEW_MAX_HEIGHT = 2700  # three A4 pages' height at that width: a taller page is scaled down to fit
+PREVIEW_SECONDS = 30
 
 
 def page_image(sha256: str, page_number: int) -> Path | None:
-    """PNG of one page (1-based), drawn once then served from the cache; None if no such page.
+    """PNG of one page (1-based), drawn once then served from the cache; None if no such page
+    (or the page could not be drawn).
 
-    It is drawn from the stored file only once that is checked (storage.FileDamaged otherwise):
-    an altered scan is never shown as the original. A cached image was drawn from checked bytes.
+    It is drawn only from a stored file that is checked (storage.FileDamaged otherwise): an
+    altered scan is never shown as the original. A cached image was drawn from checked bytes.
     """
+    from .copies import worker
+    from .copies.pdf import CopyFailed
+
     cache_dir = Path(current_app.config["PORTAL_DATA_DIR"]) / "previews" / sha256[:2]
     target = cache_dir / f"{sha256}-{page_number}.png"
     if target.is_file():
         return target
     cache_dir.mkdir(parents=True, exist_ok=True)
-    with storage().open_verified(sha256) as source, PDFIUM_LOCK:
-        document = pypdfium2.PdfDocument(source)
+    storage().check(sha256)
+    source = storage().path_for(sha256)
+    try:
+        drawn = worker.run(draw_page, str(source), page_number, str(target),
+                           processes=current_app.config["COPY_PROCESSES"], timeout=PREVIEW_SECONDS)
+    except CopyFailed:
+        log.warning("page %s of %s could not be drawn", page_number, sha256)
+        return None
+    return target if drawn else None
+
+
+def preview_scale(width: float, height: float) -> float | None:
+    """Points to pixels for a page of this size: PREVIEW_WIDTH wide, unless that makes it taller
+    than PREVIEW_MAX_HEIGHT. None for a page with no area. PDFium rounds the bitmap's size up,
+    hence the hair less."""
+    if not (width > 0 and height > 0 and math.isfinite(width) and math.isfinite(height)):
+        return None
+    return min(PREVIEW_WIDTH / width, PREVIEW_MAX_HEIGHT / height) * (1 - 1e-6)
+
+
+def draw_page(source: str, page_number: int, target: str) -> bool:
+    """In the rendering process: draw the page into `target` (PNG, written atomically). False if
+    the PDF has no such page."""
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(source)
+    try:
+        if not 1 <= page_number <= len(document):
+            return False
+        page = document[page_number - 1]
         try:
-            if not 1 <= page_number <= len(document):
-                return None
-            page = document[page_number - 1]
-            scale = PREVIEW_WIDTH / page.get_width()
+            scale = preview_scale(page.get_width(), page.get_height())
+            if scale is None:
+                return False
             image = page.render(scale=scale).to_pil()
-            page.close()
         finally:
-            document.close()
-    fd, temp_name = tempfile.mkstemp(dir=cache_dir, suffix=".png")
+            page.close()
+    finally:
+        document.close()
+    fd, temp_name = tempfile.mkstemp(dir=Path(target).parent, suffix=".png")
     with os.fdopen(fd, "wb") as out:
         image.save(out, format="PNG", optimize=False)
     os.replace(temp_name, target)
-    return target
+    return True

@@ -8,6 +8,7 @@ import io
 from flask import current_app, render_template
 
 from .plan import ReportRow, total
+from .spreadsheets import append_row, csv_row
 from .timeutil import today
 
 CSV_HEADER = ["unit_code", "unit_name", "digitized", "digitized_pages", "checked", "published", "published_pages",
@@ -27,7 +28,7 @@ def to_csv(rows: list[ReportRow]) -> bytes:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_HEADER)
     for row in rows:
-        writer.writerow(_values(row))
+        writer.writerow(csv_row(_values(row)))
     return out.getvalue().encode("utf-8")
 
 
@@ -39,16 +40,16 @@ def to_xlsx(rows: list[ReportRow], year: int, price: int) -> bytes:
     sheet = book.active
     sheet.title = f"Năm {year}"
     department = current_app.config["DEPARTMENT_NAME"]
-    sheet.append([department])
-    sheet.append([f"BÁO CÁO KẾT QUẢ SỐ HÓA KẾT QUẢ GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH NĂM {year}"])
-    sheet.append([f"Đơn giá số hóa: {price:,} đồng/trang. Lập ngày {today():%d/%m/%Y}.".replace(",", ".")])
-    sheet.append([])
-    sheet.append(LABELS)
+    append_row(sheet, [department])
+    append_row(sheet, [f"BÁO CÁO KẾT QUẢ SỐ HÓA KẾT QUẢ GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH NĂM {year}"])
+    append_row(sheet, [f"Đơn giá số hóa: {price:,} đồng/trang. Lập ngày {today():%d/%m/%Y}.".replace(",", ".")])
+    append_row(sheet, [])
+    append_row(sheet, LABELS)
     header_row = sheet.max_row
     for row in rows:
-        sheet.append(_values(row))
+        append_row(sheet, _values(row))
     sums = total(rows)
-    sheet.append(["", "Tổng cộng", *(sums[name] for name in ReportRow.FIELDS)])
+    append_row(sheet, ["", "Tổng cộng", *(sums[name] for name in ReportRow.FIELDS)])
     for cell in sheet[header_row] + sheet[sheet.max_row]:
         cell.font = Font(bold=True)
     for cell in sheet[header_row]:

@@ -117,6 +117,23 @@ def _page_text(page) -> str:
         page.close()
 
 
+def refuse_active_content(path: Path) -> None:
+    """ScanError if the PDF carries something a reader would run or open by itself (a script, a
+    program, another file: portal/active_content.py says what and why). A PDF made here from an
+    image carries none, and is not looked at."""
+    import pikepdf
+
+    from .active_content import find_active_content
+
+    try:
+        found = find_active_content(path)
+    except (pikepdf.PdfError, RuntimeError, ValueError, TypeError):  # qpdf's errors, as pikepdf raises them
+        raise ScanError(BROKEN) from None
+    if found:
+        raise ScanError(f"Tệp PDF có {found}: không nhận tệp có nội dung mà trình đọc PDF tự chạy hoặc tự mở. "
+                        "Hãy quét lại, hoặc in lại thành PDF thông thường, rồi gửi lại.")
+
+
 def image_to_pdf(path: Path) -> bytes:
     try:
         with Image.open(path) as image:
@@ -161,6 +178,7 @@ def prepare(store: LocalStorage, upload: Spooled, original_name: str) -> Prepare
     upload.media_type = actual
     if actual == PDF:
         page_count, text = read_pdf(upload.path)
+        refuse_active_content(upload.path)
         return PreparedScan(upload, None, page_count, text, name)
     pdf_bytes = image_to_pdf(upload.path)
     pdf_path, pdf_sha, pdf_size = store.spool(io.BytesIO(pdf_bytes))

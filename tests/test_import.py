@@ -403,3 +403,13 @@ def test_without_tesseract_the_portal_says_ocr_is_unavailable(app, client, world
         assert "chưa cài nhận dạng chữ" in page
     finally:
         ocr.available.cache_clear()
+
+
+def test_the_report_of_failed_rows_writes_a_formula_as_text(cli, world, folder, tmp_path):
+    manifest = write_csv(folder / "lo.csv", [row(1), row(2, file="=cmd|' /C calc'!A0"), row(3, file="@x.pdf")])
+    report = tmp_path / "loi.csv"
+    done = cli("import-batch", manifest, "--files", folder, "--report", report)
+    assert done.exit_code == 3, done.output
+    with open(report, encoding="utf-8-sig", newline="") as fh:
+        lines = list(csv.reader(fh))
+    assert [(int(line[0]), line[1]) for line in lines[1:]] == [(3, "'=cmd|' /C calc'!A0"), (4, "'@x.pdf")]

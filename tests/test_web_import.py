@@ -3,6 +3,8 @@ queue a unit works through (filter by batch, publish a page at once, send one ba
 
 from __future__ import annotations
 
+import csv
+import hashlib
 import io
 import re
 import stat
@@ -13,7 +15,7 @@ from sqlalchemy import select
 
 from portal import jobs
 from portal.extensions import db
-from portal.models import ImportBatch, Result
+from portal.models import ImportBatch, ImportRow, Result
 
 from .conftest import csrf_token, login
 from .test_import import HEADER, row
@@ -163,3 +165,146 @@ def test_an_import_over_its_limit_says_the_import_limit(app, client, world):
     login(client, "staff_a")
     page = post_import(client, b"PK" + b"\0" * (2 * 1024 * 1024), "lo.zip")
     assert page.status_code == 413 and "giới hạn 1 MB" in page.get_data(as_text=True)
+
+
+def test_a_file_name_that_several_files_answer_to_is_the_rows_error(app, client, world, pdfs):
+    """Two scans of the same name in different folders: the bare name is no longer one of them
+    at random, the row says which files it could mean; a path from the manifest's folder (or a
+    name only one file has) still finds its file."""
+    rows = [row(1, file="x.pdf"), row(2, file="dirB/x.pdf"), row(3, file="y.pdf"), row(4, file="z.pdf")]
+    archive = make_zip({"lo/bang-ke.csv": manifest_csv(rows), "lo/dirA/x.pdf": pdfs[0], "lo/dirB/x.pdf": pdfs[1],
+                        "lo/dirC/y.pdf": pdfs[2], "lo/z.pdf": pdfs[3], "lo/dirD/z.pdf": pdfs[4]})
+    login(client, "staff_a")
+    job = post_import(client, archive, "lo.zip").headers["Location"]
+    jobs.run_once()
+    batch = db.session.scalars(select(ImportBatch)).one()
+    assert (batch.imported, batch.failed) == (3, 1)
+    page = client.get(job).get_data(as_text=True)
+    assert ("Tên tệp «x.pdf» ứng với 2 tệp trong lô: «lo/dirA/x.pdf», «lo/dirB/x.pdf». "
+            "Hãy ghi đường dẫn của tệp tính từ thư mục chứa bảng kê, hoặc đặt tên tệp khác nhau.") in page
+    stored = {r.document_number: r.document.sha256 for r in db.session.scalars(select(Result))}
+    # dirB's file for the path, the only y.pdf for the bare name, the manifest's own z.pdf.
+    assert stored == {"2/GP-SKHCN": hashlib.sha256(pdfs[1]).hexdigest(),
+                      "3/GP-SKHCN": hashlib.sha256(pdfs[2]).hexdigest(),
+                      "4/GP-SKHCN": hashlib.sha256(pdfs[3]).hexdigest()}
+
+
+def test_two_loose_files_of_the_same_name_are_the_rows_error(client, world, pdfs):
+    login(client, "staff_a")
+    post_import(client, manifest_csv([row(5, file="5.pdf")]), "bang-ke.csv", [(pdfs[4], "5.pdf"), (pdfs[5], "5.pdf")])
+    jobs.run_once()
+    batch = db.session.scalars(select(ImportBatch)).one()
+    assert (batch.imported, batch.failed) == (0, 1)
+    message = db.session.scalars(select(ImportRow.message)).one()
+    assert "«5.pdf» ứng với 2 tệp trong lô: «5.pdf (tệp thứ 1 đã chọn)», «5.pdf (tệp thứ 2 đã chọn)»" in message
+
+
+def test_a_manifests_text_that_looks_like_a_formula_is_text_in_the_job_report(client, world, pdfs):
+    login(client, "staff_a")
+    rows = [row(1, file="1.pdf"), row(2, file="=cmd|' /C calc'!A0"), row(3, file="@SUM(1+1).pdf"),
+            row(4, file="-2+3.pdf"), row(5, file="+5.pdf")]
+    job = post_import(client, manifest_csv(rows), "bang-ke.csv", [(pdfs[0], "1.pdf")]).headers["Location"]
+    jobs.run_once()
+    lines = list(csv.reader(io.StringIO(client.get(f"{job}/report.csv").data.decode("utf-8-sig"))))
+    files = {int(line[0]): line[1] for line in lines[1:]}  # the line numbers stay plain integers
+    assert files == {2: "1.pdf", 3: "'=cmd|' /C calc'!A0", 4: "'@SUM(1+1).pdf", 5: "'-2+3.pdf",
+                     6: "'+5.pdf"}
+
+
+def _job_folder(app, batch_id: int):
+    from pathlib import Path
+
+    return Path(app.config["PORTAL_DATA_DIR"]) / "imports" / str(batch_id)
+
+
+def test_a_done_jobs_files_are_removed_and_its_report_stays(app, client, world, pdfs):
+    from portal.storage import storage
+
+    login(client, "staff_a")
+    archive = make_zip({"bang-ke.csv": manifest_csv([row(1, file="1.pdf"), row(2, file="none.pdf")]),
+                        "1.pdf": pdfs[0]})
+    job = post_import(client, archive, "lo.zip").headers["Location"]
+    batch = db.session.scalars(select(ImportBatch)).one()
+    assert list(_job_folder(app, batch.id).glob("files/*"))  # the upload, unpacked, waits for the job
+    jobs.run_once()
+    db.session.refresh(batch)
+    assert batch.status == "done" and batch.files_removed_at is not None
+    assert not _job_folder(app, batch.id).exists()
+    page = client.get(job).get_data(as_text=True)
+    assert "Các tệp tải lên của lô đã được xóa lúc" in page and "các bản quét đã nhập nằm trong kho" in page
+    assert "Không tìm thấy tệp «none.pdf»" in page
+    report = client.get(f"{job}/report.csv").data.decode("utf-8-sig").splitlines()
+    assert len(report) == 3 and "Đã nhập" in report[1] and "Lỗi" in report[2]
+    result = db.session.scalars(select(Result)).one()
+    assert storage().path_for(result.document.sha256).read_bytes() == pdfs[0]
+    from portal.models import AuditEvent
+
+    assert db.session.scalars(select(AuditEvent.action).where(AuditEvent.target == f"lô {batch.id}")
+                              .order_by(AuditEvent.id)).all() == ["import.start", "import.finish",
+                                                                   "import.files_removed"]
+
+
+def test_a_failed_jobs_files_are_kept_for_the_set_days_then_removed(app, client, world, pdfs, clock, monkeypatch):
+    from datetime import timedelta
+
+    from portal.operations import imports
+
+    app.config["IMPORT_KEEP_FAILED_DAYS"] = 7
+    login(client, "staff_a")
+    archive = make_zip({"bang-ke.csv": b"ma,ten\n1,2\n", "1.pdf": pdfs[0]})  # a manifest without its columns
+    job = post_import(client, archive, "lo.zip").headers["Location"]
+    jobs.run_once()
+    batch = db.session.scalars(select(ImportBatch)).one()
+    assert batch.status == "failed" and "Bảng kê thiếu cột" in batch.error
+    assert _job_folder(app, batch.id).is_dir() and batch.files_removed_at is None
+    page = client.get(job).get_data(as_text=True)
+    assert "Các tệp tải lên của lô được giữ đến 22/06/2026 10:" in page and "sau đó tự động xóa" in page
+
+    clock.shift(timedelta(days=6, hours=23))
+    assert imports.remove_expired_job_files() == 0 and _job_folder(app, batch.id).is_dir()
+    clock.shift(timedelta(hours=2))
+    monkeypatch.setattr(jobs, "_next_tidy", 0.0)  # what a web process does once an hour
+    jobs.run_once()
+    db.session.refresh(batch)
+    assert not _job_folder(app, batch.id).exists() and batch.files_removed_at is not None
+    login(client, "staff_a")  # a week later: the session has long ended
+    page = client.get(job).get_data(as_text=True)
+    assert "Các tệp tải lên của lô đã được xóa lúc 22/06/2026" in page and "Bảng kê thiếu cột" in page
+    assert imports.remove_expired_job_files() == 0
+
+
+def test_a_killed_job_keeps_its_files_and_resumes_from_them(app, client, world, pdfs, clock):
+    from datetime import timedelta
+
+    from portal.operations import imports
+    from portal.timeutil import utcnow
+
+    login(client, "staff_a")
+    post_import(client, make_zip({"bang-ke.csv": manifest_csv([row(1, file="1.pdf")]), "1.pdf": pdfs[0]}), "lo.zip")
+    batch = db.session.scalars(select(ImportBatch)).one()
+    batch.status, batch.heartbeat_at = "running", utcnow()  # taken by a process that was then killed
+    db.session.commit()
+    clock.shift(timedelta(days=30))
+    assert imports.remove_expired_job_files() == 0 and _job_folder(app, batch.id).is_dir()
+    assert jobs.run_once()  # another process takes it over
+    db.session.refresh(batch)
+    assert batch.status == "done" and batch.imported == 1 and not _job_folder(app, batch.id).exists()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_folders_no_job_owns_are_removed_once_old(app, world):
+    import os
+    from datetime import timedelta
+
+    from portal.operations import imports
+    from portal.timeutil import utcnow
+
+    old, new = _job_folder(app, 901), _job_folder(app, 902)
+    for folder in (old, new):
+        (folder / "files").mkdir(parents=True)
+        (folder / "files" / "000000.pdf").write_bytes(b"%PDF-1.4")
+    for folder, age in ((old, timedelta(days=8)), (new, timedelta(days=6))):
+        stamp = (utcnow() - age).timestamp()
+        os.utime(folder, (stamp, stamp))
+    assert imports.remove_expired_job_files() == 1
+    assert not old.exists() and new.is_dir()

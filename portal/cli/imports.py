@@ -46,9 +46,11 @@ def register(app: Flask) -> None:
         """Run the import jobs uploaded on the web (each web process also does, between requests)."""
         import time
 
+        from .. import jobs
         from ..operations import imports
 
         while True:
+            jobs.tidy_if_due()
             batch = imports.claim_next_web_batch()
             if batch is not None:
                 imports.run_web_batch(batch)

@@ -54,6 +54,7 @@ ACTION_LABELS = {
     "inventory.record": "Ghi số kiểm kê",
     "import.start": "Bắt đầu nhập lô",
     "import.finish": "Kết thúc nhập lô",
+    "import.files_removed": "Xóa tệp tải lên của lô",
     "ocr.done": "Nhận dạng chữ",
     "copy.issue": "Cấp bản sao điện tử",
     "copy.download": "Tải bản sao điện tử",

@@ -45,6 +45,9 @@ class ImportBatch(db.Model):
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     error: Mapped[str | None] = mapped_column(Text)  # why the whole batch could not run
+    # When a web job's folder (the upload, unpacked) was removed: once the job is done, or
+    # PORTAL_IMPORT_KEEP_FAILED_DAYS after it failed. Its rows' report stays.
+    files_removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     unit: Mapped[Unit | None] = relationship()
     created_by: Mapped[User | None] = relationship()

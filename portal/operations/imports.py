@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable
 from contextlib import closing, nullcontext
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePosixPath
 
 from flask import current_app
@@ -42,6 +42,7 @@ from ..models import ImportBatch, ImportRow, Procedure, Result, Unit, User
 from ..models.imports import DONE, FAILED, IMPORTED, QUEUED, ROW_FAILED, RUNNING, SKIPPED
 from ..scans import PreparedScan, ScanError
 from ..search.alongside import indexing_alongside
+from ..spreadsheets import csv_row
 from ..storage import storage
 from ..timeutil import utcnow
 from . import OperationError
@@ -193,7 +194,8 @@ def _import_group(batch: ImportBatch, group: list, context: _Context) -> None:
 
 def _web_locator(batch: ImportBatch) -> Callable[[str], Path]:
     """A web job's files were stored under names of our own (see unpack.py); the manifest names
-    them as they were in the ZIP, relative to the manifest, or just by their file name."""
+    them as they were in the ZIP, relative to the manifest, or just by their file name. A name
+    that several files answer to (see _names_of) is the row's error, never one of them."""
     folder = job_folder(batch.id)
     names = json.loads((folder / "names.json").read_text(encoding="utf-8"))
 
@@ -202,9 +204,36 @@ def _web_locator(batch: ImportBatch) -> Callable[[str], Path]:
         stored = names.get(key) if key else None
         if stored is None:
             raise RowError(f"Không tìm thấy tệp «{name}» trong lô đã tải lên.")
+        if isinstance(stored, list):
+            raise RowError(_ambiguous(name, stored))
         return folder / "files" / stored
 
     return locate
+
+
+AMBIGUOUS_SHOWN = 5  # files named in the row's error when a name fits several
+
+
+def _ambiguous(name: str, candidates: list[str]) -> str:
+    shown = ", ".join(f"«{c}»" for c in candidates[:AMBIGUOUS_SHOWN])
+    more = f" và {len(candidates) - AMBIGUOUS_SHOWN} tệp khác" if len(candidates) > AMBIGUOUS_SHOWN else ""
+    return (f"Tên tệp «{name}» ứng với {len(candidates)} tệp trong lô: {shown}{more}. "
+            "Hãy ghi đường dẫn của tệp tính từ thư mục chứa bảng kê, hoặc đặt tên tệp khác nhau.")
+
+
+def _names_of(exact: dict[str, str], also: list[tuple[str, str, str]]) -> dict[str, str | list[str]]:
+    """What a manifest row may call each file → the name it was stored under. `exact` are paths
+    relative to the manifest, and win; `also` are (other name, how the file is shown, stored
+    name): its name in the ZIP, its bare file name. An other name that several files answer to
+    maps to the list of them (shown), which the row that uses it is told."""
+    names: dict[str, str | list[str]] = dict(exact)
+    others: dict[str, list[tuple[str, str]]] = {}
+    for key, shown, stored in also:
+        if key not in exact:
+            others.setdefault(key, []).append((shown, stored))
+    for key, found in others.items():
+        names[key] = found[0][1] if len(found) == 1 else [shown for shown, _stored in found]
+    return names
 
 
 def create_web_batch(actor: User, upload, loose_files: list) -> ImportBatch:
@@ -222,18 +251,19 @@ def create_web_batch(actor: User, upload, loose_files: list) -> ImportBatch:
         manifest = next(folder.glob("manifest.*"))
         (folder / "names.json").write_text(json.dumps(names, ensure_ascii=False), encoding="utf-8")
         batch.manifest_sha256, batch.files_dir, batch.status = manifest_digest(manifest), str(folder / "files"), QUEUED
-        audit.record("import.start", actor=actor, target=f"lô {batch.id}", details={"upload": batch.name,
-                                                                                      "files": len(names)})
+        audit.record("import.start", actor=actor, target=f"lô {batch.id}", details={
+            "upload": batch.name, "files": sum(1 for _ in (folder / "files").iterdir())})
         db.session.commit()
         return batch
     except (UnpackError, OperationError) as err:
-        shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(folder, ignore_errors=True)  # refused: nothing in it to keep
         batch.status, batch.error, batch.finished_at = FAILED, str(err), utcnow()
+        batch.files_removed_at = batch.finished_at
         db.session.commit()
         raise OperationError(str(err)) from None
 
 
-def _keep_upload(folder: Path, upload, loose_files: list, config) -> dict[str, str]:
+def _keep_upload(folder: Path, upload, loose_files: list, config) -> dict[str, str | list[str]]:
     files = folder / "files"
     files.mkdir(parents=True, exist_ok=True)
     suffix = Path(upload.filename or "").suffix.lower()
@@ -250,27 +280,31 @@ def _keep_upload(folder: Path, upload, loose_files: list, config) -> dict[str, s
         manifest = manifests[0]
         unpacked.pop(manifest).rename(folder / ("manifest" + Path(manifest).suffix.lower()))
         base = str(PurePosixPath(manifest).parent)
-        names = {}
+        exact, also = {}, []
         for name, path in unpacked.items():
-            relative = name[len(base) + 1:] if base != "." and name.startswith(base + "/") else name
-            names[relative] = path.name
-            names.setdefault(PurePosixPath(name).name, path.name)
-        return names
+            if base == ".":
+                exact[name] = path.name
+            elif name.startswith(base + "/"):
+                exact[name[len(base) + 1:]] = path.name
+            else:
+                also.append((name, name, path.name))
+            also.append((PurePosixPath(name).name, name, path.name))
+        return _names_of(exact, also)
     if suffix not in (".csv", ".xlsx"):
         raise OperationError("Hãy tải lên một tệp ZIP (bảng kê và các bản quét), "
                              "hoặc một bảng kê .csv/.xlsx kèm các tệp.")
     upload.save(folder / ("manifest" + suffix))
     if len(loose_files) > config["IMPORT_MAX_FILES"]:
         raise OperationError(f"Quá {config['IMPORT_MAX_FILES']} tệp trong một lô.")
-    names = {}
+    also = []
     for n, item in enumerate(loose_files):
         name = clean_name(Path(item.filename or "").name)
         if not name:
             continue
         stored = f"{n:06d}{Path(name).suffix.lower()[:10]}"
         item.save(files / stored)
-        names[name] = stored
-    return names
+        also.append((name, f"{name} (tệp thứ {n + 1} đã chọn)", stored))
+    return _names_of({}, also)
 
 
 def job_folder(batch_id: int) -> Path:
@@ -278,11 +312,79 @@ def job_folder(batch_id: int) -> Path:
 
 
 def run_web_batch(batch: ImportBatch) -> ImportBatch:
-    """A job uploaded on the web: its manifest and files are in the job's own folder."""
+    """A job uploaded on the web: its manifest and files are in the job's own folder, removed
+    once the job is done (its scans are in the store now). A failed job's folder is kept for
+    IMPORT_KEEP_FAILED_DAYS (remove_expired_job_files); a job killed half-way is not failed: it
+    keeps its folder, from which the process that takes it over resumes it."""
     manifest = next(job_folder(batch.id).glob("manifest.*"), None)
     if manifest is None:
         return _finish(batch, FAILED, "Không tìm thấy bảng kê của lô này.")
-    return run_batch(batch, manifest)
+    batch = run_batch(batch, manifest)
+    if batch.status == DONE:
+        remove_job_files(batch)
+    return batch
+
+
+def remove_job_files(batch: ImportBatch) -> bool:
+    """Remove a web job's folder (the upload, unpacked); the report of its rows stays. False if
+    another process did it first."""
+    shutil.rmtree(job_folder(batch.id), ignore_errors=True)
+    # Removed first, marked after: a process stopped in between leaves it to the next sweep.
+    marked = db.session.execute(update(ImportBatch).where(
+        ImportBatch.id == batch.id, ImportBatch.files_removed_at.is_(None)).values(files_removed_at=utcnow())).rowcount
+    if not marked:
+        db.session.rollback()
+        return False
+    audit.record("import.files_removed", actor=None, target=f"lô {batch.id}",
+                 details={"status": batch.status, "finished_at": batch.finished_at.isoformat()
+                          if batch.finished_at else None})
+    db.session.commit()
+    return True
+
+
+def files_kept_until(batch: ImportBatch) -> datetime | None:
+    """Until when a failed web job's uploaded files are kept; None when there are none to keep
+    (gone, a command-line batch, a job still running or done)."""
+    if batch.source != "web" or batch.status != FAILED or batch.files_removed_at or batch.finished_at is None:
+        return None
+    return batch.finished_at + _keep_failed()
+
+
+def _keep_failed() -> timedelta:
+    return timedelta(days=current_app.config["IMPORT_KEEP_FAILED_DAYS"])
+
+
+def remove_expired_job_files() -> int:
+    """Remove the folders of the web jobs that ended: the done ones' (a process stopped between
+    the end and the removal, or the job was done before this rule), the failed ones' after
+    IMPORT_KEEP_FAILED_DAYS, and any folder no job owns any more. Queued and running jobs (one
+    killed waits to be taken over) keep theirs. Returns how many folders went. Run by each
+    process's background work (portal/jobs.py) and by `import-worker`, never by a request."""
+    cutoff = utcnow() - _keep_failed()
+    ended = db.session.scalars(select(ImportBatch).where(
+        ImportBatch.source == "web", ImportBatch.files_removed_at.is_(None),
+        (ImportBatch.status == DONE) | ((ImportBatch.status == FAILED) & (ImportBatch.finished_at < cutoff)),
+    ).order_by(ImportBatch.id)).all()
+    return sum(remove_job_files(batch) for batch in ended) + _remove_ownerless_folders(cutoff)
+
+
+def _remove_ownerless_folders(cutoff: datetime) -> int:
+    """Folders whose job is gone from the database (a restore) or marked as removed (a removal
+    that failed half-way); a folder with no job is left alone until it is as old as the cutoff."""
+    root = Path(current_app.config["PORTAL_DATA_DIR"]) / "imports"
+    folders = {int(p.name): p for p in root.iterdir() if p.name.isdigit() and p.is_dir()} if root.is_dir() else {}
+    if not folders:
+        return 0
+    owners = dict(db.session.execute(select(ImportBatch.id, ImportBatch.files_removed_at).where(
+        ImportBatch.source == "web", ImportBatch.id.in_(list(folders)))).all())
+    removed = 0
+    for batch_id, folder in folders.items():
+        marked_removed = owners.get(batch_id) is not None
+        ownerless = batch_id not in owners and datetime.fromtimestamp(folder.stat().st_mtime, UTC) < cutoff
+        if marked_removed or ownerless:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+    return removed
 
 
 def _finish(batch: ImportBatch, status: str, error: str | None) -> ImportBatch:
@@ -369,7 +471,8 @@ def failed_rows(batch: ImportBatch) -> list[ImportRow]:
 
 def report_csv(batch: ImportBatch, *, failed_only: bool) -> str:
     """What became of the rows, as CSV text with a BOM so that Excel reads the Vietnamese: the
-    failed rows with their reason (the command line's report), or every row (the job page's)."""
+    failed rows with their reason (the command line's report), or every row (the job page's).
+    A manifest's text that a spreadsheet would take for a formula is written as text."""
     import csv
     import io
 
@@ -380,8 +483,8 @@ def report_csv(batch: ImportBatch, *, failed_only: bool) -> str:
     writer = csv.writer(out)
     writer.writerow(["Dòng", "Tệp", "Lý do"] if failed_only else ["Dòng", "Tệp", "Kết quả", "Chi tiết"])
     for row in db.session.scalars(query):
-        writer.writerow([row.line, row.file_name, row.message] if failed_only
-                        else [row.line, row.file_name, row.status_label, row.message])
+        writer.writerow(csv_row([row.line, row.file_name, row.message] if failed_only
+                                else [row.line, row.file_name, row.status_label, row.message]))
     return "\ufeff" + out.getvalue()
 
 

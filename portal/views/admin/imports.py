@@ -31,7 +31,8 @@ def new_import():
 def import_batch(batch_id: int):
     batch = get_batch_or_404(current_user, batch_id)
     failures = imports.failed_rows(batch)
-    return render_template("admin/import.html", batch=batch, failures=failures)
+    return render_template("admin/import.html", batch=batch, failures=failures,
+                           files_kept_until=imports.files_kept_until(batch))
 
 
 @bp.get("/imports/<int:batch_id>/report.csv")
