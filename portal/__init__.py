@@ -32,9 +32,9 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     db.init_app(app)
     Migrate(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
-    from .imports import allow_large_import_bodies
+    from .views.gate import before_the_body
 
-    app.before_request(allow_large_import_bodies)  # before CSRF protection reads the body
+    app.before_request(before_the_body)  # who is asking, and how large a body: before CSRF protection reads it
     csrf.init_app(app)
     limiter.init_app(app)
     _init_login(app)

@@ -32,6 +32,7 @@ def load(instance_path: Path) -> dict:
     env = os.environ
     data_dir = Path(env.get("PORTAL_DATA_DIR") or instance_path / "data").resolve()
     max_upload_mb = int(env.get("PORTAL_MAX_UPLOAD_MB", "50"))
+    max_form_bytes = int(env.get("PORTAL_MAX_FORM_KB", "64")) * 1024
     return {
         "SECRET_KEY": _secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": database_url(
@@ -40,8 +41,10 @@ def load(instance_path: Path) -> dict:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "PORTAL_DATA_DIR": str(data_dir),
         "MAX_UPLOAD_BYTES": max_upload_mb * 1024 * 1024,
-        # The request may carry the form's other fields besides the file.
-        "MAX_CONTENT_LENGTH": (max_upload_mb + 1) * 1024 * 1024,
+        # Largest body of a form without a file (a login takes a few hundred bytes); the pages
+        # that take a file declare their own limit (portal/views/gate.py), this is everyone else's.
+        "MAX_FORM_BYTES": max_form_bytes,
+        "MAX_CONTENT_LENGTH": max_form_bytes,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": env.get("PORTAL_SECURE_COOKIES", "0") == "1",

@@ -19,6 +19,7 @@ from ...scans import ScanError, Spooled, prepare
 from ...storage import TooLarge, storage
 from .. import searching
 from ..documents import send_document, send_page
+from ..gate import UPLOAD, takes_body
 from . import bp, flash_error
 
 
@@ -163,6 +164,7 @@ def _save_new(form: UploadForm, template: str, replaces: Result | None = None, *
 
 
 @bp.route("/results/new", methods=["GET", "POST"])
+@takes_body(UPLOAD, if_may="upload")
 def new_result():
     if not can(current_user, "upload", unit=current_user.unit):
         abort(403)
@@ -212,6 +214,7 @@ def edit_result(result_id: int):
 
 
 @bp.route("/results/<int:result_id>/replace", methods=["GET", "POST"])
+@takes_body(UPLOAD, if_may="upload")
 def replace_result(result_id: int):
     old = get_result_or_404(current_user, result_id)
     if not can(current_user, "replace", old):
