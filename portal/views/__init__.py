@@ -16,7 +16,9 @@ CSP = (
 
 def register_views(app: Flask) -> None:
     from . import account, admin, api, errors, me, public, verify
+    from .query import DatabaseInt
 
+    app.url_map.converters["int"] = DatabaseInt  # before the routes that use it are added
     for blueprint in (public.bp, account.bp, admin.bp, me.bp, api.bp, verify.bp):
         app.register_blueprint(blueprint)
 
