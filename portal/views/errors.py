@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import errno
 import shutil
+from typing import NoReturn
 
-from flask import Flask, current_app, jsonify, render_template, request
+from flask import Flask, abort, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -70,16 +71,16 @@ def answer(code: int, message: str | None = None, *, title: str | None = None, e
     return response
 
 
-def _vietnamese_description(err: HTTPException) -> str | None:
-    """A message given with abort(code, description=...); Werkzeug's own are English."""
-    return err.description if err.description != type(err).description else None
+def refuse(code: int, message: str, error: str | None = None) -> NoReturn:
+    """Stop here with this status and message (a page, or JSON under /api/)."""
+    abort(answer(code, message, error=error))
 
 
 def http_error(err: HTTPException):
     headers = {}
     if err.code == 405 and getattr(err, "valid_methods", None):
         headers["Allow"] = ", ".join(err.valid_methods)
-    return answer(err.code or 500, _vietnamese_description(err), headers=headers)
+    return answer(err.code or 500, headers=headers)
 
 
 def too_large(err):
