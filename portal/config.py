@@ -89,4 +89,6 @@ def load(instance_path: Path) -> dict:
         "IMPORT_MAX_FILES": int(env.get("PORTAL_IMPORT_MAX_FILES", "5000")),
         "IMPORT_MAX_UNPACKED_MB": int(env.get("PORTAL_IMPORT_MAX_UNPACKED_MB", "4096")),
         "IMPORT_MAX_ZIP_MB": int(env.get("PORTAL_IMPORT_MAX_ZIP_MB", "1024")),
+        # /healthz reports low space (status "warning") when the data directory has less free.
+        "MIN_FREE_MB": int(env.get("PORTAL_MIN_FREE_MB", "1024")),
     }

@@ -35,7 +35,11 @@ def page_image(sha256: str, page_number: int) -> Path | None:
         finally:
             document.close()
     fd, temp_name = tempfile.mkstemp(dir=cache_dir, suffix=".png")
-    with os.fdopen(fd, "wb") as out:
-        image.save(out, format="PNG", optimize=False)
-    os.replace(temp_name, target)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            image.save(out, format="PNG", optimize=False)
+        os.replace(temp_name, target)
+    except BaseException:  # a full disk, say: no half-drawn image stays in the cache
+        Path(temp_name).unlink(missing_ok=True)
+        raise
     return target

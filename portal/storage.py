@@ -2,12 +2,15 @@
 
 Only this module turns a hash into a path, and only after checking that it is a hash, so nothing
 a user typed can reach the file system. Writes go to a temporary file in the same directory tree
-and are moved into place with os.replace, so a file is either absent or whole.
+and are moved into place with os.replace, so a file is either absent or whole; a write that
+fails (a full disk: OSError ENOSPC) removes its temporary file and lets the error rise, for the
+caller to answer (portal/views/errors.py: 507).
 An S3-compatible store can stand behind the same methods later (DESIGN §8).
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import os
@@ -22,6 +25,11 @@ _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 class TooLarge(Exception):
     pass
+
+
+def out_of_space(err: BaseException) -> bool:
+    """Whether a write failed because the file system, or the user's quota, is full."""
+    return isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
 class LocalStorage:
@@ -80,7 +88,11 @@ class LocalStorage:
 
     def put_bytes(self, data: bytes) -> str:
         path, sha, _size = self.spool(io.BytesIO(data))
-        self.keep(path, sha)
+        try:
+            self.keep(path, sha)
+        except BaseException:
+            self.discard(path)
+            raise
         return sha
 
     @staticmethod

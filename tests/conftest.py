@@ -39,6 +39,7 @@ BASE_CONFIG = {
     "SEARCH_REBUILD_IN_BACKGROUND": False,
     "SEARCH_INDEXER_INTERVAL": 0,
     "JOBS_INTERVAL": 0,  # imports and OCR run where the test calls them
+    "MIN_FREE_MB": 1,  # /healthz's "warning" on a test machine short of disk is not what most tests test
 }
 
 
@@ -192,6 +193,41 @@ def login(client, username: str, password: str = PASSWORD):
 
 
 # --- real files ----------------------------------------------------------------------------
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A file system of its own, 16 MB, for a test to fill up: a tmpfs mounted for the test (root
+    may mount; REQUIRE_MOUNT=1, as CI sets, turns a refusal into a failure instead of a skip)."""
+    import subprocess
+
+    mount_point = tmp_path / "small-disk"
+    mount_point.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m,mode=0755", "tmpfs", str(mount_point)],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        if os.environ.get("REQUIRE_MOUNT") == "1":
+            raise RuntimeError(f"REQUIRE_MOUNT=1 but a tmpfs cannot be mounted: {done.stderr}")
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", "--lazy", str(mount_point)], check=True)
+
+
+def fill_disk(folder: Path, leave: int = 0) -> Path:
+    """Fill the file system of `folder` to the last byte, then free `leave` bytes of it."""
+    filler = folder / "filler"
+    block = b"\0" * (1024 * 1024)
+    with open(filler, "wb", buffering=0) as out:
+        for size in (len(block), 4096, 1):
+            try:
+                while True:
+                    out.write(block[:size])
+            except OSError:
+                pass
+    os.truncate(filler, max(0, filler.stat().st_size - leave))
+    return filler
+
 
 @pytest.fixture(scope="session")
 def pdfs():

@@ -4,7 +4,6 @@ body limit, CSRF, rate limits, the view, an exception nobody caught)."""
 
 from __future__ import annotations
 
-import errno
 import shutil
 from typing import NoReturn
 
@@ -13,6 +12,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from ..storage import out_of_space
 from . import gate
 
 ERROR_TEXTS = {
@@ -27,14 +27,12 @@ ERROR_TEXTS = {
           "Đã có lỗi xảy ra; dữ liệu của bạn không bị thay đổi. Vui lòng thử lại sau."),
     503: ("unavailable", "Tạm thời gián đoạn", "Hệ thống đang tạm gián đoạn; vui lòng thử lại sau ít phút."),
     507: ("storage_full", "Máy chủ đã hết chỗ lưu trữ",
-          "Bộ nhớ lưu trữ của máy chủ đã đầy nên chưa có gì được lưu. Vui lòng thử lại sau; "
-          "bộ phận kỹ thuật đã được báo."),
+          "Bộ nhớ lưu trữ của máy chủ đã đầy nên chưa có gì được lưu. Vui lòng thử lại sau."),
 }
 CSRF_MESSAGE = "Biểu mẫu đã hết hạn hoặc thiếu mã bảo mật. Hãy tải lại trang và gửi lại."
 CSRF_API_MESSAGE = "Thiếu hoặc sai mã bảo mật (tiêu đề X-CSRFToken)."
 
-# What the file system and the databases say when they are full (or a quota is reached).
-_NO_SPACE_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
+# What the databases say when their disk is full.
 _SQLITE_FULL = 13
 _POSTGRES_DISK_FULL = "53100"
 
@@ -42,7 +40,7 @@ _POSTGRES_DISK_FULL = "53100"
 def storage_full(err: BaseException | None) -> bool:
     """Whether `err` (or what it wraps) says that there is no space left to write."""
     while err is not None:
-        if isinstance(err, OSError) and err.errno in _NO_SPACE_ERRNOS:
+        if out_of_space(err):
             return True
         if isinstance(err, OperationalError):
             orig = err.orig
@@ -102,7 +100,7 @@ def csrf_error(err):
     return answer(400, CSRF_MESSAGE, title="Phiên làm việc đã hết hạn", error="csrf")
 
 
-def out_of_space(err):
+def storage_full_error(err):
     """507 when a write found the disk (or the database's) full: every writer removes what it
     had begun, so nothing was saved. The operators read it in the log."""
     if not storage_full(err):
@@ -125,5 +123,5 @@ def register(app: Flask) -> None:
     app.register_error_handler(413, too_large)
     app.register_error_handler(CSRFError, csrf_error)
     app.register_error_handler(InternalServerError, internal_error)
-    app.register_error_handler(OSError, out_of_space)
-    app.register_error_handler(OperationalError, out_of_space)
+    app.register_error_handler(OSError, storage_full_error)
+    app.register_error_handler(OperationalError, storage_full_error)

@@ -1,5 +1,7 @@
 """Pages anyone may open."""
 
+import shutil
+
 from flask import Blueprint, current_app, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import text
@@ -31,12 +33,30 @@ def lookup():
 
 @bp.get("/healthz")
 def healthz():
+    """200 while the database and the index can be read, else 503 (status "error"). Other
+    checks report without failing it: status "warning" asks an operator to look."""
+    database_ok, database = _database_health()
+    index_ok, index = search.health()
+    storage_ok, storage = _free_space_health()
+    healthy = database_ok and index_ok
+    status = "error" if not healthy else "ok" if storage_ok else "warning"
+    return jsonify(status=status, database=database, index=index, storage=storage), 200 if healthy else 503
+
+
+def _database_health() -> tuple[bool, str]:
     try:
         db.session.execute(text("SELECT 1"))
-        database = "ok"
+        return True, "ok"
     except Exception:  # noqa: BLE001 - whatever the driver raises, the answer is "unreachable"
         db.session.rollback()
-        database = "unreachable"
-    index_ok, index = search.health()
-    healthy = database == "ok" and index_ok
-    return jsonify(status="ok" if healthy else "error", database=database, index=index), 200 if healthy else 503
+        return False, "unreachable"
+
+
+def _free_space_health() -> tuple[bool, dict]:
+    """Free space in the data directory against PORTAL_MIN_FREE_MB. Low space does not turn
+    /healthz to 503: reading, downloading and verifying still work, and every node shares the
+    disk, so a load balancer would take the whole portal down for a write outage."""
+    free_mb = shutil.disk_usage(current_app.config["PORTAL_DATA_DIR"]).free // (1024 * 1024)
+    enough = free_mb >= current_app.config["MIN_FREE_MB"]
+    return enough, {"status": "ok" if enough else "low", "free_mb": free_mb,
+                    "min_free_mb": current_app.config["MIN_FREE_MB"]}

@@ -146,6 +146,9 @@ def _spool_upload(form: UploadForm):
         store.discard(path)
         form.file.errors.append(str(err))
         return None
+    except BaseException:  # no space left for the PDF made from an image, say
+        store.discard(path)
+        raise
 
 
 def _save_new(form: UploadForm, template: str, replaces: Result | None = None, **context):
