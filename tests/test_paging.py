@@ -53,6 +53,8 @@ def test_every_list_and_the_api_take_any_page_number(app, world, pdfs):
                 url = f"{_url(rule, samples)}?{query}"
                 if (status := client.get(url).status_code) >= 500:
                     failures.append((who, url, status))
+            if (status := client.open(_url(rule, samples), method="OPTIONS").status_code) >= 500:
+                failures.append((who, f"OPTIONS {rule.rule}", status))
             if any(isinstance(c, IntegerConverter) for c in rule._converters.values()):
                 url = _url(rule, samples, huge_ints=True)
                 if (status := client.get(url).status_code) != 404 and status < 500 and who == "admin":

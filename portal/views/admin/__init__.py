@@ -12,7 +12,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 @login_required
 def staff_only():
     # Holders have no business here; the page does not exist for them.
-    if not current_user.is_staff:
+    if not (current_user.is_authenticated and current_user.is_staff):  # OPTIONS gets past login_required
         abort(404)
 
 
