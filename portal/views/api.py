@@ -147,7 +147,8 @@ OPENAPI = {
                     "$ref": "#/components/schemas/Copy"}}}},
                 **_errors("400", "401", "403", "404", "413", "500", "507"),
                 "422": {"description": "Không cấp được (kết quả đã thu hồi, hết hiệu lực, bị thay thế); "
-                                       "message nói lý do"},
+                                       "message nói lý do", "content": {"application/json": {"schema": {
+                                           "$ref": "#/components/schemas/Error"}}}},
             }}},
         "/api/v1/me/copies": {"get": {
             "summary": "Các bản sao đã cấp cho người gọi, mới nhất trước",
