@@ -32,9 +32,9 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     db.init_app(app)
     Migrate(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
-    from .imports import allow_large_import_bodies
+    from .views.gate import before_the_body
 
-    app.before_request(allow_large_import_bodies)  # before CSRF protection reads the body
+    app.before_request(before_the_body)  # who is asking, and how large a body: before CSRF protection reads it
     csrf.init_app(app)
     limiter.init_app(app)
     _init_login(app)
@@ -54,7 +54,6 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 def _init_login(app: Flask) -> None:
     from flask import g, session
-    from flask_login import current_user
 
     from .extensions import login_manager
     from .operations import sessions
@@ -70,11 +69,6 @@ def _init_login(app: Flask) -> None:
         user, ended = sessions.session_user(session.get(sessions.COOKIE_KEY), user_id)
         g.session_ended = ended
         return user
-
-    @app.before_request
-    def load_the_session_first():
-        # The loader may end an idle session (a commit): it must run before any view's work.
-        current_user._get_current_object()
 
     from .views.account import unauthorized
 

@@ -33,6 +33,7 @@ def load(instance_path: Path) -> dict:
     max_upload_mb = int(env.get("PORTAL_MAX_UPLOAD_MB", "50"))
     # Where the generated secret key is kept when SECRET_KEY is not set (`restore` puts it back there).
     secret_key_file = Path(env.get("PORTAL_SECRET_KEY_FILE") or instance_path / "secret_key").resolve()
+    max_form_bytes = int(env.get("PORTAL_MAX_FORM_KB", "64")) * 1024
     return {
         "SECRET_KEY": _secret_key(secret_key_file),
         "SECRET_KEY_FILE": str(secret_key_file),
@@ -42,8 +43,10 @@ def load(instance_path: Path) -> dict:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "PORTAL_DATA_DIR": str(data_dir),
         "MAX_UPLOAD_BYTES": max_upload_mb * 1024 * 1024,
-        # The request may carry the form's other fields besides the file.
-        "MAX_CONTENT_LENGTH": (max_upload_mb + 1) * 1024 * 1024,
+        # Largest body of a form without a file (a login takes a few hundred bytes); the pages
+        # that take a file declare their own limit (portal/views/gate.py), this is everyone else's.
+        "MAX_FORM_BYTES": max_form_bytes,
+        "MAX_CONTENT_LENGTH": max_form_bytes,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": env.get("PORTAL_SECURE_COOKIES", "0") == "1",
@@ -98,4 +101,6 @@ def load(instance_path: Path) -> dict:
         # Days a failed web import keeps its uploaded files (to look into) before they are removed;
         # a finished one's are removed at once (its scans are in the store).
         "IMPORT_KEEP_FAILED_DAYS": float(env.get("PORTAL_IMPORT_KEEP_FAILED_DAYS", "7")),
+        # /healthz reports low space (status "warning") when the data directory has less free.
+        "MIN_FREE_MB": int(env.get("PORTAL_MIN_FREE_MB", "1024")),
     }

@@ -80,7 +80,11 @@ def draw_page(source: str, page_number: int, target: str) -> bool:
     finally:
         document.close()
     fd, temp_name = tempfile.mkstemp(dir=Path(target).parent, suffix=".png")
-    with os.fdopen(fd, "wb") as out:
-        image.save(out, format="PNG", optimize=False)
-    os.replace(temp_name, target)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            image.save(out, format="PNG", optimize=False)
+        os.replace(temp_name, target)
+    except BaseException:  # a full disk, say: no half-drawn image stays in the cache
+        Path(temp_name).unlink(missing_ok=True)
+        raise
     return True

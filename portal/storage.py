@@ -2,12 +2,15 @@
 
 Only this module turns a hash into a path, and only after checking that it is a hash, so nothing
 a user typed can reach the file system. Writes go to a temporary file in the same directory tree
-and are moved into place with os.replace, so a file is either absent or whole.
+and are moved into place with os.replace, so a file is either absent or whole; a write that
+fails (a full disk: OSError ENOSPC) removes its temporary file and lets the error rise, for the
+caller to answer (portal/views/errors.py: 507).
 An S3-compatible store can stand behind the same methods later (DESIGN §8).
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import os
@@ -35,6 +38,11 @@ class FileDamaged(Exception):
     def __init__(self, sha256: str, state: str):
         super().__init__(f"stored file {sha256} is {state}")
         self.sha256, self.state = sha256, state
+
+
+def out_of_space(err: BaseException) -> bool:
+    """Whether a write failed because the file system, or the user's quota, is full."""
+    return isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
 class LocalStorage:
@@ -93,7 +101,11 @@ class LocalStorage:
 
     def put_bytes(self, data: bytes) -> str:
         path, sha, _size = self.spool(io.BytesIO(data))
-        self.keep(path, sha)
+        try:
+            self.keep(path, sha)
+        except BaseException:
+            self.discard(path)
+            raise
         return sha
 
     @staticmethod

@@ -39,6 +39,7 @@ BASE_CONFIG = {
     "SEARCH_REBUILD_IN_BACKGROUND": False,
     "SEARCH_INDEXER_INTERVAL": 0,
     "JOBS_INTERVAL": 0,  # imports and OCR run where the test calls them
+    "MIN_FREE_MB": 1,  # /healthz's "warning" on a test machine short of disk is not what most tests test
 }
 
 
@@ -46,13 +47,14 @@ def make_app(db_url: str, data_dir: Path, **overrides):
     app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": db_url, "PORTAL_DATA_DIR": str(data_dir),
                       **overrides})
 
-    @app.before_request
     def forget_the_last_requests_user():
         # The tests hold one app context for a whole test, so `g` outlives a request there as it
         # never does in a server; Flask-Login keeps the user in `g`, Flask-WTF the CSRF token.
         g.pop("_login_user", None)
         g.pop("csrf_token", None)
 
+    # First of all: the app's own first hook already asks who is asking (portal/views/gate.py).
+    app.before_request_funcs.setdefault(None, []).insert(0, forget_the_last_requests_user)
     return app
 
 
@@ -191,6 +193,41 @@ def login(client, username: str, password: str = PASSWORD):
 
 
 # --- real files ----------------------------------------------------------------------------
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A file system of its own, 16 MB, for a test to fill up: a tmpfs mounted for the test (root
+    may mount; REQUIRE_MOUNT=1, as CI sets, turns a refusal into a failure instead of a skip)."""
+    import subprocess
+
+    mount_point = tmp_path / "small-disk"
+    mount_point.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m,mode=0755", "tmpfs", str(mount_point)],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        if os.environ.get("REQUIRE_MOUNT") == "1":
+            raise RuntimeError(f"REQUIRE_MOUNT=1 but a tmpfs cannot be mounted: {done.stderr}")
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", "--lazy", str(mount_point)], check=True)
+
+
+def fill_disk(folder: Path, leave: int = 0) -> Path:
+    """Fill the file system of `folder` to the last byte, then free `leave` bytes of it."""
+    filler = folder / "filler"
+    block = b"\0" * (1024 * 1024)
+    with open(filler, "wb", buffering=0) as out:
+        for size in (len(block), 4096, 1):
+            try:
+                while True:
+                    out.write(block[:size])
+            except OSError:
+                pass
+    os.truncate(filler, max(0, filler.stat().st_size - leave))
+    return filler
+
 
 @pytest.fixture(scope="session")
 def pdfs():

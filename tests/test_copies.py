@@ -333,7 +333,7 @@ def test_only_the_holder_can_ask_for_a_copy(client, world, published, pdfs):
     login(client, "staff_a")
     token = csrf_token(client, "/admin/results")
     assert client.post(f"/me/results/{published.code}/copies", data={"csrf_token": token}).status_code == 404
-    assert client.post(f"/api/v1/me/results/{published.code}/copies").status_code == 401
+    assert client.post(f"/api/v1/me/results/{published.code}/copies").status_code == 403  # no store of their own
     assert db.session.scalar(select(CertifiedCopy.id)) is None
 
 

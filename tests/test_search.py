@@ -206,7 +206,7 @@ def test_holder_page_and_api_search_their_own(client, world, corpus):
 def test_api_refuses_anonymous_and_staff(client, world, corpus):
     assert client.get("/api/v1/me/results").status_code == 401
     login(client, "staff_a")
-    assert client.get("/api/v1/me/results").status_code == 401
+    assert client.get("/api/v1/me/results").status_code == 403
     spec = client.get("/api/v1/openapi.json").json
     assert "/api/v1/me/results" in spec["paths"]
 

@@ -15,6 +15,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from ..processes import helper_process
+from ..storage import out_of_space
 from .pdf import CopyFailed
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,11 @@ def run(function, *args, processes: int = 1, timeout: float = TIMEOUT_SECONDS):
         raise CopyFailed("Việc tạo hoặc kiểm tra tệp mất quá nhiều thời gian; xin thử lại sau.") from None
     except CopyFailed:
         raise
+    except OSError as err:
+        if out_of_space(err):  # a full disk is the operators' to mend: the caller answers 507
+            raise
+        log.exception("the rendering process failed")
+        raise CopyFailed("Máy chủ chưa tạo được tệp lúc này; lỗi đã được ghi lại, xin thử lại sau.") from None
     except Exception:  # a library missing on this machine (Pango for WeasyPrint, say), or a bug
         log.exception("the rendering process failed")
         raise CopyFailed("Máy chủ chưa tạo được tệp PDF lúc này; lỗi đã được ghi lại, xin thử lại sau.") from None

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from ..processes import helper_process
 from ..scans import PreparedScan, ScanError, Spooled, prepare
-from ..storage import LocalStorage, TooLarge
+from ..storage import LocalStorage, TooLarge, out_of_space
 
 AHEAD = 16  # files read ahead of the row being imported
 PROCESSES = 2  # reading processes: with the importing process, enough to keep two cores busy
@@ -50,7 +50,10 @@ def read_scan(store_root: str, spool_dir: str, path: Path, name: str, max_bytes:
         except ScanError as err:
             store.discard(temp)
             return err
-    except OSError:
+    except OSError as err:
+        if out_of_space(err):
+            return ScanError(f"Máy chủ hết chỗ lưu trữ khi chép tệp «{name}»; tệp chưa được lưu, "
+                             "hãy chạy lại lô khi đã có chỗ.")
         return ScanError(f"Không đọc được tệp «{name}».")
 
 

@@ -12,6 +12,8 @@ import stat
 import zipfile
 from pathlib import Path, PurePosixPath
 
+from ..storage import out_of_space
+
 CHUNK = 1024 * 1024
 MAX_RATIO = 200  # scans barely compress; 200:1 is a bomb, not a PDF
 
@@ -67,7 +69,9 @@ def unpack(archive: Path, dest: Path, *, max_files: int, max_bytes: int) -> dict
                         if written > info.file_size or written_total > max_bytes:
                             raise UnpackError("Tệp ZIP giải nén ra nhiều hơn khai báo (nghi «bom ZIP»); lô bị từ chối.")
                         out.write(chunk)
-            except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, NotImplementedError):
+            except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, NotImplementedError) as err:
+                if out_of_space(err):
+                    raise  # our disk is full, the ZIP may be fine
                 raise UnpackError(f"Tệp «{name[:100]}» trong ZIP bị hỏng.") from None
             names[name] = target
         return names

@@ -43,7 +43,7 @@ from ..models.imports import DONE, FAILED, IMPORTED, QUEUED, ROW_FAILED, RUNNING
 from ..scans import PreparedScan, ScanError
 from ..search.alongside import indexing_alongside
 from ..spreadsheets import csv_row
-from ..storage import storage
+from ..storage import out_of_space, storage
 from ..timeutil import utcnow
 from . import OperationError
 from .results import DraftGroup, ResultInput, add_draft, add_publication, find_duplicate
@@ -256,11 +256,22 @@ def create_web_batch(actor: User, upload, loose_files: list) -> ImportBatch:
         db.session.commit()
         return batch
     except (UnpackError, OperationError) as err:
-        shutil.rmtree(folder, ignore_errors=True)  # refused: nothing in it to keep
-        batch.status, batch.error, batch.finished_at = FAILED, str(err), utcnow()
-        batch.files_removed_at = batch.finished_at
-        db.session.commit()
+        _give_up(batch, folder, str(err))
         raise OperationError(str(err)) from None
+    except BaseException as err:  # a full disk, say: nothing half-written stays, the batch says why
+        _give_up(batch, folder, STORAGE_FULL if out_of_space(err) else "Lỗi hệ thống khi nhận tệp của lô.")
+        raise
+
+
+STORAGE_FULL = "Máy chủ hết chỗ lưu trữ khi nhận tệp của lô; chưa có gì được lưu, hãy gửi lại sau."
+
+
+def _give_up(batch: ImportBatch, folder: Path, reason: str) -> None:
+    shutil.rmtree(folder, ignore_errors=True)  # refused: nothing in it to keep
+    db.session.rollback()
+    batch.status, batch.error, batch.finished_at = FAILED, reason, utcnow()
+    batch.files_removed_at = batch.finished_at
+    db.session.commit()
 
 
 def _keep_upload(folder: Path, upload, loose_files: list, config) -> dict[str, str | list[str]]:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask import Flask, render_template, request, url_for
-from flask_wtf.csrf import CSRFError
+from flask import Flask, request, url_for
 
 from ..models.results import STATUS_LABELS
 from ..timeutil import to_local
@@ -15,48 +14,15 @@ CSP = (
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 
-ERROR_TEXTS = {
-    400: ("Yêu cầu không hợp lệ", "Yêu cầu gửi lên không hợp lệ."),
-    403: ("Không có quyền", "Bạn không có quyền thực hiện thao tác này."),
-    404: ("Không tìm thấy", "Không tìm thấy trang hoặc tài liệu bạn yêu cầu."),
-    405: ("Không được phép", "Thao tác này không được hỗ trợ."),
-    429: ("Quá nhiều yêu cầu", "Bạn đã gửi quá nhiều yêu cầu; vui lòng thử lại sau ít phút."),
-    500: ("Lỗi hệ thống", "Đã có lỗi xảy ra; dữ liệu của bạn không bị thay đổi. Vui lòng thử lại sau."),
-}
-
-
 def register_views(app: Flask) -> None:
-    from . import account, admin, api, me, public, verify
+    from . import account, admin, api, errors, me, public, verify
+    from .query import DatabaseInt
 
+    app.url_map.converters["int"] = DatabaseInt  # before the routes that use it are added
     for blueprint in (public.bp, account.bp, admin.bp, me.bp, api.bp, verify.bp):
         app.register_blueprint(blueprint)
 
-    def error_page(code: int, message: str | None = None):
-        title, text = ERROR_TEXTS[code]
-        return render_template("error.html", code=code, title=title, message=message or text), code
-
-    for code in ERROR_TEXTS:
-        app.register_error_handler(code, lambda err, code=code: error_page(code))
-
-    @app.errorhandler(413)
-    def too_large(err):
-        # The import page accepts far larger bodies than a single upload (see portal/imports).
-        from ..imports import IMPORT_ENDPOINT
-
-        limit = (app.config["IMPORT_MAX_ZIP_MB"] if request.endpoint == IMPORT_ENDPOINT
-                 else app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024))
-        return render_template(
-            "error.html", code=413, title="Tệp quá lớn",
-            message=f"Tệp tải lên vượt quá giới hạn {limit} MB. Không có dữ liệu nào bị thay đổi; "
-                    "hãy quay lại, chọn tệp nhỏ hơn hoặc chia tệp rồi gửi lại.",
-        ), 413
-
-    @app.errorhandler(CSRFError)
-    def csrf_error(err):
-        return render_template(
-            "error.html", code=400, title="Phiên làm việc đã hết hạn",
-            message="Biểu mẫu đã hết hạn hoặc thiếu mã bảo mật. Hãy tải lại trang và gửi lại.",
-        ), 400
+    errors.register(app)
 
     @app.after_request
     def security_headers(response):

@@ -1,14 +1,17 @@
-"""The JSON API (/api/v1): the holder's own results, for apps and other systems."""
+"""The JSON API (/api/v1): the holder's own results, for apps and other systems.
+
+Every answer is JSON; errors, wherever they are raised, are `{"error", "message"}` (views/errors.py).
+"""
 
 from flask import Blueprint, current_app, jsonify, url_for
 from flask_login import current_user
-from flask_wtf.csrf import CSRFError
 
 from ..access import get_holder_result_or_404, visible_copies
 from ..extensions import csrf, db
 from ..models import CertifiedCopy
 from ..operations import copies, user_errors
 from . import searching
+from .errors import refuse
 from .verify import api_facts, verify_limit
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -17,21 +20,17 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
 
 
-@bp.errorhandler(404)
-def not_found(err):
-    return jsonify(error="not_found", message="Không tìm thấy."), 404
-
-
-def _holder_or_401():
-    if not current_user.is_authenticated or not current_user.is_holder:
-        return jsonify(error="unauthorized", message="Cần đăng nhập bằng tài khoản công dân hoặc doanh nghiệp."), 401
-    return None
+def _holder_only() -> None:
+    """401 for nobody, 403 for an account that has no results of its own (staff)."""
+    if not current_user.is_authenticated:
+        refuse(401, "Cần đăng nhập bằng tài khoản công dân hoặc doanh nghiệp.")
+    if not current_user.is_holder:
+        refuse(403, "Chỉ tài khoản công dân, doanh nghiệp có kho kết quả riêng.")
 
 
 @bp.get("/me/results")
 def my_results():
-    if (denied := _holder_or_401()) is not None:
-        return denied
+    _holder_only()
     q, filters, page, per_page = searching.read_args(staff=False)
     found, problem = searching.run(current_user, q, filters, page, per_page)
     if found is None:
@@ -41,14 +40,6 @@ def my_results():
         next=url_for("api.my_results", q=q or None, page=found.page + 1, per_page=per_page) if found.has_next else None,
         results=[searching.result_json(result, hit.snippet) for result, hit in found.items],
     )
-
-
-def _session_csrf_or_400():
-    try:
-        csrf.protect()
-    except CSRFError:
-        return jsonify(error="csrf", message="Thiếu hoặc sai mã bảo mật (tiêu đề X-CSRFToken)."), 400
-    return None
 
 
 def copy_json(copy: CertifiedCopy) -> dict:
@@ -63,8 +54,8 @@ def copy_json(copy: CertifiedCopy) -> dict:
 
 @bp.post("/me/results/<code>/copies")
 def issue_copy(code: str):
-    if (denied := _holder_or_401() or _session_csrf_or_400()) is not None:
-        return denied
+    _holder_only()
+    csrf.protect()  # the session cookie rides along by itself: the X-CSRFToken header must too
     result = get_holder_result_or_404(current_user, code)
     try:
         made = copies.issue_copy(current_user, result)
@@ -75,8 +66,7 @@ def issue_copy(code: str):
 
 @bp.get("/me/copies")
 def my_copies():
-    if (denied := _holder_or_401()) is not None:
-        return denied
+    _holder_only()
     _q, _filters, page, per_page = searching.read_args(staff=False)
     issued = db.paginate(visible_copies(current_user).order_by(CertifiedCopy.issued_at.desc(), CertifiedCopy.id.desc()),
                          page=page, per_page=per_page, error_out=False, count=False)
@@ -94,11 +84,36 @@ def openapi():
     return jsonify(OPENAPI)
 
 
+# Every error the API answers, whatever raised it, as JSON {"error", "message"} (views/errors.py).
+ERROR_RESPONSES = {
+    "400": "Yêu cầu không hợp lệ; error là \"csrf\" khi thiếu hoặc sai tiêu đề X-CSRFToken",
+    "401": "Chưa đăng nhập",
+    "403": "Tài khoản đăng nhập không phải của công dân, doanh nghiệp",
+    "404": "Không tìm thấy (cả khi đường dẫn không có trong API)",
+    "405": "Phương thức không được hỗ trợ; tiêu đề Allow liệt kê các phương thức dùng được",
+    "413": "Dữ liệu gửi lên quá lớn",
+    "429": "Quá nhiều yêu cầu; tiêu đề Retry-After cho biết sau bao nhiêu giây thì thử lại",
+    "500": "Lỗi hệ thống; không có gì bị thay đổi",
+    "503": "Tạm thời gián đoạn (chỉ mục tìm kiếm đang được khôi phục)",
+    "507": "Máy chủ hết chỗ lưu trữ; không có gì được lưu, hãy thử lại sau",
+}
+
+
+def _errors(*codes: str) -> dict:
+    return {code: {"$ref": f"#/components/responses/{code}"} for code in codes}
+
+
 OPENAPI = {
     "openapi": "3.1.0",
     "info": {"title": "Kho kết quả số hóa — API", "version": "1.0.0",
-             "description": "Kết quả giải quyết thủ tục hành chính của chính người gọi (Nghị định 45/2020/NĐ-CP)."},
-    "components": {"securitySchemes": {"session": {"type": "apiKey", "in": "cookie", "name": "session"}}},
+             "description": "Kết quả giải quyết thủ tục hành chính của chính người gọi (Nghị định 45/2020/NĐ-CP). "
+                            "Mọi lỗi đều trả về JSON {\"error\": mã lỗi, \"message\": lời giải thích tiếng Việt}, "
+                            "kể cả đường dẫn không có (404) và phương thức không hỗ trợ (405)."},
+    "components": {
+        "securitySchemes": {"session": {"type": "apiKey", "in": "cookie", "name": "session"}},
+        "responses": {code: {"description": text, "content": {"application/json": {"schema": {
+            "$ref": "#/components/schemas/Error"}}}} for code, text in ERROR_RESPONSES.items()},
+    },
     "security": [{"session": []}],
     "paths": {
         "/api/v1/me/results": {"get": {
@@ -121,8 +136,7 @@ OPENAPI = {
                         "page": {"type": "integer"}, "per_page": {"type": "integer"},
                         "has_next": {"type": "boolean"}, "next": {"type": ["string", "null"]},
                         "results": {"type": "array", "items": {"$ref": "#/components/schemas/Result"}}}}}}},
-                "401": {"description": "Chưa đăng nhập bằng tài khoản công dân, doanh nghiệp"},
-                "503": {"description": "Chỉ mục tìm kiếm đang được khôi phục"},
+                **_errors("401", "403", "500", "503"),
             }}},
         "/api/v1/me/results/{code}/copies": {"post": {
             "summary": "Cấp bản sao điện tử từ sổ gốc (PDF có chữ ký số của Sở) cho một kết quả của người gọi",
@@ -131,11 +145,10 @@ OPENAPI = {
             "responses": {
                 "201": {"description": "Đã cấp", "content": {"application/json": {"schema": {
                     "$ref": "#/components/schemas/Copy"}}}},
-                "400": {"description": "Thiếu mã bảo mật CSRF"},
-                "401": {"description": "Chưa đăng nhập bằng tài khoản công dân, doanh nghiệp"},
-                "404": {"description": "Không có kết quả này trong kho của người gọi"},
+                **_errors("400", "401", "403", "404", "413", "500", "507"),
                 "422": {"description": "Không cấp được (kết quả đã thu hồi, hết hiệu lực, bị thay thế); "
-                                       "message nói lý do"},
+                                       "message nói lý do", "content": {"application/json": {"schema": {
+                                           "$ref": "#/components/schemas/Error"}}}},
             }}},
         "/api/v1/me/copies": {"get": {
             "summary": "Các bản sao đã cấp cho người gọi, mới nhất trước",
@@ -147,7 +160,7 @@ OPENAPI = {
                 "type": "object", "properties": {
                     "page": {"type": "integer"}, "per_page": {"type": "integer"}, "has_next": {"type": "boolean"},
                     "copies": {"type": "array", "items": {"$ref": "#/components/schemas/Copy"}}}}}}},
-                "401": {"description": "Chưa đăng nhập"}}}},
+                **_errors("401", "403", "500")}}},
         "/api/v1/verify/{verification_code}": {"get": {
             "summary": "Xác thực một bản sao: số vào sổ, văn bản được sao và hiệu lực hôm nay",
             "security": [],
@@ -156,13 +169,17 @@ OPENAPI = {
             "responses": {
                 "200": {"description": "Bản sao có trong sổ", "content": {"application/json": {"schema": {
                     "$ref": "#/components/schemas/Verification"}}}},
-                "404": {"description": "Không có bản sao nào mang mã này"},
-                "429": {"description": "Quá nhiều yêu cầu"}}}},
+                **_errors("404", "429", "500", "507")}}},
         "/api/v1/openapi.json": {"get": {"summary": "Mô tả API này", "security": [],
-                                         "responses": {"200": {"description": "OpenAPI 3.1"}}}},
+                                         "responses": {"200": {"description": "OpenAPI 3.1"},
+                                                       **_errors("500")}}},
     },
 }
-OPENAPI["components"]["schemas"] = {"Copy": {"type": "object", "properties": {
+OPENAPI["components"]["schemas"] = {"Error": {
+    "type": "object", "required": ["error", "message"], "properties": {
+        "error": {"type": "string", "description": "mã lỗi cho chương trình, ví dụ not_found, csrf, storage_full"},
+        "message": {"type": "string", "description": "lời giải thích cho người dùng, tiếng Việt"}}},
+    "Copy": {"type": "object", "properties": {
     "verification_code": {"type": "string"}, "register_number": {"type": "string"},
     "issued_at": {"type": "string", "format": "date-time"}, "result_code": {"type": "string"},
     "pages": {"type": "integer"}, "sha256": {"type": "string"},

@@ -19,6 +19,7 @@ from ..models import CertifiedCopy
 from ..operations import claims, copies, user_errors
 from . import searching
 from .documents import send_copy, send_document, send_page
+from .query import page_arg
 
 bp = Blueprint("me", __name__, url_prefix="/me")
 
@@ -65,7 +66,7 @@ def copy_list():
     if not current_user.is_holder:
         abort(404)
     page = db.paginate(visible_copies(current_user).order_by(CertifiedCopy.issued_at.desc(), CertifiedCopy.id.desc()),
-                       page=request.args.get("page", 1, type=int), per_page=30, error_out=False)
+                       page=page_arg(), per_page=30, error_out=False)
     return render_template("me/copies.html", page=page)
 
 
@@ -94,7 +95,7 @@ def access_log():
     """Who looked at my results: every view, download and look-up, from the audit trail."""
     if not current_user.is_holder:
         abort(404)
-    page = db.paginate(audit.events_about(current_user), page=request.args.get("page", 1, type=int),
+    page = db.paginate(audit.events_about(current_user), page=page_arg(),
                        per_page=30, error_out=False)
     return render_template("me/access.html", page=page)
 

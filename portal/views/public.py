@@ -1,5 +1,7 @@
 """Pages anyone may open."""
 
+import shutil
+
 from flask import Blueprint, current_app, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import text
@@ -31,30 +33,42 @@ def lookup():
     return render_template("index.html", form=form, answered=answered, found=found)
 
 
-def _database_check() -> tuple[bool, str]:
+@bp.get("/healthz")
+def healthz():
+    """200 while the database and the index can be read, else 503 (status "error") (DESIGN §5).
+    Other checks report without failing it: status "warning" asks an operator to look (damaged
+    files, low disk space); neither is mended by a node or a restart, and a load balancer would
+    take every node out for it."""
+    database_ok, database = _database_health()
+    index_ok, index = search.health()
+    files_ok, files = _files_health() if database_ok else (True, {"status": "unknown"})
+    storage_ok, storage = _free_space_health()
+    healthy = database_ok and index_ok
+    status = "error" if not healthy else "ok" if files_ok and storage_ok else "warning"
+    return (jsonify(status=status, database=database, index=index, files=files, storage=storage),
+            200 if healthy else 503)
+
+
+def _database_health() -> tuple[bool, str]:
     try:
         db.session.execute(text("SELECT 1"))
+        return True, "ok"
     except Exception:  # noqa: BLE001 - whatever the driver raises, the answer is "unreachable"
         db.session.rollback()
         return False, "unreachable"
-    return True, "ok"
 
 
-def _files_check() -> dict:
-    """What the audit trail knows is wrong with the stored files (fixity.files_health). Reported,
-    never a 503: no node or restart mends a lost file, and every other file is still served."""
+def _files_health() -> tuple[bool, dict]:
+    """What the audit trail knows is wrong with the stored files (fixity.files_health)."""
     health = files_health()
-    return {"status": "ok" if health.ok else "damaged", "missing": health.missing, "altered": health.altered,
-            "checked_at": to_local(health.checked_at).isoformat(timespec="seconds") if health.checked_at else None}
+    return health.ok, {
+        "status": "ok" if health.ok else "damaged", "missing": health.missing, "altered": health.altered,
+        "checked_at": to_local(health.checked_at).isoformat(timespec="seconds") if health.checked_at else None}
 
 
-@bp.get("/healthz")
-def healthz():
-    """200 when the database and the index can be read (DESIGN §5); `status` says "degraded" when
-    something else needs a person (damaged files) and "error" with the 503."""
-    database_ok, database = _database_check()
-    index_ok, index = search.health()
-    files = _files_check() if database_ok else {"status": "unknown"}
-    healthy = database_ok and index_ok
-    status = "error" if not healthy else "ok" if files["status"] == "ok" else "degraded"
-    return jsonify(status=status, database=database, index=index, files=files), 200 if healthy else 503
+def _free_space_health() -> tuple[bool, dict]:
+    """Free space in the data directory against PORTAL_MIN_FREE_MB."""
+    free_mb = shutil.disk_usage(current_app.config["PORTAL_DATA_DIR"]).free // (1024 * 1024)
+    enough = free_mb >= current_app.config["MIN_FREE_MB"]
+    return enough, {"status": "ok" if enough else "low", "free_mb": free_mb,
+                    "min_free_mb": current_app.config["MIN_FREE_MB"]}

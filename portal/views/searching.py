@@ -11,6 +11,7 @@ from ..extensions import db
 from ..listing import listing
 from ..models import Procedure, Result
 from ..models.results import EXPIRED, STATUS_LABELS, STATUSES
+from .query import number_arg, page_arg
 
 HOLDER_STATUS_CHOICES = {"valid": "Còn hiệu lực", EXPIRED: STATUS_LABELS[EXPIRED],
                          "revoked": STATUS_LABELS["revoked"], "replaced": STATUS_LABELS["replaced"]}
@@ -39,9 +40,8 @@ def read_args(*, staff: bool, max_per_page: int = 100, default_per_page: int = 2
     )
     if filters.unit and not filters.unit.isdigit():
         filters.unit = None
-    page = min(max(1, request.args.get("page", 1, type=int) or 1), MAX_PAGE)
-    per_page = min(max(1, request.args.get("per_page", default_per_page, type=int) or default_per_page),
-                   max_per_page)
+    page = page_arg(MAX_PAGE)
+    per_page = number_arg("per_page", default_per_page, low=1, high=max_per_page, clamp=True)
     return _arg("q", 300) or "", filters, page, per_page
 
 

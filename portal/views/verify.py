@@ -6,6 +6,7 @@ from ..copies import register
 from ..copies.pdf import CopyFailed
 from ..extensions import limiter
 from ..forms.copies import VerifyCodeForm, VerifyFileForm
+from .gate import UPLOAD, takes_body
 
 bp = Blueprint("verify", __name__)
 
@@ -29,6 +30,7 @@ def start():
 
 @bp.route("/verify/<code>", methods=["GET", "POST"])
 @verify_limit
+@takes_body(UPLOAD)  # anyone may upload a copy to check it
 def copy(code: str):
     found = register.find_copy(code)
     form = VerifyFileForm()

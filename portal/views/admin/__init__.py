@@ -4,15 +4,16 @@ from flask import Blueprint, abort, flash
 from flask_login import current_user, login_required
 
 from ..account import require_second_factor
+from ..gate import audience_check
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
-@bp.before_request
+@audience_check(bp)  # before anything reads a body: nobody else's upload is read here
 @login_required
 def staff_only():
     # Holders have no business here; the page does not exist for them.
-    if not current_user.is_staff:
+    if not (current_user.is_authenticated and current_user.is_staff):  # OPTIONS gets past login_required
         abort(404)
     return require_second_factor()
 

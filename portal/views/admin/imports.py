@@ -8,10 +8,12 @@ from ...extensions import db
 from ...forms.imports import ImportForm
 from ...models import ImportBatch
 from ...operations import imports, user_errors
+from ..gate import IMPORT, takes_body
 from . import bp
 
 
 @bp.route("/imports", methods=["GET", "POST"])
+@takes_body(IMPORT, if_may="upload")  # a scanning team's ZIP: far over a single scan's limit
 def new_import():
     form = ImportForm()
     if form.validate_on_submit():

@@ -18,6 +18,7 @@ from ...models.audit import ACTION_LABELS
 from ...operations import accounts as ops
 from ...operations import second_factor, settings, user_errors
 from ...timeutil import local_zone
+from ..query import page_arg
 from . import bp, flash_error
 
 
@@ -167,6 +168,6 @@ def audit_log():
         query = query.where(AuditEvent.at >= since)
     if args.get("until") and (until := _day_bound(args["until"], end=True)):
         query = query.where(AuditEvent.at < until)
-    page = db.paginate(query, page=args.get("page", 1, type=int),
+    page = db.paginate(query, page=page_arg(),
                        per_page=current_app.config["PER_PAGE"] * 2, error_out=False)
     return render_template("admin/audit.html", page=page, actions=ACTION_LABELS, args=args)

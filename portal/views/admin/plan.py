@@ -9,6 +9,7 @@ from ...forms.plan import InventoryForm
 from ...operations import user_errors
 from ...operations.plan import record_inventory
 from ...timeutil import today
+from ..query import year_arg
 from . import bp
 
 
@@ -34,7 +35,7 @@ def plan_dashboard():
 
 @bp.get("/plan/report")
 def plan_report():
-    year = request.args.get("year", type=int) or today().year
+    year = year_arg(today().year)
     fmt = request.args.get("format", "xlsx")
     if fmt not in reports.FORMATS or not 1990 <= year <= 2100:
         abort(404)

@@ -19,6 +19,8 @@ from ...scans import ScanError, Spooled, prepare
 from ...storage import TooLarge, storage
 from .. import searching
 from ..documents import send_document, send_page
+from ..gate import UPLOAD, takes_body
+from ..query import id_arg, page_arg
 from . import bp, flash_error
 
 
@@ -48,13 +50,13 @@ def review_queue():
     """Drafts waiting for a reviewer, oldest first, each with its first page beside its metadata;
     filtered by import batch; a page of checked results is published at once."""
     query = visible_results(current_user).where(Result.status == DRAFT).order_by(Result.digitized_at, Result.id)
-    batch_id = request.args.get("batch", type=int)
+    batch_id = id_arg("batch")
     if batch_id:
         query = query.where(Result.import_batch_id == batch_id)
     batches = db.session.scalars(visible_batches(current_user).where(ImportBatch.id.in_(
         visible_results(current_user).where(Result.status == DRAFT, Result.import_batch_id.is_not(None))
         .with_only_columns(Result.import_batch_id).distinct())).order_by(ImportBatch.id.desc())).all()
-    page = db.paginate(query, page=request.args.get("page", 1, type=int),
+    page = db.paginate(query, page=page_arg(),
                        per_page=current_app.config["PER_PAGE"], error_out=False)
     return render_template("admin/review.html", page=page, batches=batches, batch_id=batch_id,
                            confirm=ConfirmForm(), reason_form=ReasonForm(prefix="return"),
@@ -151,6 +153,9 @@ def _spool_upload(form: UploadForm):
         store.discard(path)
         form.file.errors.append(str(err))
         return None
+    except BaseException:  # no space left for the PDF made from an image, say
+        store.discard(path)
+        raise
 
 
 def _save_new(form: UploadForm, template: str, replaces: Result | None = None, **context):
@@ -170,6 +175,7 @@ def _save_new(form: UploadForm, template: str, replaces: Result | None = None, *
 
 
 @bp.route("/results/new", methods=["GET", "POST"])
+@takes_body(UPLOAD, if_may="upload")
 def new_result():
     if not can(current_user, "upload", unit=current_user.unit):
         abort(403)
@@ -220,6 +226,7 @@ def edit_result(result_id: int):
 
 
 @bp.route("/results/<int:result_id>/replace", methods=["GET", "POST"])
+@takes_body(UPLOAD, if_may="upload")
 def replace_result(result_id: int):
     old = get_result_or_404(current_user, result_id)
     if not can(current_user, "replace", old):
