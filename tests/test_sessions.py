@@ -6,9 +6,8 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import AuditEvent
-from portal.timeutil import utcnow
 
-from .conftest import PASSWORD, csrf_token, login
+from .conftest import PASSWORD, VIETNAM, at_every_instant, csrf_token, login
 
 
 def _try(client, username, password):
@@ -16,20 +15,26 @@ def _try(client, username, password):
     return client.post("/login", data={"csrf_token": token, "username": username, "password": password})
 
 
-def test_lockout_after_five_failures_with_a_clear_message(client, world):
+@at_every_instant
+def test_lockout_after_five_failures_with_a_clear_message(clock, client, world):
     for _ in range(4):
         assert "không đúng" in _try(client, "staff_a", "sai-mat-khau").get_data(as_text=True)
     fifth = _try(client, "staff_a", "sai-mat-khau").get_data(as_text=True)
     assert "tạm khóa vì đăng nhập sai 5 lần liên tiếp" in fifth
-    # Even the right password is refused while locked.
+    # The message says until when, in Vietnam's time (in the last minute of a year: 00:14 on 1 January).
+    user = world["staff_a"]
+    db.session.refresh(user)
+    until = user.locked_until.astimezone(VIETNAM)
+    assert f"Hãy thử lại sau {until:%H:%M} ngày {until:%d/%m/%Y}" in fifth
+    # Even the right password is refused while locked, fourteen minutes later too.
     locked = _try(client, "staff_a", PASSWORD)
     assert locked.status_code == 200 and "tạm khóa" in locked.get_data(as_text=True)
+    clock.shift(timedelta(minutes=14))
+    assert "tạm khóa" in _try(client, "staff_a", PASSWORD).get_data(as_text=True)
     actions = db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
     assert "login.locked" in actions
-    # When the lock has passed, the right password works and the count starts again.
-    user = world["staff_a"]
-    user.locked_until = utcnow() - timedelta(seconds=1)
-    db.session.commit()
+    # When the fifteen minutes have passed, the right password works and the count starts again.
+    clock.shift(timedelta(minutes=1, seconds=1))
     assert _try(client, "staff_a", PASSWORD).status_code == 302
     db.session.refresh(user)
     assert user.failed_logins == 0 and user.locked_until is None
