@@ -102,6 +102,13 @@ def _instant(moment: datetime | float) -> float:
     return moment
 
 
+def pytest_collection_modifyitems(items):
+    # Every test on the clock is marked `dates`: CI runs them again with the machine in another zone.
+    for item in items:
+        if "clock" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.dates)
+
+
 @pytest.fixture
 def clock(request):
     """Time as a fixture: the clock starts at CLOCK_START (or, with `at_every_instant`, at each of
