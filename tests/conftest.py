@@ -10,7 +10,7 @@ import io
 import os
 import re
 import shutil
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -61,14 +61,65 @@ def make_app(db_url: str, data_dir: Path, **overrides):
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 # A fixed instant for tests whose answer depends on the date or the hour.
 CLOCK_START = datetime(2026, 6, 15, 10, 0, tzinfo=VIETNAM)
+# Both sides of a new year in Vietnam, where a date taken in another zone is another day: in the last
+# minute of 2026 (16:59 UTC) zones east of +07 (Pacific/Kiritimati, Asia/Tokyo) are in 2027 already;
+# in the first minute of 2027 (17:00 UTC on 31 December) UTC and every zone west of +07 are still in 2026.
+LAST_MINUTE_OF_A_YEAR = datetime(2026, 12, 31, 23, 59, tzinfo=VIETNAM)
+FIRST_MINUTE_OF_A_YEAR = datetime(2027, 1, 1, 0, 0, tzinfo=VIETNAM)
+INSTANTS = {"ordinary": CLOCK_START, "last-minute-of-a-year": LAST_MINUTE_OF_A_YEAR,
+            "first-minute-of-a-year": FIRST_MINUTE_OF_A_YEAR}
+# A date-sensitive test: it runs at CLOCK_START and on both sides of a Vietnamese new year (the clock
+# runs on from each; every test needs well under the minute left before midnight).
+at_every_instant = pytest.mark.parametrize("clock", list(INSTANTS.values()), ids=list(INSTANTS), indirect=True)
+
+
+def vietnam_now() -> datetime:
+    """The clock's time in Vietnam, computed here rather than by the code under test."""
+    return datetime.now(VIETNAM)
+
+
+class Clock:
+    """time-machine's traveller, moved by `shift(timedelta)` and `move_to(datetime)`.
+
+    Every destination is handed over as a bare instant: given a datetime in a ZoneInfo zone (or in
+    UTC), time-machine would also switch the process to that zone, and a date wrongly taken in the
+    machine's zone would then come out right. The machine keeps the zone it was started in (the
+    suite is run with TZ=Pacific/Kiritimati and TZ=America/Los_Angeles as well)."""
+
+    def __init__(self, traveller: time_machine.Traveller):
+        self._traveller = traveller
+
+    def shift(self, delta: timedelta | float) -> None:
+        self._traveller.shift(delta)
+
+    def move_to(self, destination: datetime | float, tick: bool | None = None) -> None:
+        self._traveller.move_to(_instant(destination), tick)
+
+
+def _instant(moment: datetime | float) -> float:
+    if isinstance(moment, datetime):
+        if moment.tzinfo is None:
+            raise ValueError("a clock moves to an aware datetime: say in which zone it is")
+        return moment.timestamp()
+    return moment
+
+
+def pytest_collection_modifyitems(items):
+    # Every test on the clock is marked `dates`: CI runs them again with the machine in another zone.
+    for item in items:
+        if "clock" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.dates)
 
 
 @pytest.fixture
-def clock():
-    """Time as a fixture: the clock starts at CLOCK_START and runs on from there; a test moves it
-    with `clock.shift(timedelta)` or `clock.move_to(datetime)`."""
-    with time_machine.travel(CLOCK_START, tick=True) as traveller:
-        yield traveller
+def clock(request):
+    """Time as a fixture: the clock starts at CLOCK_START (or, with `at_every_instant`, at each of
+    INSTANTS) and runs on from there, so that Whoosh's lock timeouts still pass; a test moves it with
+    `clock.shift(timedelta)` or `clock.move_to(datetime)`. Fixtures that make dated data ask for it
+    first, so that the data are made at the clock's time."""
+    start = getattr(request, "param", CLOCK_START)
+    with time_machine.travel(_instant(start), tick=True) as traveller:
+        yield Clock(traveller)
 
 
 @pytest.fixture(scope="session")
@@ -120,13 +171,23 @@ def db_url(backend, request, tmp_path):
     engine.dispose()
 
 
+# The test certificates' validity starts before any instant a test travels to. Copies are signed (and
+# uploads checked) in the rendering process, which time-machine does not reach: there it is today, for
+# real. A test that checks a signature itself does so at the clock's time, maybe months before today.
+# So the keys are not made inside a clock (made at an instant after today, they would not be valid yet
+# in the rendering process); they are made today, valid from this date on.
+CERTIFICATES_VALID_FROM = datetime(2020, 1, 1, tzinfo=UTC)
+
+
 @pytest.fixture(scope="session")
 def signing_keys(tmp_path_factory):
-    """One demo CA and signing certificate for the whole run, made as `make run` makes them."""
+    """One demo CA and signing certificate for the whole run, made as `make run` makes them (but
+    valid from CERTIFICATES_VALID_FROM)."""
     from portal.copies.keys import DEMO_CA, DEMO_P12, DEMO_PASSWORD, ensure_demo_keys
 
     folder = tmp_path_factory.mktemp("signing")
-    ensure_demo_keys(folder, "Sở Khoa học và Công nghệ tỉnh Quảng Ngãi", "Quảng Ngãi")
+    ensure_demo_keys(folder, "Sở Khoa học và Công nghệ tỉnh Quảng Ngãi", "Quảng Ngãi",
+                     valid_from=CERTIFICATES_VALID_FROM)
     return {"SIGNING_P12": str(folder / DEMO_P12), "SIGNING_P12_PASSWORD": DEMO_PASSWORD,
             "TRUST_ROOTS": str(folder / DEMO_CA)}
 

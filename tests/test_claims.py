@@ -11,7 +11,6 @@ from portal.extensions import db
 from portal.models import ClaimCode, User
 from portal.operations import claims
 from portal.operations.accounts import create_user
-from portal.timeutil import utcnow
 
 from .conftest import CCCD_A, CCCD_B, MST_C, PASSWORD, csrf_token, login, make_result
 
@@ -47,15 +46,21 @@ def test_publishing_shows_a_claim_code_once_and_it_opens_an_account(client, worl
     assert claims.REFUSED in _claim(client, code, CCCD_B, "lan-hai").get_data(as_text=True)
 
 
-def test_expired_and_replaced_codes_are_refused(client, world, pdfs):
+def test_expired_and_replaced_codes_are_refused(clock, client, world, pdfs):
     result = make_result(world, pdfs[0], holder_id=CCCD_B, reviewer="reviewer_a")
     first = claims.issue_claim_code(world["reviewer_a"], result)
     second = claims.issue_claim_code(world["reviewer_a"], result)
     assert claims.REFUSED in _claim(client, first, CCCD_B, "cu").get_data(as_text=True)  # replaced by the second
-    for claim in db.session.scalars(select(ClaimCode)):
-        claim.expires_at = utcnow() - timedelta(seconds=1)
-    db.session.commit()
+    clock.shift(timedelta(days=claims.VALID_DAYS, seconds=1))
     assert claims.REFUSED in _claim(client, second, CCCD_B, "het-han").get_data(as_text=True)
+    assert db.session.scalar(select(User.id).where(User.holder_id == CCCD_B)) is None
+
+
+def test_a_code_works_until_the_end_of_its_days(clock, client, world, pdfs):
+    result = make_result(world, pdfs[0], holder_id=CCCD_B, reviewer="reviewer_a")
+    code = claims.issue_claim_code(world["reviewer_a"], result)
+    clock.shift(timedelta(days=claims.VALID_DAYS) - timedelta(minutes=1))
+    assert _claim(client, code, CCCD_B, "van-kip").status_code == 302
 
 
 def test_a_holder_claims_one_account_a_business_adds_the_others(client, world, pdfs):

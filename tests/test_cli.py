@@ -86,7 +86,7 @@ def test_fixity_finds_missing_and_altered_files(cli, world, pdfs):
 
 
 @pytest.mark.slow
-def test_seed_demo_is_idempotent(cli):
+def test_seed_demo_is_idempotent(clock, cli):  # the demo's issue dates are drawn up to today
     first = cli("seed-demo", "--results", "30")
     assert first.exit_code == 0, first.output
     count = db.session.scalar(select(func.count(Result.id)))

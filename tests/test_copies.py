@@ -1,12 +1,15 @@
 """Certified copies: the PDF read back (text, QR, PDF/A, signature), the register, refusals,
-verification by anyone, and who may download what."""
+verification by anyone, and who may download what.
+
+Everything here happens at the clock's time (the `published` fixture starts it); the tests whose
+answer is a date run at an ordinary instant and on both sides of a Vietnamese new year."""
 
 from __future__ import annotations
 
 import io
 import re
 import threading
-from datetime import date, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -14,14 +17,27 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.models import AuditEvent, CertifiedCopy
 
-from .conftest import CCCD_A, CCCD_B, CLOCK_START, MST_C, PASSWORD, csrf_token, login, make_app, make_result
+from .conftest import (
+    CCCD_A,
+    CCCD_B,
+    CLOCK_START,
+    MST_C,
+    PASSWORD,
+    VIETNAM,
+    at_every_instant,
+    csrf_token,
+    login,
+    make_app,
+    make_result,
+    vietnam_now,
+)
 
 CODE_RE = re.compile(r"mã xác thực ([2-9A-HJ-NP-Z]{4}(?:-[2-9A-HJ-NP-Z]{4}){3})")
 
 
 @pytest.fixture
-def published(world, pdfs):
-    """A two-page result of holder A, published and valid."""
+def published(clock, world, pdfs):
+    """A two-page result of holder A, published and valid, at the clock's time."""
     return make_result(world, pdfs[2], reviewer="reviewer_a", valid_until=None, document_number="3/GP-SKHCN")
 
 
@@ -45,9 +61,10 @@ def copy_bytes(client, copy: CertifiedCopy) -> bytes:
 
 # --- the PDF, read back ------------------------------------------------------------------------
 
+@at_every_instant
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_copy_pdf_has_the_certification_page_the_stamped_originals_and_a_trusted_signature(
-        client, world, published, pdfs, app):
+        clock, client, world, published, pdfs, app):
     from pypdf import PdfReader
 
     login(client, "holder_a")
@@ -64,6 +81,9 @@ def test_copy_pdf_has_the_certification_page_the_stamped_originals_and_a_trusted
                   "3/GP-SKHCN", copy.register_number, copy.display_code, "Phạm Minh Khánh", CCCD_A, "Trang 1/3",
                   "SỞ KHOA HỌC VÀ CÔNG NGHỆ"):
         assert words in first, words
+    # When it was issued, in Vietnam (the register's year is that one too).
+    issued = copy.issued_at.astimezone(VIETNAM)
+    assert issued.strftime("%H:%M ngày %d/%m/%Y") in first and copy.year == issued.year
     # The originals are carried over as they were (their own text layer is still there), stamped.
     for n in (1, 2):
         text = reader.pages[n].extract_text()
@@ -145,12 +165,13 @@ def test_copy_pdf_has_the_certification_page_the_stamped_originals_and_a_trusted
     assert untrusted.intact and not untrusted.trusted
 
 
-def test_the_register_numbers_copies_per_year_and_keeps_the_exact_file(client, world, published):
+@at_every_instant
+def test_the_register_numbers_copies_per_year_and_keeps_the_exact_file(clock, client, world, published):
     from portal.storage import storage
 
     login(client, "holder_a")
+    year = vietnam_now().year  # the register counts in Vietnam's years, whatever the machine's zone
     first, second = issue(client, published), issue(client, published)
-    year = date.today().year
     assert (first.year, first.number, second.year, second.number) == (year, 1, year, 2)
     assert first.register_number == f"000001/{year}/BSĐT"
     for copy in (first, second):
@@ -162,12 +183,18 @@ def test_the_register_numbers_copies_per_year_and_keeps_the_exact_file(client, w
         assert storage().hash_of_stored(copy.sha256) == copy.sha256 and len(data) == copy.size
     assert first.verification_code != second.verification_code and first.sha256 != second.sha256
 
-    # A new year starts again at 1.
-    db.session.add(CertifiedCopy(year=year + 1, number=41, verification_code="Z" * 16, result_id=published.id,
+    # Another year's numbers do not count...
+    db.session.add(CertifiedCopy(year=year + 2, number=41, verification_code="Z" * 16, result_id=published.id,
                                  holder_id=CCCD_A, holder_name="x", sha256="0" * 64, size=1, page_count=1,
                                  signer_cert_sha256="0" * 64))
     db.session.commit()
     assert issue(client, published).number == 3
+    # ...and a new year (from its first minute in Vietnam: 17:00 UTC the day before) starts again at 1.
+    clock.move_to(datetime(year + 1, 1, 1, tzinfo=VIETNAM))
+    later = client.application.test_client()  # maybe months later: the idle session has ended
+    login(later, "holder_a")
+    next_year = issue(later, published)
+    assert (next_year.year, next_year.number, next_year.register_number) == (year + 1, 1, f"000001/{year + 1}/BSĐT")
 
 
 def test_verification_codes_are_read_aloud_safely():
@@ -292,19 +319,27 @@ def _refusal(client, result) -> str:
     return page.get_data(as_text=True)
 
 
-def test_revoked_expired_and_replaced_results_are_not_copied_and_the_holder_is_told_why(client, world, pdfs):
+@at_every_instant
+def test_revoked_expired_and_replaced_results_are_not_copied_and_the_holder_is_told_why(clock, client, world,
+                                                                                        pdfs):
     from portal.operations import results as ops
 
+    today = vietnam_now().date()
     revoked = make_result(world, pdfs[3], reviewer="reviewer_a", document_number="4/GP-SKHCN", valid_until=None)
     ops.revoke(world["reviewer_a"], revoked, "Cơ sở đã chấm dứt hoạt động bức xạ")
+    # Valid until yesterday in Vietnam: expired, though it may still be yesterday in UTC.
+    yesterday = today - timedelta(days=1)
     expired = make_result(world, pdfs[4], reviewer="reviewer_a", document_number="5/GP-SKHCN",
-                          valid_until="15/03/2022")
+                          valid_until=f"{yesterday:%d/%m/%Y}")
+    # Valid until today in Vietnam: valid all of today, though it may be tomorrow in the machine's zone.
+    last_day = make_result(world, pdfs[8], reviewer="reviewer_a", document_number="9/GP-SKHCN",
+                           valid_until=f"{today:%d/%m/%Y}")
     old = make_result(world, pdfs[5], reviewer="reviewer_a", document_number="6/GP-SKHCN", valid_until=None)
     make_result(world, pdfs[6], reviewer="reviewer_a", document_number="7/GP-SKHCN", valid_until=None, replaces=old)
 
     login(client, "holder_a")
     for result, words in ((revoked, "đã bị thu hồi nên không được cấp bản sao. Lý do: Cơ sở đã chấm dứt"),
-                          (expired, "đã hết hiệu lực (hiệu lực đến hết ngày 15/03/2022)"),
+                          (expired, f"đã hết hiệu lực (hiệu lực đến hết ngày {yesterday:%d/%m/%Y})"),
                           (old, "đã được thay thế bằng một kết quả khác nên không được cấp bản sao. "
                                 "Hãy xin bản sao của kết quả thay thế (7/GP-SKHCN)")):
         page = client.get(f"/me/results/{result.code}").get_data(as_text=True)
@@ -314,6 +349,8 @@ def test_revoked_expired_and_replaced_results_are_not_copied_and_the_holder_is_t
         answer = client.post(f"/api/v1/me/results/{result.code}/copies", headers={"X-CSRFToken": token})
         assert answer.status_code == 422 and words in answer.get_json()["message"]
     assert db.session.scalar(select(CertifiedCopy.id)) is None
+    assert "Xin cấp bản sao điện tử</button>" in client.get(f"/me/results/{last_day.code}").get_data(as_text=True)
+    assert issue(client, last_day).result_id == last_day.id
 
 
 def test_only_the_holder_can_ask_for_a_copy(client, world, published, pdfs):
@@ -394,7 +431,8 @@ def test_a_business_member_sees_the_copies_a_colleague_asked_for(client, world, 
 
 # --- verification --------------------------------------------------------------------------------
 
-def test_anyone_verifies_a_copy_and_sees_only_what_a_verifier_needs(client, world, published):
+@at_every_instant
+def test_anyone_verifies_a_copy_and_sees_only_what_a_verifier_needs(clock, client, world, published):
     from portal.operations import results as ops
 
     login(client, "holder_a")
@@ -419,7 +457,8 @@ def test_anyone_verifies_a_copy_and_sees_only_what_a_verifier_needs(client, worl
     ops.revoke(world["reviewer_a"], published, "Cơ sở đã chấm dứt hoạt động bức xạ")
     api = client.get(f"/api/v1/verify/{copy.verification_code}").get_json()
     assert api["result"]["status"] == "revoked" and api["result"]["valid_today"] is False
-    assert api["result"]["revoked_on"] == date.today().isoformat() or api["result"]["revoked_on"]
+    assert api["result"]["revoked_on"] == vietnam_now().date().isoformat()  # the day in Vietnam
+    assert api["issued_at"] == copy.issued_at.astimezone(VIETNAM).isoformat(timespec="seconds")
     assert "đã bị thu hồi" in client.get(f"/verify/{copy.verification_code}").get_data(as_text=True)
 
     # Unknown codes: a plain "not found", the same for nonsense.

