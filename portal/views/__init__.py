@@ -64,8 +64,9 @@ def register_views(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        if request.endpoint and not request.endpoint.startswith("static"):
-            response.headers.setdefault("Cache-Control", "no-store")
+        if request.endpoint != "static":
+            # Set, not defaulted: send_file's own "no-cache" lets a browser keep a holder's PDF on disk.
+            response.headers["Cache-Control"] = "no-store"
         return response
 
     @app.template_filter("vn_date")
