@@ -26,7 +26,10 @@ ERROR_TEXTS = {
 
 
 def register_views(app: Flask) -> None:
-    from . import account, admin, api, me, public, verify
+    from . import account, admin, api, inputs, me, public, verify
+
+    app.url_map.converters["int"] = inputs.IdConverter  # before the routes that use it
+    app.before_request(inputs.refuse_nul_characters)
 
     for blueprint in (public.bp, account.bp, admin.bp, me.bp, api.bp, verify.bp):
         app.register_blueprint(blueprint)

@@ -1,6 +1,6 @@
 """The holder's own data store (Kho dữ liệu của tôi)."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from .. import audit
@@ -12,6 +12,7 @@ from ..models import CertifiedCopy
 from ..operations import claims, copies, user_errors
 from . import searching
 from .documents import send_copy, send_document, send_page
+from .inputs import int_arg
 
 bp = Blueprint("me", __name__, url_prefix="/me")
 
@@ -58,7 +59,7 @@ def copy_list():
     if not current_user.is_holder:
         abort(404)
     page = db.paginate(visible_copies(current_user).order_by(CertifiedCopy.issued_at.desc(), CertifiedCopy.id.desc()),
-                       page=request.args.get("page", 1, type=int), per_page=30, error_out=False)
+                       page=int_arg("page", 1), per_page=30, error_out=False)
     return render_template("me/copies.html", page=page)
 
 
@@ -87,7 +88,7 @@ def access_log():
     """Who looked at my results: every view, download and look-up, from the audit trail."""
     if not current_user.is_holder:
         abort(404)
-    page = db.paginate(audit.events_about(current_user), page=request.args.get("page", 1, type=int),
+    page = db.paginate(audit.events_about(current_user), page=int_arg("page", 1),
                        per_page=30, error_out=False)
     return render_template("me/access.html", page=page)
 

@@ -11,6 +11,7 @@ from ..extensions import db
 from ..listing import listing
 from ..models import Procedure, Result
 from ..models.results import EXPIRED, STATUS_LABELS, STATUSES
+from .inputs import MAX_ID
 
 HOLDER_STATUS_CHOICES = {"valid": "Còn hiệu lực", EXPIRED: STATUS_LABELS[EXPIRED],
                          "revoked": STATUS_LABELS["revoked"], "replaced": STATUS_LABELS["replaced"]}
@@ -37,7 +38,7 @@ def read_args(*, staff: bool, max_per_page: int = 100, default_per_page: int = 2
         unit=(_arg("unit", 12) if staff else None), procedure=(_arg("procedure", 16) if staff else None),
         phase=phase if staff and phase in ("2", "3", "4", "5") else None,
     )
-    if filters.unit and not filters.unit.isdigit():
+    if filters.unit and not (filters.unit.isdigit() and int(filters.unit) <= MAX_ID):
         filters.unit = None
     page = min(max(1, request.args.get("page", 1, type=int) or 1), MAX_PAGE)
     per_page = min(max(1, request.args.get("per_page", default_per_page, type=int) or default_per_page),

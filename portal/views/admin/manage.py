@@ -18,6 +18,7 @@ from ...models.audit import ACTION_LABELS
 from ...operations import accounts as ops
 from ...operations import user_errors
 from ...timeutil import local_zone
+from ..inputs import int_arg
 from . import bp, flash_error
 
 
@@ -153,6 +154,6 @@ def audit_log():
         query = query.where(AuditEvent.at >= since)
     if args.get("until") and (until := _day_bound(args["until"], end=True)):
         query = query.where(AuditEvent.at < until)
-    page = db.paginate(query, page=args.get("page", 1, type=int),
+    page = db.paginate(query, page=int_arg("page", 1),
                        per_page=current_app.config["PER_PAGE"] * 2, error_out=False)
     return render_template("admin/audit.html", page=page, actions=ACTION_LABELS, args=args)

@@ -19,6 +19,7 @@ from ...scans import ScanError, Spooled, prepare
 from ...storage import TooLarge, storage
 from .. import searching
 from ..documents import send_document, send_page
+from ..inputs import MAX_ID, int_arg
 from . import bp, flash_error
 
 
@@ -48,13 +49,13 @@ def review_queue():
     """Drafts waiting for a reviewer, oldest first, each with its first page beside its metadata;
     filtered by import batch; a page of checked results is published at once."""
     query = visible_results(current_user).where(Result.status == DRAFT).order_by(Result.digitized_at, Result.id)
-    batch_id = request.args.get("batch", type=int)
+    batch_id = int_arg("batch")
     if batch_id:
         query = query.where(Result.import_batch_id == batch_id)
     batches = db.session.scalars(visible_batches(current_user).where(ImportBatch.id.in_(
         visible_results(current_user).where(Result.status == DRAFT, Result.import_batch_id.is_not(None))
         .with_only_columns(Result.import_batch_id).distinct())).order_by(ImportBatch.id.desc())).all()
-    page = db.paginate(query, page=request.args.get("page", 1, type=int),
+    page = db.paginate(query, page=int_arg("page", 1),
                        per_page=current_app.config["PER_PAGE"], error_out=False)
     return render_template("admin/review.html", page=page, batches=batches, batch_id=batch_id,
                            confirm=ConfirmForm(), reason_form=ReasonForm(prefix="return"),
@@ -69,7 +70,7 @@ def publish_checked():
     if not ConfirmForm().validate_on_submit():
         flash("Biểu mẫu đã hết hạn; hãy tải lại trang.", "error")
         return redirect(back)
-    ids = [int(i) for i in request.form.getlist("result_id") if i.isdigit()][:200]
+    ids = [int(i) for i in request.form.getlist("result_id") if i.isdigit() and int(i) <= MAX_ID][:200]
     if not ids:
         flash("Chưa chọn kết quả nào.", "error")
         return redirect(back)
