@@ -65,6 +65,7 @@ def test_a_png_decompression_bomb_is_refused(client, world):
     assert _count(Result) == 0 and _count(StoredFile) == 0
 
 
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")  # Pillow's own, at Image.open
 def test_an_image_past_pillows_pixel_limit_is_refused_before_it_is_unpacked(client, world, monkeypatch):
     # Between Pillow's limit and twice it Pillow only warns, and img2pdf then unpacked a 400 KB
     # PNG of 100 million transparent pixels into 1.2 GB in the web process. The limit is lowered
