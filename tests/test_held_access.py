@@ -116,7 +116,7 @@ def state() -> tuple:
     return tuple(map(tuple, rows)) + tuple(counts)
 
 
-HOSTILE = {"unit_id": None, "phase": "2", "results": "5", "pages": "9", "note": "x", "reason": "Lý do thử nghiệm",
+HOSTILE = {"phase": "2", "results": "5", "pages": "9", "note": "x", "reason": "Lý do thử nghiệm",
            "return-reason": "Lý do thử nghiệm", "revoke-reason": "Lý do thử nghiệm", "username": "ke-gian",
            "password": "mat-khau-ke-gian-1", "full_name": "Kẻ gian", "current": PASSWORD, "new": "mat-khau-moi-12",
            "confirm": "mat-khau-moi-12", "role": "admin", "name": "Đổi tên", "field": "x", "code": "000.09.21.H48",
@@ -138,7 +138,7 @@ def test_every_route_is_in_a_class(app):
 
 
 def test_every_protected_route_refuses_every_stranger(app, victims):
-    before = state()
+    before = initial = state()
     failures, requests = [], 0
     for rule, method in routes(app):
         kind = route_class(rule)
@@ -170,6 +170,7 @@ def test_every_protected_route_refuses_every_stranger(app, victims):
                     before = state()
     assert requests > 300
     assert not failures, "\n".join(failures)
+    assert state() == initial  # nor did any GET
 
 
 # --- CSRF ------------------------------------------------------------------------------------------
@@ -214,6 +215,7 @@ def test_every_form_and_the_api_refuse_a_missing_or_foreign_csrf_token(app, vict
         client, url = clients[who], legit_url(app, rule, victims)
         csrf_token(client, "/login" if who == "anonymous" else "/account/password")  # the session has its own
         body = {**HOSTILE, "username": "holder_a", "password": PASSWORD, "result_code": victims.citizen.code,
+                "unit_id": str(victims.unit_a.id),
                 "holder_id": victims.citizen.holder_id, "result_id": [str(victims.draft.id)]}
         attempts = {
             "no token": {"data": body},
