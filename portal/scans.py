@@ -102,6 +102,7 @@ def read_pdf(path: Path) -> tuple[int, str]:
 EOF_WINDOW = 1024 * 1024  # where a PDF's %%EOF may be: some writers add bytes after it (as pypdf allows)
 BROKEN = "Không đọc được tệp PDF: tệp bị hỏng hoặc không đúng cấu trúc PDF."
 ENCRYPTED = "Tệp PDF đã bị mã hóa hoặc đặt mật khẩu; hãy gửi bản không mã hóa."
+TOO_MANY_PIXELS = "Ảnh quá lớn (số điểm ảnh vượt giới hạn an toàn)."
 
 
 def _page_text(page) -> str:
@@ -134,9 +135,23 @@ def refuse_active_content(path: Path) -> None:
                         "Hãy quét lại, hoặc in lại thành PDF thông thường, rồi gửi lại.")
 
 
+def _past_pixel_limit(image: Image.Image) -> bool:
+    """Pillow refuses only twice its limit (89 million pixels; an A3 page at 600 dpi has 70): in
+    between, a 400 KB PNG of 100 million transparent pixels took img2pdf 1.2 GB. Every frame is
+    measured from its header, before any pixel is unpacked."""
+    for frame in range(getattr(image, "n_frames", 1)):
+        image.seek(frame)
+        if image.width * image.height > Image.MAX_IMAGE_PIXELS:
+            return True
+    image.seek(0)
+    return False
+
+
 def image_to_pdf(path: Path) -> bytes:
     try:
         with Image.open(path) as image:
+            if _past_pixel_limit(image):
+                raise ScanError(TOO_MANY_PIXELS)
             dpi = image.info.get("dpi")
             if dpi and 0 < min(float(dpi[0]), float(dpi[1])) < MIN_SCAN_DPI:
                 raise ScanError(
@@ -146,7 +161,7 @@ def image_to_pdf(path: Path) -> bytes:
     except ScanError:
         raise
     except Image.DecompressionBombError:
-        raise ScanError("Ảnh quá lớn (số điểm ảnh vượt giới hạn an toàn).") from None
+        raise ScanError(TOO_MANY_PIXELS) from None
     except Exception:  # noqa: BLE001 - Pillow raises many kinds of error for a damaged image
         raise ScanError("Không đọc được ảnh quét: tệp bị hỏng.") from None
     try:

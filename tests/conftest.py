@@ -368,3 +368,53 @@ def make_result(world, pdf: bytes, *, staff="staff_a", reviewer=None, replaces=N
         ops.publish(world[reviewer], result, seen_version=result.version)
     search.sync()  # what a web request does after it commits
     return result
+
+
+# --- what an attacker is after (tests/test_held_*.py) ------------------------------------------
+
+@pytest.fixture
+def victims(app, world, pdfs):
+    """Unit A's results, batch and copies, owned by citizen A and business C, and the callers
+    who must not reach them: another citizen (B, whose own result unit B issued), a business
+    member removed while logged in, unit B's staff. `markers` are strings of the victims' data
+    that no page of these callers may show."""
+    from types import SimpleNamespace
+
+    from sqlalchemy import select
+
+    from portal.models import ImportBatch, Procedure, Unit, User
+    from portal.operations import claims
+    from portal.operations.accounts import create_user
+    from portal.operations.copies import issue_copy
+
+    citizen = make_result(world, pdfs[0], reviewer="reviewer_a", valid_until=None, document_number="701/GP-SKHCN")
+    draft = make_result(world, pdfs[1], document_number="702/GP-SKHCN")
+    business = make_result(world, pdfs[2], reviewer="reviewer_a", valid_until=None, holder_id=MST_C,
+                           holder_name="Công ty TNHH Thiết bị Y tế Minh Phát", document_number="703/GP-SKHCN")
+    own_b = make_result(world, pdfs[3], staff="staff_b", reviewer="reviewer_b", holder_id=CCCD_B, valid_until=None,
+                        holder_name="Trần Thị Lan", document_number="88/GP-TĐC")
+    for name in ("holder_b", "member_c", "removed_c"):
+        world[name] = create_user(None, name, "holder", PASSWORD, holder_id=CCCD_B if name == "holder_b" else MST_C)
+    copies = [issue_copy(world["holder_a"], citizen), issue_copy(world["member_c"], business)]
+    batch = ImportBatch(source="web", name="lo-don-vi-a.csv", manifest_sha256="0" * 64, files_dir="", status="done",
+                        unit_id=world["staff_a"].unit_id, created_by_id=world["staff_a"].id)
+    db.session.add(batch)
+    db.session.commit()
+
+    clients = {"anonymous": app.test_client()}
+    for who in ("holder_b", "removed_c", "staff_b", "reviewer_b"):
+        clients[who] = app.test_client()
+        login(clients[who], who)
+    claims.remove_member(world["member_c"], world["removed_c"])  # removed while logged in
+    markers = [citizen.code, draft.code, business.code, "701/GP-SKHCN", "702/GP-SKHCN", "703/GP-SKHCN",
+               "Phạm Minh Khánh", "Minh Phát", CCCD_A, MST_C, batch.name]
+    for copy in copies:
+        markers += [copy.verification_code, copy.display_code, copy.register_number]
+    return SimpleNamespace(
+        citizen=citizen, draft=draft, business=business, own_b=own_b, copies=copies, batch=batch,
+        results=[citizen, draft, business], clients=clients, markers=markers,
+        unit_a=db.session.get(Unit, world["staff_a"].unit_id),
+        procedure=db.session.scalars(select(Procedure).order_by(Procedure.id)).first(),
+        members=[world["member_c"], world["removed_c"]],
+        users=db.session.scalars(select(User).order_by(User.id)).all(),
+    )

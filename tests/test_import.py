@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import create_engine, func, select, text
 
 from portal.extensions import db
-from portal.models import ImportBatch, ImportRow, Procedure, Result
+from portal.models import ImportBatch, ImportRow, Procedure, Result, StoredFile
 from portal.operations import imports
 
 from .conftest import CCCD_A, CCCD_B, UNIT_A
@@ -302,6 +302,7 @@ def test_a_rerun_after_the_import_is_killed_half_way_resumes_without_duplicates(
     assert _count(db_url, "SELECT count(*) FROM results") == first
     assert _count(db_url, "SELECT count(*) FROM results r WHERE NOT EXISTS "
                           "(SELECT 1 FROM result_files f WHERE f.result_id = r.id)") == 0
+    assert set(_indexed_ids()) <= set(db.session.scalars(select(Result.id)))  # no result the database lacks
 
     again = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert again.returncode == 0, again.stderr[-2000:]
@@ -311,9 +312,22 @@ def test_a_rerun_after_the_import_is_killed_half_way_resumes_without_duplicates(
     assert _count(db_url, "SELECT count(DISTINCT document_number) FROM results") == count
     assert _count(db_url, "SELECT count(*) FROM import_batches") == 1
     assert _count(db_url, "SELECT count(*) FROM import_rows WHERE status = 'imported'") == count
+    indexed = _indexed_ids()
+    assert len(indexed) == count and set(indexed) == set(db.session.scalars(select(Result.id)))  # once each
+    # No orphan: every stored object is a result's file, and the killed import's spool is gone.
+    files = Path(app.config["PORTAL_DATA_DIR"]) / "files"
+    assert {p.name for p in (files / "objects").rglob("*") if p.is_file()} == set(
+        db.session.scalars(select(StoredFile.sha256)))
+    assert _count(db_url, "SELECT count(*) FROM stored_files s WHERE NOT EXISTS "
+                          "(SELECT 1 FROM result_files f WHERE f.file_id = s.id)") == 0
+    assert not any((files / "tmp").iterdir())
+
+
+def _indexed_ids() -> list[int]:
     from portal import search
 
-    assert search.search_index().doc_count() == count  # every result indexed, none twice
+    searcher = search.search_index().searcher()
+    return [int(searcher.stored_fields(n)["id"]) for n in searcher.reader().all_doc_ids()]
 
 
 def _children(pid: int) -> set[int]:

@@ -142,10 +142,14 @@ def test_a_cookie_kept_from_before_logout_opens_nothing(app, client, world, pdfs
 
 
 def test_a_new_cookie_at_login_and_nothing_kept_from_before(client, world):
-    client.get("/login")
+    token_before = csrf_token(client, "/login")
     before = _cookie(client)
     login(client, "staff_a")
     assert _cookie(client) != before
+    # A CSRF token known before the login (planted with a cookie, say) is worth nothing after it.
+    stale = client.post("/account/logout-everywhere", data={"csrf_token": token_before})
+    assert stale.status_code == 400
+    assert client.get("/admin/results").status_code == 200
 
 
 def test_password_change_ends_the_other_sessions(app, client, world):

@@ -129,11 +129,9 @@ def session_user(token: str | None, user_id: str) -> tuple[User | None, str | No
     return user, None
 
 
-def end_sessions(user: User, reason: str, *, keep_token: str | None = None) -> int:
-    """End every open session of `user` (but the one `keep_token` opened) in the caller's transaction."""
+def end_sessions(user: User, reason: str) -> int:
+    """End every open session of `user`, in the caller's transaction."""
     query = update(UserSession).where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
-    if keep_token:
-        query = query.where(UserSession.token_hash != _hash(keep_token))
     return db.session.execute(query.values(ended_at=utcnow(), end_reason=reason)).rowcount
 
 
@@ -164,8 +162,9 @@ def is_current(record: UserSession, token: str | None) -> bool:
 
 
 @transactional
-def change_password(user: User, current: str, new: str, confirm: str, *, keep_token: str | None) -> None:
-    """A new password; every other session of the user ends."""
+def change_password(user: User, current: str, new: str, confirm: str) -> None:
+    """A new password; every session of the user ends (the caller opens a new one for the person
+    who changed it)."""
     if not user.check_password(current or ""):
         raise OperationError("Mật khẩu hiện tại không đúng.")
     if new != confirm:
@@ -174,7 +173,7 @@ def change_password(user: User, current: str, new: str, confirm: str, *, keep_to
         raise OperationError("Mật khẩu mới phải khác mật khẩu hiện tại.")
     check_password(new, user.username)
     user.set_password(new)
-    end_sessions(user, "password.change", keep_token=keep_token)
+    end_sessions(user, "password.change")
     audit.record("password.change", actor=user, target=user.username)
 
 

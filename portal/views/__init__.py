@@ -15,8 +15,10 @@ CSP = (
 )
 
 def register_views(app: Flask) -> None:
-    from . import account, admin, api, errors, me, public, verify
+    from . import account, admin, api, errors, inputs, me, public, verify
     from .query import DatabaseInt
+
+    app.before_request(inputs.refuse_nul_characters)
 
     app.url_map.converters["int"] = DatabaseInt  # before the routes that use it are added
     for blueprint in (public.bp, account.bp, admin.bp, me.bp, api.bp, verify.bp):
@@ -30,8 +32,9 @@ def register_views(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        if request.endpoint and not request.endpoint.startswith("static"):
-            response.headers.setdefault("Cache-Control", "no-store")
+        if request.endpoint != "static":
+            # Set, not defaulted: send_file's own "no-cache" lets a browser keep a holder's PDF on disk.
+            response.headers["Cache-Control"] = "no-store"
         return response
 
     @app.template_filter("vn_date")

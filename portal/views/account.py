@@ -30,11 +30,15 @@ PENDING_SECONDS = 300
 PENDING_TRIES = 5
 
 
-def _log_in(user: User, method: str, next_url: str | None):
-    session.clear()  # nothing from before the login is kept, the cookie's value is new
+def _open_session(user: User, method: str) -> None:
+    session.clear()  # nothing from before is kept (the CSRF token included): the cookie's value is new
     token = sessions.start_session(user, method)
     login_user(user)
     session[sessions.COOKIE_KEY] = token
+
+
+def _log_in(user: User, method: str, next_url: str | None):
+    _open_session(user, method)
     if settings.second_factor_required(user) and not user.totp_enabled:
         flash("Quản trị hệ thống yêu cầu cán bộ dùng xác thực hai bước: hãy bật ngay bây giờ.", "info")
         return redirect(url_for("account.second_factor_page"))
@@ -146,11 +150,12 @@ def change_password():
     form = PasswordForm()
     if form.validate_on_submit():
         try:
-            sessions.change_password(current_user, form.current.data, form.new.data, form.confirm.data,
-                                     keep_token=session.get(sessions.COOKIE_KEY))
+            sessions.change_password(current_user, form.current.data, form.new.data, form.confirm.data)
         except user_errors() as err:
             flash(str(err), "error")
         else:
+            # Every session ended, this one too (a copy of its cookie may be what was stolen): a new one goes on.
+            _open_session(current_user._get_current_object(), "password.change")
             flash("Đã đổi mật khẩu. Các phiên đăng nhập khác đã kết thúc.", "success")
             return redirect(url_for("public.index"))
     token = session.get(sessions.COOKIE_KEY)

@@ -11,7 +11,7 @@ from ..extensions import db
 from ..listing import listing
 from ..models import Procedure, Result
 from ..models.results import EXPIRED, STATUS_LABELS, STATUSES
-from .query import number_arg, page_arg
+from .query import DATABASE_INT_MAX, number_arg, page_arg
 
 HOLDER_STATUS_CHOICES = {"valid": "Còn hiệu lực", EXPIRED: STATUS_LABELS[EXPIRED],
                          "revoked": STATUS_LABELS["revoked"], "replaced": STATUS_LABELS["replaced"]}
@@ -38,7 +38,7 @@ def read_args(*, staff: bool, max_per_page: int = 100, default_per_page: int = 2
         unit=(_arg("unit", 12) if staff else None), procedure=(_arg("procedure", 16) if staff else None),
         phase=phase if staff and phase in ("2", "3", "4", "5") else None,
     )
-    if filters.unit and not filters.unit.isdigit():
+    if filters.unit and not (filters.unit.isdigit() and int(filters.unit) <= DATABASE_INT_MAX):
         filters.unit = None
     page = page_arg(MAX_PAGE)
     per_page = number_arg("per_page", default_per_page, low=1, high=max_per_page, clamp=True)
