@@ -6,10 +6,10 @@ import click
 from flask import Flask
 from sqlalchemy import func, select
 
+from ..errors import UserError
 from ..extensions import db
 from ..models import Result
 from ..models.users import ROLES
-from ..operations import user_errors
 from . import fail
 
 
@@ -24,7 +24,7 @@ def register(app: Flask) -> None:
         with click.progressbar(length=count, label="Kết quả mẫu") as bar:
             try:
                 added = seed(count, progress=bar.update)
-            except user_errors() as err:
+            except UserError as err:
                 fail(err)
         click.echo(f"Demo data: {added} results added, {existing} already present.")
 
@@ -37,7 +37,7 @@ def register(app: Flask) -> None:
 
         try:
             unit = create(None, code, name)
-        except user_errors() as err:
+        except UserError as err:
             fail(err)
         click.echo(f"Unit {unit.code} created: {unit.name}")
 
@@ -55,6 +55,6 @@ def register(app: Flask) -> None:
         try:
             user = create(None, username, role, password, full_name=full_name, unit_code=unit_code,
                           holder_id=holder_id)
-        except user_errors() as err:
+        except UserError as err:
             fail(err)
         click.echo(f"User {user.username} created ({user.role}).")

@@ -49,9 +49,8 @@ def _reset() -> None:
 def run(function, *args, processes: int = 1, timeout: float = TIMEOUT_SECONDS):
     """Run `function(*args)` in the rendering process and wait for its answer."""
     try:
-        return _get_pool(processes).submit(function, *args).result(timeout=timeout)
+        return _in_a_sound_process(function, args, processes, timeout)
     except (BrokenProcessPool, MemoryError):
-        _reset()  # the next call starts fresh processes
         raise CopyFailed("Không xử lý được yêu cầu này lúc này; xin thử lại sau ít phút.") from None
     except TimeoutError:
         _reset()
@@ -66,6 +65,21 @@ def run(function, *args, processes: int = 1, timeout: float = TIMEOUT_SECONDS):
     except Exception:  # a library missing on this machine (Pango for WeasyPrint, say), or a bug
         log.exception("the rendering process failed")
         raise CopyFailed("Máy chủ chưa tạo được tệp PDF lúc này; lỗi đã được ghi lại, xin thử lại sau.") from None
+
+
+def _in_a_sound_process(function, args: tuple, processes: int, timeout: float):
+    """A process that died, or ran out of its address space, may have been worn out by the tasks
+    before (a long-lived process's heap only grows): the task is tried once more in fresh
+    processes before it is given up. A task that breaks a fresh process too is refused."""
+    for attempt in (1, 2):
+        try:
+            return _get_pool(processes).submit(function, *args).result(timeout=timeout)
+        except (BrokenProcessPool, MemoryError) as err:
+            _reset()  # the next call starts fresh processes
+            log.warning("rendering process failed (%s) on try %d", type(err).__name__, attempt)
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
 
 
 def warm(processes: int = 1) -> None:

@@ -33,8 +33,3 @@ def transactional(fn):
             raise
 
     return wrapper
-
-
-def user_errors() -> tuple[type[Exception], ...]:
-    """Exceptions whose message is meant for the person who asked (all in Vietnamese)."""
-    return (UserError,)

@@ -9,6 +9,7 @@ import segno
 from flask import Blueprint, current_app, flash, g, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
+from ..errors import UserError
 from ..extensions import limiter
 from ..forms.accounts import (
     ClaimForm,
@@ -20,7 +21,7 @@ from ..forms.accounts import (
 )
 from ..forms.results import ConfirmForm
 from ..models import User
-from ..operations import claims, second_factor, sessions, settings, user_errors
+from ..operations import claims, second_factor, sessions, settings
 from ..safe_redirect import local_path
 
 bp = Blueprint("account", __name__)
@@ -55,7 +56,7 @@ def login():
     if form.validate_on_submit():
         try:
             user = sessions.check_credentials(form.username.data, form.password.data)
-        except user_errors() as err:
+        except UserError as err:
             flash(str(err), "error")
         else:
             if not user.totp_enabled:
@@ -88,7 +89,7 @@ def login_second_factor():
     if form.validate_on_submit():
         try:
             used = second_factor.check_at_login(user, form.code.data)
-        except user_errors() as err:
+        except UserError as err:
             pending["tries"] = pending.get("tries", 0) + 1
             if pending["tries"] >= PENDING_TRIES:
                 session.pop(PENDING, None)
@@ -114,7 +115,7 @@ def claim():
         try:
             user = claims.claim_account(form.code.data, form.holder_id.data, form.username.data,
                                         form.password.data, form.full_name.data or "")
-        except user_errors() as err:
+        except UserError as err:
             flash(str(err), "error")
         else:
             _log_in(user, "claim", None)
@@ -151,7 +152,7 @@ def change_password():
     if form.validate_on_submit():
         try:
             sessions.change_password(current_user, form.current.data, form.new.data, form.confirm.data)
-        except user_errors() as err:
+        except UserError as err:
             flash(str(err), "error")
         else:
             # Every session ended, this one too (a copy of its cookie may be what was stolen): a new one goes on.
@@ -196,7 +197,7 @@ def second_factor_start():
     if ConfirmForm().validate_on_submit():
         try:
             second_factor.begin_enrolment(current_user)
-        except user_errors() as err:
+        except UserError as err:
             flash(str(err), "error")
     return redirect(url_for("account.second_factor_page"))
 
@@ -208,7 +209,7 @@ def second_factor_confirm():
     if form.validate_on_submit():
         try:
             codes = second_factor.confirm_enrolment(current_user, form.code.data)
-        except user_errors() as err:
+        except UserError as err:
             flash(str(err), "error")
         else:
             return render_template("recovery_codes.html", codes=codes, first=True)
@@ -224,7 +225,7 @@ def second_factor_new_codes():
     if form.validate_on_submit():
         try:
             codes = second_factor.regenerate_recovery_codes(current_user, form.code.data)
-        except user_errors() as err:
+        except UserError as err:
             flash(str(err), "error")
         else:
             return render_template("recovery_codes.html", codes=codes, first=False)
@@ -238,7 +239,7 @@ def second_factor_off():
     if form.validate_on_submit():
         try:
             second_factor.disable(current_user, form.password.data, form.code.data)
-        except user_errors() as err:
+        except UserError as err:
             flash(str(err), "error")
         else:
             flash("Đã tắt xác thực hai bước.", "success")

@@ -7,9 +7,10 @@ from flask import Blueprint, current_app, jsonify, url_for
 from flask_login import current_user
 
 from ..access import get_holder_result_or_404, visible_copies
+from ..errors import UserError
 from ..extensions import csrf, db
 from ..models import CertifiedCopy
-from ..operations import copies, user_errors
+from ..operations import copies
 from . import searching
 from .errors import refuse
 from .verify import api_facts, verify_limit
@@ -59,7 +60,7 @@ def issue_copy(code: str):
     result = get_holder_result_or_404(current_user, code)
     try:
         made = copies.issue_copy(current_user, result)
-    except user_errors() as err:
+    except UserError as err:
         return jsonify(error="refused", message=str(err)), 422
     return jsonify(copy_json(made)), 201
 

@@ -12,11 +12,12 @@ from ..access import (
     is_business_account,
     visible_copies,
 )
+from ..errors import UserError
 from ..extensions import db
 from ..forms.accounts import MemberForm
 from ..forms.results import ConfirmForm
 from ..models import CertifiedCopy
-from ..operations import claims, copies, user_errors
+from ..operations import claims, copies
 from . import searching
 from .documents import send_copy, send_document, send_page
 from .query import page_arg
@@ -53,7 +54,7 @@ def issue_copy(code: str):
     if ConfirmForm().validate_on_submit():
         try:
             made = copies.issue_copy(current_user, item)
-        except user_errors() as err:
+        except UserError as err:
             flash(str(err), "error")
         else:
             flash(f"Đã cấp bản sao số {made.register_number}, mã xác thực {made.display_code}.", "success")
@@ -110,7 +111,7 @@ def members():
     if form.validate_on_submit():
         try:
             added = claims.add_member(current_user, form.username.data, form.password.data, form.full_name.data)
-        except user_errors() as err:
+        except UserError as err:
             flash(str(err), "error")
         else:
             flash(f"Đã thêm thành viên; tên đăng nhập là {added.username}.", "success")
@@ -131,7 +132,7 @@ def remove_member(user_id: int):
         return render_template("me/member_remove.html", member=member, confirm_form=form)
     try:
         claims.remove_member(current_user, member)
-    except user_errors() as err:
+    except UserError as err:
         flash(str(err), "error")
         return redirect(url_for("me.members"))
     flash(f"Đã gỡ {member.display_name}; tài khoản đó không còn truy cập được.", "success")
@@ -145,7 +146,7 @@ def member_manager(user_id: int):
     if ConfirmForm().validate_on_submit():
         try:
             claims.set_manager(current_user, member, request.form.get("manager") == "1")
-        except user_errors() as err:
+        except UserError as err:
             flash(str(err), "error")
         else:
             flash("Đã cập nhật người quản lý.", "success")

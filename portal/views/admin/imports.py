@@ -4,10 +4,11 @@ from flask import Response, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from ...access import get_batch_or_404, visible_batches
+from ...errors import UserError
 from ...extensions import db
 from ...forms.imports import ImportForm
 from ...models import ImportBatch
-from ...operations import imports, user_errors
+from ...operations import imports
 from ..gate import IMPORT, takes_body
 from . import bp
 
@@ -20,7 +21,7 @@ def new_import():
         try:
             batch = imports.create_web_batch(current_user, form.upload.data,
                                              [f for f in form.files.data or [] if f and f.filename])
-        except user_errors() as err:
+        except UserError as err:
             flash(str(err), "error")
         else:
             flash(f"Đã nhận lô {batch.id}; hệ thống đang nhập ở chế độ nền.", "success")

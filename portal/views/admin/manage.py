@@ -10,13 +10,14 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ...access import can
+from ...errors import UserError
 from ...extensions import db
 from ...forms.accounts import ProcedureForm, SettingsForm, UnitForm, UserForm
 from ...identifiers import InvalidInput, parse_date
 from ...models import AuditEvent, Procedure, Unit, User
 from ...models.audit import ACTION_LABELS
 from ...operations import accounts as ops
-from ...operations import second_factor, settings, user_errors
+from ...operations import second_factor, settings
 from ...timeutil import local_zone
 from ..query import page_arg
 from . import bp, flash_error
@@ -53,7 +54,7 @@ def unit_form(unit_id: int | None = None):
                 ops.create_unit(current_user, form.code.data, form.name.data)
             else:
                 ops.update_unit(current_user, unit, form.name.data, form.active.data)
-        except user_errors() as err:
+        except UserError as err:
             flash_error(err)
         else:
             flash("Đã lưu đơn vị.", "success")
@@ -96,7 +97,7 @@ def user_form(user_id: int | None = None):
                                 business_manager=form.business_manager.data)
                 if form.reset_second_factor.data and user.totp_secret:
                     second_factor.reset(current_user, user)
-        except user_errors() as err:
+        except UserError as err:
             flash_error(err)
         else:
             flash("Đã lưu tài khoản.", "success")
@@ -134,7 +135,7 @@ def procedure_form(procedure_id: int | None = None):
         try:
             ops.save_procedure(current_user, form.code.data, form.name.data, form.field.data,
                                form.retention_years.data, procedure)
-        except user_errors() as err:
+        except UserError as err:
             flash_error(err)
         else:
             flash("Đã lưu thủ tục.", "success")

@@ -5,8 +5,8 @@ from flask_login import current_user
 
 from ... import plan, reports
 from ...copies.pdf import CopyFailed
+from ...errors import UserError
 from ...forms.plan import InventoryForm
-from ...operations import user_errors
 from ...operations.plan import record_inventory
 from ...timeutil import today
 from ..query import year_arg
@@ -22,7 +22,7 @@ def plan_dashboard():
         unit = next(u for u in units if u.id == form.unit_id.data)
         try:
             record_inventory(current_user, unit, form.phase.data, form.results.data, form.pages.data, form.note.data)
-        except user_errors() as err:
+        except UserError as err:
             flash(str(err), "error")
         else:
             flash(f"Đã ghi số kiểm kê của {unit.name}, giai đoạn {form.phase.data}.", "success")

@@ -8,12 +8,13 @@ from sqlalchemy import select
 
 from ... import audit
 from ...access import can, get_result_or_404, is_reviewer, visible_batches, visible_results
+from ...errors import UserError
 from ...extensions import db
 from ...forms.results import ConfirmForm, ReasonForm, ResultMetadataForm, UploadForm
 from ...listing import listing
 from ...models import ImportBatch, Procedure, Result, Unit
 from ...models.results import DRAFT
-from ...operations import claims, user_errors
+from ...operations import claims
 from ...operations import results as ops
 from ...scans import ScanError, Spooled, prepare
 from ...storage import TooLarge, storage
@@ -82,7 +83,7 @@ def publish_checked():
         try:
             ops.publish(current_user, item, seen_version=seen[item.id])
             published.append(item.code)
-        except user_errors() as err:
+        except UserError as err:
             refused.append(str(err) if isinstance(err, ops.ChangedSinceSeen) else f"Không phát hành {item.code}: {err}")
     if published:
         flash(f"Đã phát hành {len(published)} kết quả. Mã nhận tài khoản cấp sau tại trang của từng kết quả.",
@@ -164,7 +165,7 @@ def _save_new(form: UploadForm, template: str, replaces: Result | None = None, *
         if scan is not None:
             try:
                 result = ops.create_draft(current_user, _input_from(form), scan, replaces=replaces)
-            except user_errors() as err:
+            except UserError as err:
                 flash_error(err)
             else:
                 flash(f"Đã lưu bản nháp {result.code}; kết quả đang chờ cán bộ kiểm tra.", "success")
@@ -217,7 +218,7 @@ def edit_result(result_id: int):
     if form.validate_on_submit():
         try:
             ops.update_draft(current_user, item, _input_from(form))
-        except user_errors() as err:
+        except UserError as err:
             flash_error(err)
         else:
             flash("Đã lưu thay đổi.", "success")
@@ -273,7 +274,7 @@ def _state_change(result_id: int, operation, form: ConfirmForm | ReasonForm, don
     except ops.ChangedSinceSeen as err:
         flash_error(err)  # the reviewer looks again at what is there now
         return redirect(url_for("admin.result", result_id=item.id))
-    except user_errors() as err:
+    except UserError as err:
         flash_error(err)
         return redirect(url_for("admin.result", result_id=item.id))
     flash(done.format(code=item.code), "success")
@@ -315,7 +316,7 @@ def _flash_claim_code_if_needed(item: Result) -> None:
 def _flash_claim_code(item: Result) -> None:
     try:
         code = claims.issue_claim_code(current_user, item)
-    except user_errors() as err:
+    except UserError as err:
         flash_error(err)
         return
     flash(f"Mã nhận tài khoản của người được cấp: {code} — in trên phiếu trả kết quả. Mã chỉ hiện một lần, "
