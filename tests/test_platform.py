@@ -73,3 +73,17 @@ def test_storage_limit_leaves_nothing_behind(tmp_path):
     with pytest.raises(TooLarge):
         store.spool(io.BytesIO(b"x" * 5000), limit=1000)
     assert not any(store.tmp.iterdir())
+
+
+def test_rendering_processes_are_replaced_after_their_tasks_and_keep_answering(monkeypatch):
+    """Every TASKS_PER_PROCESS tasks the rendering pool is retired and a fresh one answers (not
+    ProcessPoolExecutor's max_tasks_per_child, under which a report once never rendered)."""
+    import os
+
+    from portal.copies import worker
+
+    monkeypatch.setattr(worker, "TASKS_PER_PROCESS", 3)
+    worker._reset()
+    pids = [worker.run(os.getpid) for _ in range(9)]
+    assert len(set(pids)) == 3 and pids[0] == pids[2] != pids[3]
+    worker._reset()

@@ -25,16 +25,25 @@ TIMEOUT_SECONDS = 120
 MEMORY_LIMIT = 2 * 1024**3
 
 _pool: ProcessPoolExecutor | None = None
+_tasks = 0  # given to the current pool
 _lock = threading.Lock()
 
 
 def _get_pool(processes: int) -> ProcessPoolExecutor:
-    global _pool
+    """The pool for the next task. Every TASKS_PER_PROCESS tasks a process, the pool is retired
+    (its tasks in hand finish) and a fresh one started. Not ProcessPoolExecutor's own
+    max_tasks_per_child: on Python 3.11 a pool replacing a process that way could stop answering
+    (seen in the suite: a report never rendered, the 120 s timeout every time at the same task)."""
+    global _pool, _tasks
     with _lock:
+        if _pool is not None and _tasks >= TASKS_PER_PROCESS * max(1, processes):
+            _pool.shutdown(wait=False)
+            _pool = None
         if _pool is None:
             _pool = ProcessPoolExecutor(max_workers=max(1, processes), mp_context=multiprocessing.get_context("spawn"),
-                                        max_tasks_per_child=TASKS_PER_PROCESS, initializer=helper_process,
-                                        initargs=(os.getpid(), MEMORY_LIMIT))
+                                        initializer=helper_process, initargs=(os.getpid(), MEMORY_LIMIT))
+            _tasks = 0
+        _tasks += 1
         return _pool
 
 
@@ -49,10 +58,13 @@ def _reset() -> None:
 def run(function, *args, processes: int = 1, timeout: float = TIMEOUT_SECONDS):
     """Run `function(*args)` in the rendering process and wait for its answer."""
     try:
-        return _in_a_sound_process(function, args, processes, timeout)
+        return _get_pool(processes).submit(function, *args).result(timeout=timeout)
     except (BrokenProcessPool, MemoryError):
+        _reset()  # the next call starts fresh processes
         raise CopyFailed("Không xử lý được yêu cầu này lúc này; xin thử lại sau ít phút.") from None
     except TimeoutError:
+        log.warning("rendering task %s gave no answer in time", getattr(function, "__name__", function),
+                    exc_info=True)
         _reset()
         raise CopyFailed("Việc tạo hoặc kiểm tra tệp mất quá nhiều thời gian; xin thử lại sau.") from None
     except CopyFailed:
@@ -65,21 +77,6 @@ def run(function, *args, processes: int = 1, timeout: float = TIMEOUT_SECONDS):
     except Exception:  # a library missing on this machine (Pango for WeasyPrint, say), or a bug
         log.exception("the rendering process failed")
         raise CopyFailed("Máy chủ chưa tạo được tệp PDF lúc này; lỗi đã được ghi lại, xin thử lại sau.") from None
-
-
-def _in_a_sound_process(function, args: tuple, processes: int, timeout: float):
-    """A process that died, or ran out of its address space, may have been worn out by the tasks
-    before (a long-lived process's heap only grows): the task is tried once more in fresh
-    processes before it is given up. A task that breaks a fresh process too is refused."""
-    for attempt in (1, 2):
-        try:
-            return _get_pool(processes).submit(function, *args).result(timeout=timeout)
-        except (BrokenProcessPool, MemoryError) as err:
-            _reset()  # the next call starts fresh processes
-            log.warning("rendering process failed (%s) on try %d", type(err).__name__, attempt)
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
 
 
 def warm(processes: int = 1) -> None:
