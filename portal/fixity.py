@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from . import audit
 from .extensions import db
 from .models import AuditEvent, CertifiedCopy, Result, StoredFile
+from .models.copies import register_number
 from .storage import ALTERED, MISSING, FileDamaged, storage
 
 log = logging.getLogger(__name__)
@@ -56,7 +57,7 @@ def items() -> Iterator[Item]:
     copies = (select(CertifiedCopy.id, CertifiedCopy.sha256, CertifiedCopy.year, CertifiedCopy.number, Result.code)
               .join(Result, Result.id == CertifiedCopy.result_id))
     for _id, sha256, year, number, code in _keyset(copies, CertifiedCopy.id):
-        yield Item(sha256, f"certified copy {number:06d}/{year}/BSĐT of {code}")
+        yield Item(sha256, f"certified copy {register_number(number, year)} of {code}")
 
 
 def _keyset(query, id_column):

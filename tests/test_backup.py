@@ -230,3 +230,11 @@ def test_a_file_altered_in_the_store_is_named_by_backup_and_left_out_by_restore(
         assert checked.exit_code == 1 and f"MISSING  {damaged.document.sha256}" in checked.output
         db.session.remove()
         db.engine.dispose()
+
+
+def test_a_backup_that_cannot_be_written_says_so_and_leaves_nothing(app, tmp_path, world):
+    """A folder the archive cannot go to (here /proc, where no file can be made): a sentence,
+    not a traceback, and no partial archive anywhere."""
+    made = app.test_cli_runner().invoke(args=["backup", "--out", "/proc/portal-backup.tar"])
+    assert made.exit_code != 0 and "Không ghi được tệp sao lưu" in made.output
+    assert not list(tmp_path.glob("**/*.partial"))

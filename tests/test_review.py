@@ -225,3 +225,12 @@ def test_a_change_racing_a_publish_fails_cleanly(world, pdfs):
         ops.publish(world["reviewer_a"], draft, seen_version=seen)
     db.session.refresh(draft)
     assert draft.status == "draft" and draft.summary == "Sửa từ một phiên khác"
+
+
+def test_ticked_ids_past_the_databases_integers_are_no_ids(client, world, pdfs):
+    draft = make_result(world, pdfs[0])
+    login(client, "reviewer_a")
+    token = csrf_token(client, "/admin/review")
+    done = client.post("/admin/review/publish", follow_redirects=True, data={
+        "csrf_token": token, "result_id": ["99999999999999:1", "١٢:1", f"{draft.id}:{draft.version}"]})
+    assert done.status_code == 200 and "Đã phát hành 1 kết quả" in _text(done)

@@ -26,6 +26,8 @@ def register(app: Flask) -> None:
             summary = create_backup(out, progress=_bar)
         except BackupError as err:
             fail(err)
+        except OSError as err:  # a folder not writable, a full disk: the partial archive is gone
+            fail(BackupError(f"Không ghi được tệp sao lưu {out}: {err.strerror or err}."))
         for sha256 in summary.missing:
             click.echo(f"MISSING  {sha256}")
         for sha256 in summary.altered:

@@ -12,6 +12,11 @@ from .types import UTCDateTime
 from .users import User
 
 
+def register_number(number: int, year: int) -> str:
+    """How a copy's place in the register is written: 000123/2026/BSĐT."""
+    return f"{number:06d}/{year}/BSĐT"
+
+
 class CertifiedCopy(db.Model):
     """One line of the register of electronic copies issued from the original register (sổ cấp
     bản sao): numbered per year, with the code anyone can verify it by and the hash of the exact
@@ -40,7 +45,7 @@ class CertifiedCopy(db.Model):
 
     @property
     def register_number(self) -> str:
-        return f"{self.number:06d}/{self.year}/BSĐT"
+        return register_number(self.number, self.year)
 
     @property
     def display_code(self) -> str:

@@ -6,11 +6,11 @@ from __future__ import annotations
 import time
 
 import segno
-from flask import Blueprint, current_app, flash, g, jsonify, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..errors import UserError
-from ..extensions import limiter
+from ..extensions import db, limiter
 from ..forms.accounts import (
     ClaimForm,
     LoginForm,
@@ -23,6 +23,7 @@ from ..forms.results import ConfirmForm
 from ..models import User
 from ..operations import claims, second_factor, sessions, settings
 from ..safe_redirect import local_path
+from .errors import answer, wants_json
 
 bp = Blueprint("account", __name__)
 
@@ -71,8 +72,6 @@ def _pending_user() -> tuple[User | None, dict]:
     pending = session.get(PENDING) or {}
     if not pending or time.time() - pending.get("at", 0) > PENDING_SECONDS:
         return None, {}
-    from ..extensions import db
-
     user = db.session.get(User, pending["user"])
     return (user if user is not None and user.active and user.totp_enabled else None), pending
 
@@ -118,7 +117,7 @@ def claim():
         except UserError as err:
             flash(str(err), "error")
         else:
-            _log_in(user, "claim", None)
+            _open_session(user, "claim")
             flash("Đã tạo tài khoản. Đây là kho dữ liệu của bạn.", "success")
             return redirect(url_for("me.results"))
     return render_template("claim.html", form=form)
@@ -139,8 +138,8 @@ def unauthorized():
     message = {"idle": "Phiên làm việc đã kết thúc vì lâu không thao tác; vui lòng đăng nhập lại.",
                "expired": "Phiên làm việc đã quá thời hạn; vui lòng đăng nhập lại."}.get(
         ended or "", "Vui lòng đăng nhập để tiếp tục.")
-    if request.path.startswith("/api/"):
-        return jsonify(error="unauthorized", message=message), 401
+    if wants_json():
+        return answer(401, message)
     flash(message, "info")
     return redirect(url_for("account.login", next=request.full_path if request.method == "GET" else None))
 

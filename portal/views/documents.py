@@ -11,13 +11,14 @@ from __future__ import annotations
 import os
 from typing import BinaryIO
 
-from flask import abort, jsonify, render_template, request, send_file
+from flask import abort, request, send_file
 
 from .. import audit
 from ..fixity import record_damage
 from ..models import CertifiedCopy, Result
 from ..previews import page_image
 from ..storage import FileDamaged, storage
+from .errors import answer
 
 UNAVAILABLE_TITLE = "Tệp tạm thời không tải được"
 UNAVAILABLE_TEXT = ("Tệp này hiện không đọc được nguyên vẹn từ kho lưu trữ. Sở đã ghi nhận sự cố và sẽ khôi phục "
@@ -78,7 +79,4 @@ def _send_pdf(stream: BinaryIO, sha256: str, name: str):
 
 def _unavailable(damage: FileDamaged, result: Result, kind: str, **details):
     record_damage(damage, result=result, kind=kind, route=request.path, **details)
-    if request.blueprint == "api" or request.accept_mimetypes.best_match(
-            ("text/html", "application/json")) == "application/json":
-        return jsonify(error="file_unavailable", message=UNAVAILABLE_TEXT), 503
-    return render_template("error.html", code=503, title=UNAVAILABLE_TITLE, message=UNAVAILABLE_TEXT), 503
+    return answer(503, UNAVAILABLE_TEXT, title=UNAVAILABLE_TITLE, error="file_unavailable")

@@ -52,7 +52,10 @@ def storage_full(err: BaseException | None) -> bool:
 
 
 def wants_json() -> bool:
-    return request.path == "/api" or request.path.startswith("/api/")
+    """Under /api/, or a caller that asked for JSON rather than a page (an API client following a
+    copy's download_url, say)."""
+    return (request.path == "/api" or request.path.startswith("/api/")
+            or request.accept_mimetypes.best_match(("text/html", "application/json")) == "application/json")
 
 
 def answer(code: int, message: str | None = None, *, title: str | None = None, error: str | None = None,

@@ -21,7 +21,7 @@ from ...storage import TooLarge, storage
 from .. import searching
 from ..documents import send_document, send_page
 from ..gate import UPLOAD, takes_body
-from ..query import id_arg, page_arg
+from ..query import DATABASE_INT_MAX, id_arg, page_arg
 from . import bp, flash_error
 
 
@@ -95,7 +95,9 @@ def publish_checked():
 
 def _id_and_version(value: str) -> tuple[int, int] | None:
     result_id, _, version = value.partition(":")
-    return (int(result_id), int(version)) if result_id.isdigit() and version.isdigit() else None
+    if not (result_id.isascii() and result_id.isdigit() and version.isascii() and version.isdigit()):
+        return None
+    return (int(result_id), int(version)) if int(result_id) <= DATABASE_INT_MAX else None
 
 
 def _queue_url() -> str:
