@@ -10,6 +10,7 @@ import io
 import os
 import re
 import shutil
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -20,6 +21,7 @@ from flask import g
 from flask_migrate import upgrade
 from PIL import Image
 from sqlalchemy import create_engine, text
+from werkzeug.serving import make_server
 
 from portal import create_app, search
 from portal.extensions import db
@@ -418,3 +420,29 @@ def victims(app, world, pdfs):
         members=[world["member_c"], world["removed_c"]],
         users=db.session.scalars(select(User).order_by(User.id)).all(),
     )
+
+
+# Browser journeys (tests/browser_kit.py holds what they share).
+@pytest.fixture
+def live_server(app, world):
+    """The test's app served over HTTP from a thread, on a free loopback port."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run", "--disable-quic"],
+        )
+        yield browser
+        browser.close()

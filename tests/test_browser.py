@@ -5,61 +5,14 @@ Screenshots of each step are kept under test-artifacts/ for people to look at.
 
 from __future__ import annotations
 
-import os
 import re
-import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
-from .conftest import PASSWORD
+from .browser_kit import ARTIFACTS, browser_marks, login, shot
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-
-pytestmark = [pytest.mark.browser]
-if not Path(CHROMIUM).exists():
-    if os.environ.get("REQUIRE_BROWSER") == "1":
-        raise RuntimeError("REQUIRE_BROWSER=1 but /usr/bin/chromium is missing")
-    pytestmark.append(pytest.mark.skip(reason="Debian's chromium is not installed"))
-
-
-@pytest.fixture
-def live_server(app, world):
-    """The test's app served over HTTP from a thread, on a free loopback port."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run", "--disable-quic"],
-        )
-        yield browser
-        browser.close()
-
-
-def _shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
-def _login(page, base: str, username: str) -> None:
-    page.goto(f"{base}/login")
-    page.get_by_label("Tên đăng nhập").fill(username)
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
+pytestmark = browser_marks()
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
@@ -69,7 +22,7 @@ def test_staff_upload_then_reviewer_publishes(live_server, browser, pdfs, tmp_pa
     context = browser.new_context(locale="vi-VN")
     page = context.new_page()
 
-    _login(page, live_server, "staff_a")
+    login(page, live_server, "staff_a")
     page.get_by_role("link", name="Số hóa mới").click()
     page.get_by_label("Tệp bản quét").set_input_files(str(scan))
     page.get_by_label("Thủ tục hành chính").select_option("1.010711")
@@ -84,30 +37,30 @@ def test_staff_upload_then_reviewer_publishes(live_server, browser, pdfs, tmp_pa
     page.get_by_role("button", name="Lưu bản nháp").click()
     # The CCCD is checked, the typed values are kept, and only the file must be chosen again.
     assert page.get_by_label("Số, ký hiệu").input_value() == "125/GP-SKHCN"
-    _shot(page, "01-upload-form-error")
+    shot(page, "01-upload-form-error")
     page.get_by_label("Số CCCD hoặc mã số thuế").fill("051089004217")
     page.get_by_label("Tệp bản quét").set_input_files(str(scan))
     page.get_by_role("button", name="Lưu bản nháp").click()
     page.get_by_text("Đã lưu bản nháp").wait_for()
-    _shot(page, "02-draft-saved")
+    shot(page, "02-draft-saved")
     assert page.locator(".badge").inner_text() == "Chờ kiểm tra"
     page.get_by_role("button", name="Đăng xuất").click()
 
-    _login(page, live_server, "reviewer_a")
+    login(page, live_server, "reviewer_a")
     page.get_by_role("link", name="Chờ kiểm tra").click()
     page.get_by_role("img", name="Trang 1 của văn bản 125/GP-SKHCN").wait_for()  # beside its metadata
-    _shot(page, "03a-review-queue")
+    shot(page, "03a-review-queue")
     page.get_by_role("link", name="125/GP-SKHCN").click()
     preview = page.get_by_role("img", name="Trang 1 của văn bản 125/GP-SKHCN")
     preview.wait_for()
     assert page.evaluate("img => img.naturalWidth", preview.element_handle()) > 0
-    _shot(page, "03-review-with-preview")
+    shot(page, "03-review-with-preview")
     page.get_by_role("button", name="Phát hành").click()
     page.get_by_text("Đã phát hành kết quả").wait_for()
     page.get_by_role("link", name="Kết quả", exact=True).click()
     listed = page.locator("table").inner_text()
     assert "Hết hiệu lực" in listed and "Còn hiệu lực" not in listed  # valid until 15/03/2022
-    _shot(page, "04-published")
+    shot(page, "04-published")
     context.close()
 
 
@@ -131,7 +84,7 @@ def test_citizen_claims_an_account_searches_opens_and_downloads(live_server, bro
     page.get_by_label("Tên đăng nhập muốn dùng").fill("tranthilan")
     page.get_by_label(re.compile(r"^Mật khẩu")).fill("mat-khau-cua-lan")
     page.get_by_label("Nhập lại mật khẩu").fill("mat-khau-cua-lan")
-    _shot(page, f"10-claim-{label}")
+    shot(page, f"10-claim-{label}")
     page.get_by_role("button", name="Nhận tài khoản").click()
     page.get_by_text("Đã tạo tài khoản").wait_for()
     page.get_by_role("button", name="Đăng xuất").click()
@@ -145,10 +98,10 @@ def test_citizen_claims_an_account_searches_opens_and_downloads(live_server, bro
     hit = page.get_by_role("link", name=re.compile("Giấy phép tiến hành công việc bức xạ"))
     hit.wait_for()
     assert page.locator("mark").count() > 0
-    _shot(page, f"11-search-{label}")
+    shot(page, f"11-search-{label}")
     hit.click()
     page.get_by_role("img", name=re.compile("Trang 1 của văn bản")).wait_for()
-    _shot(page, f"12-result-{label}")
+    shot(page, f"12-result-{label}")
     with page.expect_download() as download_info:
         page.get_by_role("link", name=re.compile("Tải bản điện tử")).click()
     download = download_info.value
@@ -165,13 +118,13 @@ def test_holder_issues_a_copy_then_a_stranger_verifies_it_and_checks_the_file(li
     result = make_result(world, pdfs[2], reviewer="reviewer_a", valid_until=None, document_number="3/GP-SKHCN")
     context = browser.new_context(locale="vi-VN", accept_downloads=True)
     page = context.new_page()
-    _login(page, live_server, "holder_a")
+    login(page, live_server, "holder_a")
     page.goto(f"{live_server}/me/results/{result.code}")
     page.get_by_role("button", name="Xin cấp bản sao điện tử").click()
     flash = page.get_by_text(re.compile(r"Đã cấp bản sao số"))
     flash.wait_for()
     code = re.search(r"([2-9A-HJ-NP-Z]{4}(?:-[2-9A-HJ-NP-Z]{4}){3})", flash.inner_text()).group(1)
-    _shot(page, "20-copy-issued")
+    shot(page, "20-copy-issued")
     with page.expect_download() as download_info:
         page.get_by_role("link", name=re.compile("Tải PDF")).first.click()
     copy_pdf = tmp_path / download_info.value.suggested_filename
@@ -193,7 +146,7 @@ def test_holder_issues_a_copy_then_a_stranger_verifies_it_and_checks_the_file(li
     answer = page.locator("#file-check")
     answer.get_by_text("Đúng là bản sao đã cấp").wait_for()
     assert answer.get_by_text("Chữ ký số còn nguyên vẹn.").is_visible()
-    _shot(page, "21-copy-verified")
+    shot(page, "21-copy-verified")
     stranger.close()
 
 
@@ -252,9 +205,9 @@ def test_staff_follow_the_plan_on_the_dashboard(live_server, browser, world, pdf
     db.session.commit()
     context = browser.new_context(locale="vi-VN")
     page = context.new_page()
-    _login(page, live_server, "staff_a")
+    login(page, live_server, "staff_a")
     page.get_by_role("link", name="Tiến độ").click()
     page.get_by_role("img", name="Đã số hóa so với số cần số hóa, theo đơn vị và giai đoạn").wait_for()
     assert page.locator("svg.chart rect").count() > 8
-    _shot(page, "30-plan-dashboard")
+    shot(page, "30-plan-dashboard")
     context.close()
