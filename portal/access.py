@@ -12,7 +12,7 @@ from sqlalchemy import Select, false, select
 from .errors import UserError
 from .extensions import db
 from .identifiers import ORGANISATION
-from .models import CertifiedCopy, ImportBatch, Result, Unit, User
+from .models import CertifiedCopy, HandoverSlip, ImportBatch, Result, Unit, User
 from .models.results import DRAFT, HOLDER_VISIBLE_STATUSES, PUBLISHED, RETURNED
 from .models.users import ADMIN, HOLDER, REVIEWER, STAFF
 
@@ -127,6 +127,16 @@ def get_fellow_member_or_404(user, user_id: int) -> User:
             or member.role != HOLDER or member.holder_id != user.holder_id):
         abort(404)
     return member
+
+
+def get_slip_or_404(user, slip_id: int) -> HandoverSlip:
+    """A batch's hand-over slips (claim codes in clear) for the reviewer who published it, and no
+    one else: not their colleagues, not an admin (a lost slip is replaced by issuing a new code
+    from the result's page, which voids the old one). Anyone else gets a 404."""
+    slip = db.session.get(HandoverSlip, slip_id)
+    if slip is None or not is_reviewer(user) or slip.created_by_id != user.id:
+        abort(404)
+    return slip
 
 
 def get_result_or_404(user, result_id: int) -> Result:

@@ -82,6 +82,9 @@ def load(instance_path: Path) -> dict:
         "SIGNING_P12": env.get("PORTAL_SIGNING_P12", ""),
         "SIGNING_P12_PASSWORD": env.get("PORTAL_SIGNING_P12_PASSWORD", ""),
         "TRUST_ROOTS": env.get("PORTAL_TRUST_ROOTS", ""),
+        # Days a reviewer may download again the hand-over slips (claim codes in clear) of a
+        # published batch; then the PDF is deleted (portal/operations/slips.py).
+        "HANDOVER_SLIP_DAYS": int(env.get("PORTAL_HANDOVER_SLIP_DAYS", "7")),
         # Processes that render and sign copies and check uploaded PDFs, per web process.
         "COPY_PROCESSES": int(env.get("PORTAL_COPY_PROCESSES", "1")),
         # Unit price of digitizing one page, in đồng, for the yearly report's cost.

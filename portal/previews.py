@@ -5,6 +5,8 @@ size: a 1 KB PDF can declare a page of 100 x 14,400 points, which drawn 900 pixe
 900 x 129,600 bitmap and took a web process from 160 to 404 MB. It is drawn in the rendering
 process (portal/copies/worker.py: spawned, its address space limited, replaced after a number of
 tasks), which writes the PNG into the cache; the web process only sends the file.
+A reviewer reads the scan at READING_WIDTH: one of a fixed set of widths (PREVIEW_WIDTHS), never
+a number from the URL, each with its height capped in proportion.
 """
 
 from __future__ import annotations
@@ -23,11 +25,13 @@ log = logging.getLogger(__name__)
 PREVIEW_WIDTH = 900
 PREVIEW_MAX_HEIGHT = 2700  # three A4 pages' height at that width: a taller page is scaled down to fit
 PREVIEW_SECONDS = 30
+READING_WIDTH = 1800  # large enough to read a stamp's date on an A4 scan when zoomed
+PREVIEW_WIDTHS = (PREVIEW_WIDTH, READING_WIDTH)
 
 
-def page_image(sha256: str, page_number: int) -> Path | None:
-    """PNG of one page (1-based), drawn once then served from the cache; None if no such page
-    (or the page could not be drawn).
+def page_image(sha256: str, page_number: int, width: int = PREVIEW_WIDTH) -> Path | None:
+    """PNG of one page (1-based) at `width` (one of PREVIEW_WIDTHS), drawn once then served from
+    the cache; None if no such page (or the page could not be drawn).
 
     It is drawn only from a stored file that is checked (storage.FileDamaged otherwise): an
     altered scan is never shown as the original. A cached image was drawn from checked bytes.
@@ -35,15 +39,18 @@ def page_image(sha256: str, page_number: int) -> Path | None:
     from .copies import worker
     from .copies.pdf import CopyFailed
 
+    if width not in PREVIEW_WIDTHS:
+        raise ValueError(f"not a preview width: {width}")
     cache_dir = Path(current_app.config["PORTAL_DATA_DIR"]) / "previews" / sha256[:2]
-    target = cache_dir / f"{sha256}-{page_number}.png"
+    suffix = "" if width == PREVIEW_WIDTH else f"-w{width}"
+    target = cache_dir / f"{sha256}-{page_number}{suffix}.png"
     if target.is_file():
         return target
     cache_dir.mkdir(parents=True, exist_ok=True)
     storage().check(sha256)
     source = storage().path_for(sha256)
     try:
-        drawn = worker.run(draw_page, str(source), page_number, str(target),
+        drawn = worker.run(draw_page, str(source), page_number, str(target), width,
                            processes=current_app.config["COPY_PROCESSES"], timeout=PREVIEW_SECONDS)
     except CopyFailed:
         log.warning("page %s of %s could not be drawn", page_number, sha256)
@@ -51,16 +58,17 @@ def page_image(sha256: str, page_number: int) -> Path | None:
     return target if drawn else None
 
 
-def preview_scale(width: float, height: float) -> float | None:
-    """Points to pixels for a page of this size: PREVIEW_WIDTH wide, unless that makes it taller
-    than PREVIEW_MAX_HEIGHT. None for a page with no area. PDFium rounds the bitmap's size up,
-    hence the hair less."""
+def preview_scale(width: float, height: float, target_width: int = PREVIEW_WIDTH) -> float | None:
+    """Points to pixels for a page of this size: `target_width` wide, unless that makes it taller
+    than PREVIEW_MAX_HEIGHT (scaled as the width is). None for a page with no area. PDFium rounds
+    the bitmap's size up, hence the hair less."""
     if not (width > 0 and height > 0 and math.isfinite(width) and math.isfinite(height)):
         return None
-    return min(PREVIEW_WIDTH / width, PREVIEW_MAX_HEIGHT / height) * (1 - 1e-6)
+    max_height = PREVIEW_MAX_HEIGHT * target_width / PREVIEW_WIDTH
+    return min(target_width / width, max_height / height) * (1 - 1e-6)
 
 
-def draw_page(source: str, page_number: int, target: str) -> bool:
+def draw_page(source: str, page_number: int, target: str, width: int = PREVIEW_WIDTH) -> bool:
     """In the rendering process: draw the page into `target` (PNG, written atomically). False if
     the PDF has no such page."""
     import pypdfium2
@@ -71,7 +79,7 @@ def draw_page(source: str, page_number: int, target: str) -> bool:
             return False
         page = document[page_number - 1]
         try:
-            scale = preview_scale(page.get_width(), page.get_height())
+            scale = preview_scale(page.get_width(), page.get_height(), width)
             if scale is None:
                 return False
             image = page.render(scale=scale).to_pil()

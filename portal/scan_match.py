@@ -33,7 +33,8 @@ class Finding:
 
     @property
     def warning(self) -> str:
-        return f"Không tìm thấy {self.label} {self.shown} trên bản quét. Hãy đối chiếu kỹ với bản giấy trước khi phát hành."
+        return (f"Không tìm thấy {self.label} {self.shown} trên bản quét. "
+                "Hãy đối chiếu kỹ với bản giấy trước khi phát hành.")
 
 
 def split_pages(text: str | None) -> list[str]:

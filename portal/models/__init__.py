@@ -11,12 +11,14 @@ from .results import Result, ResultStatusChange
 from .search import IndexQueueEntry
 from .sessions import LoginThrottle, UserSession
 from .settings import Setting
+from .slips import HandoverSlip
 from .units import Unit
 from .users import RecoveryCode, User
 
 __all__ = [
     "DOCUMENT", "SOURCE_IMAGE", "AuditEvent", "CertifiedCopy", "ClaimCode", "CopyNumberCounter",
-    "CopyNumberReservation", "ImportBatch", "ImportRow", "IndexQueueEntry", "InventoryCount", "LoginThrottle",
+    "CopyNumberReservation", "HandoverSlip", "ImportBatch", "ImportRow", "IndexQueueEntry", "InventoryCount",
+    "LoginThrottle",
     "Procedure", "RecoveryCode", "Result", "ResultFile", "ResultStatusChange", "Setting", "StoredFile", "Unit",
     "User", "UserSession",
 ]

@@ -8,6 +8,8 @@ when it asked for JSON), the event goes into the audit trail and /healthz counts
 
 from __future__ import annotations
 
+import hashlib
+import io
 import os
 from typing import BinaryIO
 
@@ -15,8 +17,8 @@ from flask import abort, request, send_file
 
 from .. import audit
 from ..fixity import record_damage
-from ..models import CertifiedCopy, Result
-from ..previews import page_image
+from ..models import CertifiedCopy, HandoverSlip, Result
+from ..previews import PREVIEW_WIDTH, page_image
 from ..storage import FileDamaged, storage
 from .errors import answer
 
@@ -41,12 +43,12 @@ def send_document(result: Result):
         raise
 
 
-def send_page(result: Result, page_number: int):
+def send_page(result: Result, page_number: int, width: int = PREVIEW_WIDTH):
     document = result.document
     if document is None:
         abort(404)
     try:
-        image = page_image(document.sha256, page_number)
+        image = page_image(document.sha256, page_number, width)
     except FileDamaged as damage:
         return _unavailable(damage, result, "page", page=page_number)
     if image is None:
@@ -66,6 +68,21 @@ def send_copy(copy: CertifiedCopy):
     except BaseException:
         stream.close()
         raise
+
+
+def send_slip(slip: HandoverSlip, path):
+    """A batch's hand-over slips: claim codes in clear, so never cached anywhere on the way."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        abort(404)
+    if hashlib.sha256(data).hexdigest() != slip.sha256:  # not the slips that were made: send nothing
+        abort(404)
+    audit.record_access("slip.download", None, slip=slip.id)
+    response = send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=True,
+                         download_name=f"phieu-tra-ket-qua-{slip.id}.pdf", max_age=0)
+    response.headers["Cache-Control"] = "no-store, private"
+    return response
 
 
 def _send_pdf(stream: BinaryIO, sha256: str, name: str):

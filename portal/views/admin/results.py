@@ -6,8 +6,9 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user
 from sqlalchemy import select
 
-from ... import audit
+from ... import audit, scan_match
 from ...access import can, get_result_or_404, is_reviewer, visible_batches, visible_results
+from ...copies.pdf import CopyFailed
 from ...errors import UserError
 from ...extensions import db
 from ...forms.results import ConfirmForm, ReasonForm, ResultMetadataForm, UploadForm
@@ -16,13 +17,17 @@ from ...models import ImportBatch, Procedure, Result, Unit
 from ...models.results import DRAFT
 from ...operations import claims
 from ...operations import results as ops
+from ...operations import slips as slip_ops
+from ...previews import PREVIEW_WIDTH, PREVIEW_WIDTHS, READING_WIDTH
 from ...scans import ScanError, Spooled, prepare
 from ...storage import TooLarge, storage
 from .. import searching
 from ..documents import send_document, send_page
 from ..gate import UPLOAD, takes_body
-from ..query import DATABASE_INT_MAX, id_arg, page_arg
+from ..query import DATABASE_INT_MAX, id_arg, number_arg, page_arg
 from . import bp, flash_error
+
+ZOOMS = (100, 150, 200, 300)  # the scan's width in the viewer, in percent of the viewer's
 
 
 @bp.get("/")
@@ -48,8 +53,14 @@ def results():
 
 @bp.get("/review")
 def review_queue():
-    """Drafts waiting for a reviewer, oldest first, each with its first page beside its metadata;
-    filtered by import batch; a page of checked results is published at once."""
+    return _queue_page()
+
+
+def _queue_page(*, status: int = 200, ticked: set[int] | None = None, typed: dict[int, str] | None = None,
+                errors: dict[int, str] | None = None):
+    """Drafts waiting for a reviewer, oldest first, each with its first page beside its metadata
+    and what the scan's text says about its number and date; filtered by import batch. Shown
+    again, as the reviewer left it (`ticked`, `typed`), when a button of it was refused."""
     query = visible_results(current_user).where(Result.status == DRAFT).order_by(Result.digitized_at, Result.id)
     batch_id = id_arg("batch")
     if batch_id:
@@ -59,15 +70,20 @@ def review_queue():
         .with_only_columns(Result.import_batch_id).distinct())).order_by(ImportBatch.id.desc())).all()
     page = db.paginate(query, page=page_arg(),
                        per_page=current_app.config["PER_PAGE"], error_out=False)
-    return render_template("admin/review.html", page=page, batches=batches, batch_id=batch_id,
-                           confirm=ConfirmForm(), reason_form=ReasonForm(prefix="return"),
-                           can_review=is_reviewer(current_user))
+    checks = {r.id: scan_match.check(r.document.text if r.document else None, r.document_number, r.issue_date)
+              for r in page.items}
+    reviewer = is_reviewer(current_user)
+    return render_template("admin/review.html", page=page, batches=batches, batch_id=batch_id, checks=checks,
+                           confirm=ConfirmForm(), can_review=reviewer, ticked=ticked or set(), typed=typed or {},
+                           errors=errors or {}, slips=slip_ops.mine(current_user, 3, live_only=True) if reviewer else []
+                           ), status
 
 
 @bp.post("/review/publish")
 def publish_checked():
     """Publish every result ticked on a page of the queue; each is its own operation, so one
-    refusal (the reviewer digitized it, say) does not stop the others."""
+    refusal (the reviewer digitized it, say) does not stop the others. The holders without an
+    account get their hand-over slips at once, in one PDF (operations/slips.py)."""
     back = _queue_url()
     if not ConfirmForm().validate_on_submit():
         flash("Biểu mẫu đã hết hạn; hãy tải lại trang.", "error")
@@ -82,15 +98,60 @@ def publish_checked():
     for item in db.session.scalars(visible_results(current_user).where(Result.id.in_(seen))).all():
         try:
             ops.publish(current_user, item, seen_version=seen[item.id])
-            published.append(item.code)
+            published.append(item)
         except UserError as err:
             refused.append(str(err) if isinstance(err, ops.ChangedSinceSeen) else f"Không phát hành {item.code}: {err}")
     if published:
-        flash(f"Đã phát hành {len(published)} kết quả. Mã nhận tài khoản cấp sau tại trang của từng kết quả.",
-              "success")
+        flash(f"Đã phát hành {len(published)} kết quả.", "success")
+        try:
+            slip, not_issued = slip_ops.issue_for(current_user, published)
+        except (UserError, CopyFailed) as err:
+            slip, not_issued = None, [f"Chưa tạo được phiếu trả kết quả: {err} Hãy cấp mã tại trang của từng kết quả."]
+        if slip is not None:
+            flash(f"Đã tạo {slip.slip_count} phiếu trả kết quả có mã nhận tài khoản cho người được cấp chưa có "
+                  f"tài khoản. Tải phiếu để in ở ô «Phiếu trả kết quả» đầu trang (chỉ bạn tải được, trong "
+                  f"{current_app.config['HANDOVER_SLIP_DAYS']} ngày).", "claim")
+        elif not not_issued:
+            flash("Mọi người được cấp đều đã có tài khoản: kết quả đã có trong kho dữ liệu của họ.", "info")
+        refused += not_issued
     for message in refused:
         flash(message, "error")
     return redirect(back)
+
+
+@bp.post("/review/return")
+def queue_return():
+    """"Trả lại" pressed on a card of the queue: the whole page's form comes, so an empty reason
+    shows the same page again (same filters, what was ticked and typed kept), the error by its field."""
+    if not ConfirmForm().validate_on_submit():
+        flash("Biểu mẫu đã hết hạn; hãy tải lại trang.", "error")
+        return redirect(url_for("admin.review_queue", **_queue_args()))
+    asked = request.form.get("return", "")
+    if not (asked.isascii() and asked.isdigit() and int(asked) <= DATABASE_INT_MAX):
+        abort(404)
+    item = get_result_or_404(current_user, int(asked))
+    typed = {}
+    for key, value in request.form.items():
+        name, _, number = key.partition("-")
+        if name == "reason" and number.isascii() and number.isdigit():
+            typed[int(number)] = value[:2000]
+    ticked = {pair[0] for pair in map(_id_and_version, request.form.getlist("result_id")[:200]) if pair}
+    reason = typed.get(item.id, "").strip()
+    if len(reason) < 5:
+        message = ("Hãy ghi lý do trả lại (ít nhất 5 ký tự) để người số hóa biết cần sửa gì." if not reason
+                   else "Lý do trả lại quá ngắn: cần ít nhất 5 ký tự.")
+        return _queue_page(status=422, ticked=ticked, typed=typed, errors={item.id: message})
+    try:
+        ops.send_back(current_user, item, reason)
+    except UserError as err:
+        return _queue_page(status=422, ticked=ticked, typed=typed, errors={item.id: str(err)})
+    flash(f"Đã trả lại kết quả {item.code} cho người số hóa.", "success")
+    return redirect(url_for("admin.review_queue", **_queue_args()))
+
+
+def _queue_args() -> dict:
+    return {name: value for name, value in (("batch", id_arg("batch")), ("page", page_arg())) if value and
+            not (name == "page" and value == 1)}
 
 
 def _id_and_version(value: str) -> tuple[int, int] | None:
@@ -193,11 +254,29 @@ def result(result_id: int):
     audit.record_access("result.view", item)
     replacement = db.session.scalars(select(Result).where(Result.replaces_id == item.id)).first()
     return render_template(
-        "admin/result.html", result=item, replacement=replacement,
+        "admin/result.html", result=item, replacement=replacement, viewer=_viewer(item),
         confirm_form=ConfirmForm(), return_form=ReasonForm(prefix="return"), revoke_form=ReasonForm(prefix="revoke"),
         may={action: can(current_user, action, item)
              for action in ("edit", "review", "revoke", "replace", "claim_code")},
     )
+
+
+def _viewer(item: Result) -> dict | None:
+    """The page of the scan shown (?page=, from 1), its zoom (?zoom=, one of ZOOMS), and what
+    the scan's text says about the typed number and date."""
+    document = item.document
+    if document is None:
+        return None
+    pages = max(document.page_count or 1, 1)
+    number = number_arg("page", 1, low=1, high=pages, clamp=True)
+    zoom = number_arg("zoom", ZOOMS[0], low=ZOOMS[0], high=ZOOMS[-1])
+    zoom = zoom if zoom in ZOOMS else ZOOMS[0]
+    findings = scan_match.check(document.text, item.document_number, item.issue_date)
+    texts = scan_match.split_pages(document.text)
+    page_text = texts[number - 1] if number <= len(texts) else ""
+    return dict(pages=pages, number=number, zoom=zoom, zooms=ZOOMS, findings=findings,
+                width=PREVIEW_WIDTH if zoom == ZOOMS[0] else READING_WIDTH,
+                text=scan_match.highlight(page_text, findings) if findings and page_text.strip() else None)
 
 
 @bp.get("/results/<int:result_id>/file")
@@ -207,7 +286,12 @@ def result_file(result_id: int):
 
 @bp.get("/results/<int:result_id>/pages/<int:page_number>.png")
 def result_page(result_id: int, page_number: int):
-    return send_page(get_result_or_404(current_user, result_id), page_number)
+    """A page's image; ?w= asks for one of the fixed larger renderings, any other width is a 404."""
+    asked = request.args.get("w")
+    width = PREVIEW_WIDTH if asked is None else next((w for w in PREVIEW_WIDTHS if str(w) == asked), None)
+    if width is None:
+        abort(404)
+    return send_page(get_result_or_404(current_user, result_id), page_number, width)
 
 
 @bp.route("/results/<int:result_id>/edit", methods=["GET", "POST"])
