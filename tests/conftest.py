@@ -401,6 +401,7 @@ def victims(app, world, pdfs):
     batch = ImportBatch(source="web", name="lo-don-vi-a.csv", manifest_sha256="0" * 64, files_dir="", status="done",
                         unit_id=world["staff_a"].unit_id, created_by_id=world["staff_a"].id)
     db.session.add(batch)
+    slip = _victim_slip(world["reviewer_a"], citizen)
     db.session.commit()
 
     clients = {"anonymous": app.test_client()}
@@ -413,13 +414,31 @@ def victims(app, world, pdfs):
     for copy in copies:
         markers += [copy.verification_code, copy.display_code, copy.register_number]
     return SimpleNamespace(
-        citizen=citizen, draft=draft, business=business, own_b=own_b, copies=copies, batch=batch,
+        citizen=citizen, draft=draft, business=business, own_b=own_b, copies=copies, batch=batch, slip=slip,
         results=[citizen, draft, business], clients=clients, markers=markers,
         unit_a=db.session.get(Unit, world["staff_a"].unit_id),
         procedure=db.session.scalars(select(Procedure).order_by(Procedure.id)).first(),
         members=[world["member_c"], world["removed_c"]],
         users=db.session.scalars(select(User).order_by(User.id)).all(),
     )
+
+
+def _victim_slip(reviewer, result):
+    """Hand-over slips reviewer A made (a PDF of claim codes, for them alone)."""
+    import hashlib
+    from datetime import timedelta
+
+    from portal.models import HandoverSlip
+    from portal.operations import slips
+    from portal.timeutil import utcnow
+
+    data = b"%PDF-1.4 victim's hand-over slips"
+    slip = HandoverSlip(created_by_id=reviewer.id, unit_id=reviewer.unit_id, expires_at=utcnow() + timedelta(days=7),
+                        slip_count=1, result_codes=[result.code], sha256=hashlib.sha256(data).hexdigest())
+    slips.path_of(slip).parent.mkdir(parents=True, exist_ok=True)
+    slips.path_of(slip).write_bytes(data)
+    db.session.add(slip)
+    return slip
 
 
 # Browser journeys (tests/browser_kit.py holds what they share).

@@ -77,6 +77,7 @@ def param_values(rule, v) -> dict[str, list]:
         "page_number": [1],
         "unit_id": [v.unit_a.id],
         "procedure_id": [v.procedure.id],
+        "slip_id": [v.slip.id],
         "user_id": [m.id for m in v.members] if rule.rule.startswith("/me/") else [v.users[0].id],
         "code": ([c.verification_code for c in v.copies] if "/copies/<code>" in rule.rule
                  else [r.code for r in v.results]),
@@ -189,7 +190,7 @@ def legit_url(app, rule, v) -> str:
     values = {"result_id": v.draft.id, "unit_id": v.unit_a.id, "procedure_id": v.procedure.id,
               "user_id": v.members[1].id if rule.rule.startswith("/me/") else v.users[1].id,
               "code": v.copies[0].verification_code if rule.rule.startswith("/verify/") else v.citizen.code,
-              "page_number": 1, "batch_id": v.batch.id}
+              "page_number": 1, "batch_id": v.batch.id, "slip_id": v.slip.id}
     with app.test_request_context():
         return url_for(rule.endpoint, **{name: values[name] for name in rule.arguments})
 

@@ -3,8 +3,11 @@
 (function () {
   "use strict";
 
+  // Keys go to the field being typed in (a ticked box or a button does not take letters).
   function typing(target) {
-    return target && target.closest && target.closest("input, textarea, select, [contenteditable]");
+    if (!target || !target.closest) return false;
+    var field = target.closest("input, textarea, select, [contenteditable]");
+    return !!field && !(field.matches("input") && /^(checkbox|radio|button|submit|reset)$/.test(field.type));
   }
 
   // The scan viewer (admin/result.html): + / - / 0 zoom, arrows or PageUp/PageDown turn the page.
