@@ -17,7 +17,7 @@ from pathlib import Path
 
 from flask import current_app
 
-from .storage import storage
+from .storage import LocalStorage, storage
 
 log = logging.getLogger(__name__)
 PREVIEW_WIDTH = 900
@@ -25,10 +25,11 @@ PREVIEW_MAX_HEIGHT = 2700  # three A4 pages' height at that width: a taller page
 PREVIEW_SECONDS = 30
 
 
-def page_image(sha256: str, page_number: int) -> Path | None:
+def page_image(sha256: str, page_number: int, store: LocalStorage | None = None) -> Path | None:
     """PNG of one page (1-based), drawn once then served from the cache; None if no such page
     (or the page could not be drawn).
 
+    `store`: where the file is, if not the results' store (the holding area's, say).
     It is drawn only from a stored file that is checked (storage.FileDamaged otherwise): an
     altered scan is never shown as the original. A cached image was drawn from checked bytes.
     """
@@ -40,8 +41,9 @@ def page_image(sha256: str, page_number: int) -> Path | None:
     if target.is_file():
         return target
     cache_dir.mkdir(parents=True, exist_ok=True)
-    storage().check(sha256)
-    source = storage().path_for(sha256)
+    store = store or storage()
+    store.check(sha256)
+    source = store.path_for(sha256)
     try:
         drawn = worker.run(draw_page, str(source), page_number, str(target),
                            processes=current_app.config["COPY_PROCESSES"], timeout=PREVIEW_SECONDS)
