@@ -45,7 +45,7 @@ def test_a_field_error_keeps_the_scan_and_the_next_submit_uses_it(app, client, w
     assert response.status_code == 200 and _count(Result) == 0
     # The summary at the top links to the field; the field names its hint and its error.
     assert page.index('class="error-summary"') < page.index("<h1")
-    assert 'Có lỗi cần sửa' in page and 'href="#issue_date"' in page
+    assert 'Có lỗi cần sửa' in page and 'href="#issue_date">Ngày ban hành «32/01/2020» không hợp lệ' in page
     assert re.search(r'<input[^>]*aria-describedby="issue_date-hint issue_date-error"[^>]*id="issue_date"', page)
     # The file is held, said so, and its first page shown beside the form (no JavaScript needed).
     assert "Đã giữ tệp <strong>giay-phep-2-trang.pdf</strong>" in page and "không cần chọn lại" in page
