@@ -12,9 +12,10 @@ from sqlalchemy import Select, false, select
 from .errors import UserError
 from .extensions import db
 from .identifiers import ORGANISATION
-from .models import CertifiedCopy, HandoverSlip, ImportBatch, Result, Unit, User
+from .models import CertifiedCopy, HandoverSlip, HeldUpload, ImportBatch, Result, Unit, User
 from .models.results import DRAFT, HOLDER_VISIBLE_STATUSES, PUBLISHED, RETURNED
 from .models.users import ADMIN, HOLDER, REVIEWER, STAFF
+from .timeutil import utcnow
 
 
 class PermissionDenied(UserError):
@@ -215,3 +216,25 @@ def require(user, action: str, result: Result | None = None, unit: Unit | None =
     reason = why_not(user, action, result, unit)
     if reason is not None:
         raise PermissionDenied(reason)
+
+
+class HeldUploadRefused(UserError):
+    """A held scan that is not there for this user; str(err) says what to do, in Vietnamese."""
+
+
+HELD_NOT_FOUND = ("Không tìm thấy tệp đã giữ: tệp đã quá 24 giờ, đã được dùng, hoặc mã giữ tệp không hợp lệ. "
+                  "Hãy chọn lại tệp bản quét.")
+
+
+def get_held_upload(user, token) -> HeldUpload:
+    """A scan held for `user` themself and not yet expired (portal/operations/held.py). Someone
+    else's token, an expired one and a made-up one are refused alike: nobody learns that a token
+    exists, and nobody but its uploader sees or uses the file."""
+    if not (_active(user) and user.is_staff and isinstance(token, str) and 20 <= len(token) <= 64
+            and token.isascii() and token.replace("-", "").replace("_", "").isalnum()):
+        raise HeldUploadRefused(HELD_NOT_FOUND)
+    held = db.session.scalars(select(HeldUpload).where(
+        HeldUpload.token == token, HeldUpload.user_id == user.id, HeldUpload.expires_at > utcnow())).first()
+    if held is None:
+        raise HeldUploadRefused(HELD_NOT_FOUND)
+    return held

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from flask import current_app
 
-from .storage import storage
+from .storage import LocalStorage, storage
 
 log = logging.getLogger(__name__)
 PREVIEW_WIDTH = 900
@@ -29,10 +29,12 @@ READING_WIDTH = 1800  # large enough to read a stamp's date on an A4 scan when z
 PREVIEW_WIDTHS = (PREVIEW_WIDTH, READING_WIDTH)
 
 
-def page_image(sha256: str, page_number: int, width: int = PREVIEW_WIDTH) -> Path | None:
+def page_image(sha256: str, page_number: int, width: int = PREVIEW_WIDTH,
+               store: LocalStorage | None = None) -> Path | None:
     """PNG of one page (1-based) at `width` (one of PREVIEW_WIDTHS), drawn once then served from
     the cache; None if no such page (or the page could not be drawn).
 
+    `store`: where the file is, if not the results' store (the holding area's, say).
     It is drawn only from a stored file that is checked (storage.FileDamaged otherwise): an
     altered scan is never shown as the original. A cached image was drawn from checked bytes.
     """
@@ -47,8 +49,9 @@ def page_image(sha256: str, page_number: int, width: int = PREVIEW_WIDTH) -> Pat
     if target.is_file():
         return target
     cache_dir.mkdir(parents=True, exist_ok=True)
-    storage().check(sha256)
-    source = storage().path_for(sha256)
+    store = store or storage()
+    store.check(sha256)
+    source = store.path_for(sha256)
     try:
         drawn = worker.run(draw_page, str(source), page_number, str(target), width,
                            processes=current_app.config["COPY_PROCESSES"], timeout=PREVIEW_SECONDS)

@@ -6,6 +6,7 @@ import click
 from flask import Flask
 
 from .. import fixity as checks
+from ..operations import held
 
 
 def register(app: Flask) -> None:
@@ -21,3 +22,8 @@ def register(app: Flask) -> None:
         click.echo(f"{report.checked} files checked: {len(report.missing)} missing, {len(report.altered)} altered.")
         if report.missing or report.altered:
             raise SystemExit(1)
+
+    @app.cli.command("purge-held")
+    def purge_held() -> None:
+        """Forget scans held for an upload form longer than their time (each new hold does it too)."""
+        click.echo(f"{held.purge_expired()} held scans removed.")

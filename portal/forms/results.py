@@ -1,5 +1,5 @@
-from flask_wtf.file import FileField, FileRequired
-from wtforms import IntegerField, SelectField, StringField, TextAreaField
+from flask_wtf.file import FileField
+from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from ..identifiers import (
@@ -78,7 +78,9 @@ class ResultMetadataForm(Form):
 
 
 class UploadForm(ResultMetadataForm):
-    file = FileField("Tệp bản quét (PDF, JPEG, PNG, TIFF)", validators=[FileRequired("Chưa chọn tệp bản quét.")])
+    # Required unless a scan is held for this form (views/admin/results.py decides, not a validator).
+    file = FileField("Tệp bản quét (PDF, JPEG, PNG, TIFF)")
+    held_token = HiddenField()
 
 
 class ReasonForm(Form):

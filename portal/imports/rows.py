@@ -21,7 +21,7 @@ from ..identifiers import (
 )
 from ..models import Procedure, Unit
 from ..timeutil import today
-from .manifest import LABELS, REQUIRED_COLUMNS, ManifestRow
+from .manifest import LABELS, REQUIRED_COLUMNS, ManifestRow, fold
 
 
 class RowError(Exception):
@@ -37,6 +37,23 @@ class RowInput:
     procedure_name: str
     field: str
     fields: dict        # the rest of ResultInput, validated and normalized
+
+
+def labelled(label: str, message: str) -> str:
+    """A field's problem with its label said once: the identifiers' messages often begin with the
+    label already ("Ngày ban hành «x» không hợp lệ"); the sentence's full stop goes, the row's
+    message ends with its own."""
+    message = message.strip().rstrip(".")
+    core = label.split("(")[0]  # "số định danh (CCCD/MST)": the message may say "Số định danh ..."
+    if fold(message).startswith(fold(core)):
+        return message
+    return f"{label}: {message}"
+
+
+def sentence(text: str) -> str:
+    """Capitalised, ending with exactly one full stop."""
+    text = text.strip().rstrip(".").strip()
+    return text[:1].upper() + text[1:] + "." if text else text
 
 
 def resolve_file(files_dir: Path, name: str) -> Path:
@@ -68,7 +85,7 @@ def check_row(row: ManifestRow, units: dict[str, Unit], procedures: dict | None 
         try:
             return fn(v[column], *args, **kwargs)
         except InvalidInput as err:
-            problems.append(f"{LABELS[column]}: {err}")
+            problems.append(labelled(LABELS[column], str(err)))
             return None
 
     unit = None
@@ -105,7 +122,6 @@ def check_row(row: ManifestRow, units: dict[str, Unit], procedures: dict | None 
         if known_procedure(procedure_code, {} if procedures is None else procedures) is None:
             problems.append(f"thủ tục {procedure_code} chưa có trong danh mục: cần ghi tên thủ tục và lĩnh vực")
     if problems:
-        text = "; ".join(problems)
-        raise RowError(text[0].upper() + text[1:] + ".")
+        raise RowError(sentence("; ".join(problems)))
     return RowInput(line=row.line, file=v["file"], unit=unit, procedure_code=procedure_code,
                     procedure_name=v.get("procedure_name", ""), field=v.get("field", ""), fields=out)

@@ -4,6 +4,7 @@ from .audit import AuditEvent
 from .claims import ClaimCode
 from .copies import CertifiedCopy, CopyNumberCounter, CopyNumberReservation
 from .files import DOCUMENT, SOURCE_IMAGE, ResultFile, StoredFile
+from .held import HeldUpload
 from .imports import ImportBatch, ImportRow
 from .plan import InventoryCount
 from .procedures import Procedure
@@ -17,7 +18,8 @@ from .users import RecoveryCode, User
 
 __all__ = [
     "DOCUMENT", "SOURCE_IMAGE", "AuditEvent", "CertifiedCopy", "ClaimCode", "CopyNumberCounter",
-    "CopyNumberReservation", "HandoverSlip", "ImportBatch", "ImportRow", "IndexQueueEntry", "InventoryCount",
+    "CopyNumberReservation", "HandoverSlip", "HeldUpload", "ImportBatch", "ImportRow", "IndexQueueEntry",
+    "InventoryCount",
     "LoginThrottle",
     "Procedure", "RecoveryCode", "Result", "ResultFile", "ResultStatusChange", "Setting", "StoredFile", "Unit",
     "User", "UserSession",

@@ -36,7 +36,7 @@ from ..extensions import db
 from ..identifiers import InvalidInput
 from ..imports.manifest import ManifestError, read_manifest
 from ..imports.reader import read_ahead, spool_folder
-from ..imports.rows import RowError, check_row, known_procedure, resolve_file
+from ..imports.rows import RowError, check_row, known_procedure, resolve_file, sentence
 from ..imports.unpack import UnpackError, clean_name, unpack
 from ..models import ImportBatch, ImportRow, Procedure, Result, Unit, User
 from ..models.imports import DONE, FAILED, IMPORTED, QUEUED, ROW_FAILED, RUNNING, SKIPPED
@@ -449,7 +449,7 @@ def _import_row(batch: ImportBatch, row, scan, context: _Context, group: DraftGr
             context.procedures[procedure.code] = procedure
         return "imported"
     except (RowError, ScanError, OperationError, InvalidInput, PermissionDenied) as err:
-        message = str(err)
+        message = sentence(str(err))
     except IntegrityError:
         if group is not None:  # the group's transaction is broken: _import_group starts again
             raise

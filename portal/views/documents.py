@@ -17,7 +17,8 @@ from flask import abort, request, send_file
 
 from .. import audit
 from ..fixity import record_damage
-from ..models import CertifiedCopy, HandoverSlip, Result
+from ..models import CertifiedCopy, HandoverSlip, HeldUpload, Result
+from ..operations.held import held_store
 from ..previews import PREVIEW_WIDTH, page_image
 from ..storage import FileDamaged, storage
 from .errors import answer
@@ -54,6 +55,17 @@ def send_page(result: Result, page_number: int, width: int = PREVIEW_WIDTH):
     if image is None:
         abort(404)
     audit.record_access("result.preview", result, page=page_number)  # a page seen is the document seen
+    return send_file(image, mimetype="image/png", max_age=0)
+
+
+def send_held_page(held: HeldUpload, page_number: int):
+    """A page of a scan in the holding area, for its uploader only (access.get_held_upload)."""
+    try:
+        image = page_image(held.document_sha256, page_number, store=held_store())
+    except FileDamaged:
+        abort(404)
+    if image is None:
+        abort(404)
     return send_file(image, mimetype="image/png", max_age=0)
 
 

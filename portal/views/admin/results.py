@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from ... import audit, scan_match
-from ...access import can, get_result_or_404, is_reviewer, visible_batches, visible_results
+from ...access import (
+    HeldUploadRefused,
+    can,
+    get_held_upload,
+    get_result_or_404,
+    is_reviewer,
+    visible_batches,
+    visible_results,
+)
 from ...copies.pdf import CopyFailed
 from ...errors import UserError
 from ...extensions import db
@@ -16,13 +24,14 @@ from ...listing import listing
 from ...models import ImportBatch, Procedure, Result, Unit
 from ...models.results import DRAFT
 from ...operations import claims
+from ...operations import held as held_ops
 from ...operations import results as ops
 from ...operations import slips as slip_ops
 from ...previews import PREVIEW_WIDTH, PREVIEW_WIDTHS, READING_WIDTH
 from ...scans import ScanError, Spooled, prepare
 from ...storage import TooLarge, storage
 from .. import searching
-from ..documents import send_document, send_page
+from ..documents import send_document, send_held_page, send_page
 from ..gate import UPLOAD, takes_body
 from ..query import DATABASE_INT_MAX, id_arg, number_arg, page_arg
 from . import bp, flash_error
@@ -202,40 +211,105 @@ def _input_from(form: ResultMetadataForm) -> ops.ResultInput:
 
 def _spool_upload(form: UploadForm):
     """The uploaded file checked and made into a PDF, or None with the error on the form."""
-    upload = form.file.data
+    try:
+        return _checked_scan(form.file.data)
+    except ScanError as err:
+        form.file.errors.append(str(err))
+        return None
+
+
+def _checked_scan(upload):
+    """The uploaded file checked and made into a PDF; ScanError says what is wrong with it."""
     store = storage()
     try:
         path, sha, size = store.spool(upload.stream, limit=current_app.config["MAX_UPLOAD_BYTES"])
     except TooLarge:
         limit = current_app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024)
-        form.file.errors.append(f"Tệp vượt quá giới hạn {limit} MB.")
-        return None
+        raise ScanError(f"Tệp vượt quá giới hạn {limit} MB.") from None
     spooled = Spooled(path, sha, size, upload.mimetype or "")
     try:
         return prepare(store, spooled, upload.filename or "")
-    except ScanError as err:
-        store.discard(path)
-        form.file.errors.append(str(err))
-        return None
-    except BaseException:  # no space left for the PDF made from an image, say
+    except BaseException:  # refused, or no space left for the PDF made from an image
         store.discard(path)
         raise
 
 
-def _save_new(form: UploadForm, template: str, replaces: Result | None = None, **context):
-    if form.validate_on_submit():
+def _held_for(form: UploadForm):
+    """The scan this submit stands on, held for its uploader: the file just sent (checked, then
+    held, so that an error in another field does not make the clerk choose it again), or the one
+    held by an earlier submit (its token in the form). None with the error on the file field."""
+    upload = form.file.data
+    if upload and upload.filename:
         scan = _spool_upload(form)
         if scan is not None:
+            _give_up_held(form.held_token.data)  # another file chosen: the one held before is not needed
+            return held_ops.hold(current_user, scan)
+    elif not form.held_token.data:
+        form.file.errors.append("Chưa chọn tệp bản quét.")
+    if form.held_token.data:  # a new file that failed its checks leaves the one held before
+        try:
+            return get_held_upload(current_user, form.held_token.data)
+        except HeldUploadRefused as err:
+            form.file.errors.append(str(err))
+            form.held_token.data = ""
+    return None
+
+
+def _give_up_held(token: str | None) -> None:
+    if token:
+        try:
+            held_ops.release(get_held_upload(current_user, token))
+        except HeldUploadRefused:
+            pass
+
+
+def _save_new(form: UploadForm, template: str, replaces: Result | None = None, **context):
+    held = None
+    if request.method == "POST":
+        valid = form.validate_on_submit()
+        held = _held_for(form)
+        if held is not None:
+            form.held_token.data = held.token
+            form.file.label.text = "Chọn tệp khác (không bắt buộc)"
+        if valid and held is not None:
+            scan = held_ops.scan_of(held)
             try:
                 result = ops.create_draft(current_user, _input_from(form), scan, replaces=replaces)
             except UserError as err:
                 flash_error(err)
             else:
+                held_ops.release(held)
                 flash(f"Đã lưu bản nháp {result.code}; kết quả đang chờ cán bộ kiểm tra.", "success")
                 return redirect(url_for("admin.result", result_id=result.id))
-    elif request.method == "POST":
-        flash("Thông tin chưa hợp lệ; xem các lỗi bên dưới. Hãy chọn lại tệp trước khi gửi.", "error")
-    return render_template(template, form=form, **context)
+    return render_template(template, form=form, held=held, **context)
+
+
+@bp.post("/results/held")
+@takes_body(UPLOAD, if_may="upload")
+def hold_scan():
+    """A scan chosen on the upload form, checked and held at once (JavaScript sends it as soon as
+    it is chosen): its token and the address of its first page, as JSON."""
+    if not can(current_user, "upload"):
+        abort(403)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return jsonify(error="no_file", message="Chưa chọn tệp bản quét."), 400
+    try:
+        held = held_ops.hold(current_user, _checked_scan(upload))
+    except ScanError as err:
+        return jsonify(error="scan", message=str(err)), 400
+    return jsonify(token=held.token, name=held.original_name, size=held.size_label, pages=held.page_count,
+                   preview_url=url_for("admin.held_page", token=held.token, page_number=1))
+
+
+@bp.get("/results/held/<token>/pages/<int:page_number>.png")
+def held_page(token: str, page_number: int):
+    """A page of a scan held for the person asking; anyone else's, or a made-up token, is 404."""
+    try:
+        held = get_held_upload(current_user, token)
+    except HeldUploadRefused:
+        abort(404)
+    return send_held_page(held, page_number)
 
 
 @bp.route("/results/new", methods=["GET", "POST"])
