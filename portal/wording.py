@@ -31,6 +31,9 @@ VALUE_WORDS = {
     "reviewer": "cán bộ kiểm tra", "holder": "người được cấp", "done": "xong", "failed": "lỗi",
     "queued": "đang chờ", "running": "đang chạy", "document": "bản điện tử", "copy": "bản sao",
     "copy original": "bản gốc của bản sao", "import": "nhập theo lô", "large": "lớn",
+    # The settings' keys (operations/settings.py), the target of a "setting.update" event.
+    "require_second_factor": "bắt buộc xác thực hai bước", "copy_fee": "lệ phí cấp bản sao",
+    "help_phone": "điện thoại hỗ trợ", "help_address": "địa chỉ của Sở", "help_hours": "giờ làm việc",
 }
 _ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
