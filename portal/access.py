@@ -117,7 +117,7 @@ def is_business_account(user) -> bool:
 
 
 def is_reviewer(user) -> bool:
-    """Publishes, returns and revokes results of a unit (DESIGN: four eyes, never one's own)."""
+    """Publishes, returns and revokes results of a unit (four eyes: never one's own)."""
     return _active(user) and user.role in (REVIEWER, ADMIN)
 
 
@@ -138,6 +138,18 @@ def get_slip_or_404(user, slip_id: int) -> HandoverSlip:
     if slip is None or not is_reviewer(user) or slip.created_by_id != user.id:
         abort(404)
     return slip
+
+
+def why_not_remove_member(user, member: User) -> str | None:
+    """None when `user` may remove `member` from their business: a manager, another account of the
+    same business, never their own (a manager leaves when another manager removes them)."""
+    if why := why_not(user, "manage_members"):
+        return why
+    if member.id == user.id:
+        return "Bạn không tự gỡ mình khỏi doanh nghiệp được; hãy nhờ một người quản lý khác."
+    if member.role != HOLDER or member.holder_id != user.holder_id or not member.active:
+        return "Tài khoản này không thuộc doanh nghiệp của bạn."
+    return None
 
 
 def get_result_or_404(user, result_id: int) -> Result:

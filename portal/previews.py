@@ -1,12 +1,12 @@
 """Page images of stored PDFs, drawn by PDFium in the rendering process and cached beside the files.
 
-The image of a page is at most PREVIEW_WIDTH wide and PREVIEW_MAX_HEIGHT high, whatever the page's
-size: a 1 KB PDF can declare a page of 100 x 14,400 points, which drawn 900 pixels wide was a
-900 x 129,600 bitmap and took a web process from 160 to 404 MB. It is drawn in the rendering
-process (portal/copies/worker.py: spawned, its address space limited, replaced after a number of
-tasks), which writes the PNG into the cache; the web process only sends the file.
-A reviewer reads the scan at READING_WIDTH: one of a fixed set of widths (PREVIEW_WIDTHS), never
-a number from the URL, each with its height capped in proportion.
+Two sizes, from a fixed set (SIZES; never a number taken from the URL): "normal", shown in the
+result's page, and "large", opened on its own page to be read and pinch-zoomed. The image of a page
+is at most that size's width and height, whatever the page's size: a 1 KB PDF can declare a page
+of 100 x 14,400 points, which drawn 900 pixels wide was a 900 x 129,600 bitmap and took a web
+process from 160 to 404 MB. It is drawn in the rendering process (portal/copies/worker.py:
+spawned, its address space limited, replaced after a number of tasks), which writes the PNG into
+the cache; the web process only sends the file. A reviewer reads the scan zoomed in "large" too.
 """
 
 from __future__ import annotations
@@ -24,15 +24,15 @@ from .storage import LocalStorage, storage
 log = logging.getLogger(__name__)
 PREVIEW_WIDTH = 900
 PREVIEW_MAX_HEIGHT = 2700  # three A4 pages' height at that width: a taller page is scaled down to fit
+# Size name: (width, max height) in pixels. "large" is a small print's detail at 2x pinch zoom on a phone,
+# or a stamp's date read by a reviewer zoomed in.
+SIZES = {"normal": (PREVIEW_WIDTH, PREVIEW_MAX_HEIGHT), "large": (1800, 5400)}
 PREVIEW_SECONDS = 30
-READING_WIDTH = 1800  # large enough to read a stamp's date on an A4 scan when zoomed
-PREVIEW_WIDTHS = (PREVIEW_WIDTH, READING_WIDTH)
 
 
-def page_image(sha256: str, page_number: int, width: int = PREVIEW_WIDTH,
-               store: LocalStorage | None = None) -> Path | None:
-    """PNG of one page (1-based) at `width` (one of PREVIEW_WIDTHS), drawn once then served from
-    the cache; None if no such page (or the page could not be drawn).
+def page_image(sha256: str, page_number: int, size: str = "normal", store: LocalStorage | None = None) -> Path | None:
+    """PNG of one page (1-based), drawn once then served from the cache; None if no such page
+    (or the page could not be drawn).
 
     `store`: where the file is, if not the results' store (the holding area's, say).
     It is drawn only from a stored file that is checked (storage.FileDamaged otherwise): an
@@ -41,11 +41,9 @@ def page_image(sha256: str, page_number: int, width: int = PREVIEW_WIDTH,
     from .copies import worker
     from .copies.pdf import CopyFailed
 
-    if width not in PREVIEW_WIDTHS:
-        raise ValueError(f"not a preview width: {width}")
+    width, height = SIZES[size]
     cache_dir = Path(current_app.config["PORTAL_DATA_DIR"]) / "previews" / sha256[:2]
-    suffix = "" if width == PREVIEW_WIDTH else f"-w{width}"
-    target = cache_dir / f"{sha256}-{page_number}{suffix}.png"
+    target = cache_dir / (f"{sha256}-{page_number}.png" if size == "normal" else f"{sha256}-{page_number}-{size}.png")
     if target.is_file():
         return target
     cache_dir.mkdir(parents=True, exist_ok=True)
@@ -53,7 +51,7 @@ def page_image(sha256: str, page_number: int, width: int = PREVIEW_WIDTH,
     store.check(sha256)
     source = store.path_for(sha256)
     try:
-        drawn = worker.run(draw_page, str(source), page_number, str(target), width,
+        drawn = worker.run(draw_page, str(source), page_number, str(target), width, height,
                            processes=current_app.config["COPY_PROCESSES"], timeout=PREVIEW_SECONDS)
     except CopyFailed:
         log.warning("page %s of %s could not be drawn", page_number, sha256)
@@ -61,17 +59,18 @@ def page_image(sha256: str, page_number: int, width: int = PREVIEW_WIDTH,
     return target if drawn else None
 
 
-def preview_scale(width: float, height: float, target_width: int = PREVIEW_WIDTH) -> float | None:
-    """Points to pixels for a page of this size: `target_width` wide, unless that makes it taller
-    than PREVIEW_MAX_HEIGHT (scaled as the width is). None for a page with no area. PDFium rounds
-    the bitmap's size up, hence the hair less."""
+def preview_scale(width: float, height: float, max_width: int = PREVIEW_WIDTH,
+                  max_height: int = PREVIEW_MAX_HEIGHT) -> float | None:
+    """Points to pixels for a page of this size: `max_width` wide, unless that makes it taller
+    than `max_height`. None for a page with no area. PDFium rounds the bitmap's size up,
+    hence the hair less."""
     if not (width > 0 and height > 0 and math.isfinite(width) and math.isfinite(height)):
         return None
-    max_height = PREVIEW_MAX_HEIGHT * target_width / PREVIEW_WIDTH
-    return min(target_width / width, max_height / height) * (1 - 1e-6)
+    return min(max_width / width, max_height / height) * (1 - 1e-6)
 
 
-def draw_page(source: str, page_number: int, target: str, width: int = PREVIEW_WIDTH) -> bool:
+def draw_page(source: str, page_number: int, target: str, max_width: int = PREVIEW_WIDTH,
+              max_height: int = PREVIEW_MAX_HEIGHT) -> bool:
     """In the rendering process: draw the page into `target` (PNG, written atomically). False if
     the PDF has no such page."""
     import pypdfium2
@@ -82,7 +81,7 @@ def draw_page(source: str, page_number: int, target: str, width: int = PREVIEW_W
             return False
         page = document[page_number - 1]
         try:
-            scale = preview_scale(page.get_width(), page.get_height(), width)
+            scale = preview_scale(page.get_width(), page.get_height(), max_width, max_height)
             if scale is None:
                 return False
             image = page.render(scale=scale).to_pil()

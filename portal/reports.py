@@ -11,8 +11,6 @@ from .plan import ReportRow, total
 from .spreadsheets import append_row, csv_row
 from .timeutil import today
 
-CSV_HEADER = ["unit_code", "unit_name", "digitized", "digitized_pages", "checked", "published", "published_pages",
-              "cost_vnd", "to_digitize", "remaining", "remaining_pages"]
 LABELS = ["Mã đơn vị", "Đơn vị", "Kết quả đã số hóa", "Trang đã số hóa", "Đã kiểm tra", "Đã phát hành",
           "Trang đã phát hành", "Kinh phí (đồng)", "Cần số hóa (kiểm kê)", "Còn lại", "Trang còn lại"]
 FORMATS = ("xlsx", "pdf", "csv")
@@ -23,13 +21,14 @@ def _values(row: ReportRow) -> list:
 
 
 def to_csv(rows: list[ReportRow]) -> bytes:
-    """One header row, then one row per unit, figures as plain integers."""
+    """One header row (the XLSX's Vietnamese labels), then one row per unit, figures as plain
+    integers; UTF-8 with a byte-order mark, without which Excel on Windows reads it as ANSI."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_HEADER)
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(LABELS)
     for row in rows:
         writer.writerow(csv_row(_values(row)))
-    return out.getvalue().encode("utf-8")
+    return out.getvalue().encode("utf-8-sig")
 
 
 def to_xlsx(rows: list[ReportRow], year: int, price: int) -> bytes:

@@ -120,13 +120,14 @@ def test_holder_issues_a_copy_then_a_stranger_verifies_it_and_checks_the_file(li
     page = context.new_page()
     login(page, live_server, "holder_a")
     page.goto(f"{live_server}/me/results/{result.code}")
-    page.get_by_role("button", name="Xin cấp bản sao điện tử").click()
-    flash = page.get_by_text(re.compile(r"Đã cấp bản sao số"))
-    flash.wait_for()
-    code = re.search(r"([2-9A-HJ-NP-Z]{4}(?:-[2-9A-HJ-NP-Z]{4}){3})", flash.inner_text()).group(1)
+    page.get_by_role("link", name=re.compile("Xin cấp bản sao điện tử")).click()
+    page.get_by_role("button", name=re.compile("Xác nhận xin cấp bản sao")).click()  # after what it is and its fee
+    panel = page.locator("#da-cap")
+    panel.get_by_text(re.compile(r"Đã cấp bản sao số")).wait_for()
+    code = re.search(r"([2-9A-HJ-NP-Z]{4}(?:-[2-9A-HJ-NP-Z]{4}){3})", panel.inner_text()).group(1)
     shot(page, "20-copy-issued")
     with page.expect_download() as download_info:
-        page.get_by_role("link", name=re.compile("Tải PDF")).first.click()
+        panel.get_by_role("link", name=re.compile("Tải bản sao")).click()
     copy_pdf = tmp_path / download_info.value.suggested_filename
     download_info.value.save_as(copy_pdf)
     assert copy_pdf.read_bytes().startswith(b"%PDF")

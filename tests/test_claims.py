@@ -158,8 +158,9 @@ def test_only_managers_manage_and_the_last_one_stays(app, client, world, pdfs):
     client.post(f"/me/members/{manager.id}/remove", data={"csrf_token": csrf_token(client, url)})
     db.session.refresh(manager)
     assert manager.active
-    # The last manager cannot be removed, nor stop being one; with a second manager, they can.
-    with pytest.raises(UserError, match="người quản lý cuối cùng"):
+    # Nobody removes themselves (a manager leaves when another removes them); the last manager cannot
+    # stop being one; with a second manager, they can be removed.
+    with pytest.raises(UserError, match="không tự gỡ mình"):
         claims.remove_member(manager, manager)
     with pytest.raises(UserError, match="ít nhất một người quản lý"):
         claims.set_manager(manager, manager, False)

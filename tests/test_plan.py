@@ -110,8 +110,13 @@ def test_report_files_read_back(clock, app, world, dataset, tmp_path):
         out = tmp_path / f"bao-cao.{fmt}"
         result = runner.invoke(args=["report", str(year), "--format", fmt, "--out", str(out), "--price", str(PRICE)])
         assert result.exit_code == 0, result.output
-    lines = list(csv.reader(io.StringIO((tmp_path / "bao-cao.csv").read_text(encoding="utf-8"))))
-    assert lines[0][:4] == ["unit_code", "unit_name", "digitized", "digitized_pages"] and len(lines) == 3
+    # Vietnamese headers, and the UTF-8 byte-order mark Excel on Windows needs to read them.
+    raw = (tmp_path / "bao-cao.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    lines = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
+    assert lines[0] == ["Mã đơn vị", "Đơn vị", "Kết quả đã số hóa", "Trang đã số hóa", "Đã kiểm tra", "Đã phát hành",
+                        "Trang đã phát hành", "Kinh phí (đồng)", "Cần số hóa (kiểm kê)", "Còn lại", "Trang còn lại"]
+    assert len(lines) == 3
     row_a = next(line for line in lines if line[0] == UNIT_A)
     assert row_a[2:] == ["8", "9", "6", "6", "7", str(9 * PRICE), "15", "7", "18"]
 
@@ -158,7 +163,9 @@ def test_the_dashboard_inventory_form_and_report_downloads(clock, app, client, w
         assert response.status_code == 200 and kind in response.mimetype, (
             fmt, re.findall(r'class="flash[^"]*"[^>]*>([^<]*)', client.get("/admin/plan").get_data(as_text=True)))
         assert f"bao-cao-so-hoa-{year}.{fmt}" in response.headers["Content-Disposition"]
-    csv_text = client.get(f"/admin/plan/report?year={year}&format=csv").get_data(as_text=True)
+    csv_bytes = client.get(f"/admin/plan/report?year={year}&format=csv").get_data()
+    assert csv_bytes.startswith("\ufeffMã đơn vị,Đơn vị,".encode())  # the route sends the BOM too
+    csv_text = csv_bytes.decode("utf-8-sig")
     assert UNIT_A in csv_text and UNIT_B not in csv_text
     # Without a year, this year in Vietnam: unit A's eight results digitized now.
     unasked = client.get("/admin/plan/report?format=csv")
@@ -218,7 +225,7 @@ def test_a_unit_name_that_looks_like_a_formula_is_text_in_the_reports(app, world
     assert cells[UNIT_A][2].value == 8 and cells[UNIT_A][2].data_type == "n"
     assert not [c for row in sheet.iter_rows() for c in row if c.data_type == "f"]
 
-    lines = list(csv.reader(io.StringIO((tmp_path / "r.csv").read_text(encoding="utf-8"))))
+    lines = list(csv.reader(io.StringIO((tmp_path / "r.csv").read_text(encoding="utf-8-sig"))))
     by_code = {line[0]: line for line in lines[1:]}
     assert by_code[UNIT_A][1] == "'" + FORMULA_NAME and by_code[UNIT_B][1].startswith("'@SUM")
     assert by_code[UNIT_A][2:] == ["8", "9", "6", "6", "7", str(9 * PRICE), "15", "7", "18"]

@@ -33,13 +33,13 @@ def test_the_review_page_shows_each_page_large_with_its_number_in_the_url(client
     assert 'id="viewer-keys"' in first and "PageDown" in first
     second = _text(client.get(f"/admin/results/{draft.id}?page=2&zoom=200"))
     assert "Bản quét — trang 2/2" in second and 'class="zoom-200"' in second
-    assert f"/admin/results/{draft.id}/pages/2.png?w=1800" in second  # zoomed: the reading rendering
+    assert f"/admin/results/{draft.id}/pages/2.png?size=large" in second  # zoomed: the reading rendering
     assert f"/admin/results/{draft.id}?page=2&amp;zoom=150#xem" in second  # zoom out, same page
     assert "Bản quét — trang 2/2" in _text(client.get(f"/admin/results/{draft.id}?page=99"))
-    large = client.get(f"/admin/results/{draft.id}/pages/1.png?w=1800")
+    large = client.get(f"/admin/results/{draft.id}/pages/1.png?size=large")
     assert large.status_code == 200 and Image.open(io.BytesIO(large.data)).width == 1800
     for width in ("1234", "900000", "-1", "abc", ""):  # only the fixed renderings, never a free number
-        assert client.get(f"/admin/results/{draft.id}/pages/1.png?w={width}").status_code == 404
+        assert client.get(f"/admin/results/{draft.id}/pages/1.png?size={width}").status_code == 404
 
 
 def test_a_number_and_date_not_on_the_scan_warn_before_publishing(client, world, pdfs):

@@ -10,23 +10,23 @@ from __future__ import annotations
 import io
 import random
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from flask import current_app
 from sqlalchemy import select
 
 from ..extensions import db
-from ..identifiers import mst_check_digit
-from ..models import Procedure, Result, Unit, User
+from ..identifiers import PHASES, mst_check_digit, phase_for_year
+from ..models import Procedure, Result, ResultStatusChange, Unit, User
 from ..operations import accounts
 from ..operations import results as result_ops
 from ..scans import PreparedScan, Spooled, read_pdf
 from ..storage import storage
-from ..timeutil import today
+from ..timeutil import local_zone, today, utcnow
 from . import catalogue as cat
 from .documents import Spec, render_many
 
-# Share of the demo per era of the paper original (DESIGN §2 phases 5..2, then born digital).
+# Share of the demo per era of the paper original (the plan's phases 5..2, then born digital).
 ERAS = [((1988, 1995), 0.14), ((1996, 2005), 0.18), ((2006, 2015), 0.24), ((2016, 2021), 0.26), ((2022, None), 0.18)]
 
 
@@ -161,6 +161,39 @@ def _dossier(plan: Planned) -> str:
     return f"{plan.procedure[3]}-{plan.issue_date:%y%m%d}-{plan.serial:04d}"
 
 
+def _digitized_on(plan: Planned) -> date:
+    """When the demo says this result was digitized: a plan in progress, not everything "today".
+
+    A phase's originals are digitized from the January of its deadline's year until today (the
+    units run late, as they do), more of them lately as the work speeds up; a born-digital result
+    a few days after it was issued; the reviewers' queue in the last fortnight. Computed from the
+    plan's phases and the result's serial (a golden-ratio sequence), so the same day gives the same demo.
+    """
+    now = today()
+    if plan.fate in ("draft", "returned"):
+        return now - timedelta(days=plan.serial % 14)
+    phase = phase_for_year(plan.issue_date.year)
+    if phase is None:
+        return min(plan.issue_date + timedelta(days=1 + plan.serial % 10), now - timedelta(days=1))
+    deadline = next(end for number, _start, _end, end in PHASES if number == phase)
+    start = date(deadline.year, 1, 1)
+    span = max((now - start).days - 1, 0)
+    position = (plan.serial * 0.6180339887498949) % 1
+    return start + timedelta(days=int(span * position ** 0.6))
+
+
+def _date_history(result: Result, plan: Planned) -> None:
+    """Set the result's timestamps (and its history's) to the demo's dates, explicitly."""
+    day = _digitized_on(plan)
+    digitized = datetime.combine(day, time(8 + plan.serial % 9, plan.serial * 7 % 60), local_zone())
+    checked = min(digitized + timedelta(days=1 + plan.serial % 5, hours=2), utcnow())
+    result.created_at = result.digitized_at = digitized
+    if result.checked_at is not None:
+        result.checked_at = result.published_at = checked
+    for change in db.session.scalars(select(ResultStatusChange).where(ResultStatusChange.result_id == result.id)):
+        change.at = digitized if change.from_status is None else max(checked, digitized)
+
+
 def _ensure_catalogue() -> dict[str, dict[str, User]]:
     """Units, procedures and accounts, each created only if missing. Returns staff by unit."""
     for code, name in cat.UNITS:
@@ -244,6 +277,9 @@ def seed(count: int = 200, progress=None) -> int:
             new = result_ops.create_draft(team["staff"], data, _scan(next(replacements), "thay-the.pdf"),
                                           replaces=result)
             result_ops.publish(team["reviewer"], new, seen_version=new.version)
+            _date_history(new, plan)
+        _date_history(result, plan)
+        db.session.commit()
         if progress:
             progress(1)
     _inventory(teams)

@@ -1,5 +1,5 @@
 from wtforms import BooleanField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional
 
 from ..identifiers import normalize_procedure_code, normalize_unit_code
 from ..models.users import ROLE_LABELS, ROLES
@@ -68,6 +68,12 @@ class UserForm(Form):
 
 class SettingsForm(Form):
     require_second_factor = BooleanField("Bắt buộc cán bộ (số hóa, kiểm tra, quản trị) dùng xác thực hai bước")
+    copy_fee = IntegerField("Lệ phí cấp bản sao điện tử từ sổ gốc (đồng một bản)",
+                            validators=[InputRequired(REQUIRED), NumberRange(min=0, max=100_000_000)],
+                            description="Nhập 0 nếu miễn phí.")
+    help_phone = StringField("Điện thoại hỗ trợ", validators=[DataRequired(REQUIRED), Length(max=40)])
+    help_address = StringField("Địa chỉ của Sở", validators=[DataRequired(REQUIRED), Length(max=255)])
+    help_hours = StringField("Giờ làm việc", validators=[DataRequired(REQUIRED), Length(max=255)])
 
 
 CODE_HINT = "6 chữ số trong ứng dụng xác thực, hoặc một mã khôi phục."

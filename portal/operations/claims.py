@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from .. import audit
-from ..access import require
+from ..access import PermissionDenied, require, why_not_remove_member
 from ..extensions import db
 from ..identifiers import InvalidInput, normalize_holder_id
 from ..models import ClaimCode, Result, User
@@ -121,8 +121,8 @@ def add_member(actor: User, short_name: str, password: str, full_name: str) -> U
 def remove_member(actor: User, member: User) -> None:
     """The member loses access at once: the account is closed and its sessions end. A business
     keeps at least one manager."""
-    require(actor, "manage_members")
-    _require_fellow(actor, member)
+    if why := why_not_remove_member(actor, member):
+        raise PermissionDenied(why)
     if member.business_manager and _managers(actor.holder_id) <= 1:
         raise OperationError("Không gỡ được người quản lý cuối cùng của doanh nghiệp; hãy chỉ định người quản lý "
                              "khác trước.")

@@ -20,6 +20,7 @@ from ..models import CertifiedCopy, Result, User
 from ..models.results import EXPIRED, PUBLISHED, REPLACED, REVOKED
 from ..storage import FileDamaged, storage
 from ..timeutil import to_local, utcnow
+from ..wording import place_and_date
 from . import OperationError
 
 # Easy to read aloud and to type: no 0/O, no 1/I. 32 letters, 5 bits each: 16 letters are 80 bits.
@@ -75,6 +76,7 @@ def _certificate_html(copy: CertifiedCopy, result: Result, actor: User, original
         department=department, department_short=department.split(" tỉnh ")[0], province=config["PROVINCE_NAME"],
         title=f"Bản sao điện tử từ sổ gốc — {result.document_number}",
         issued_at_text=to_local(copy.issued_at).strftime("%H:%M ngày %d/%m/%Y"),
+        place_date=place_and_date(config["PROVINCE_NAME"], to_local(copy.issued_at).date()),
         holder_id_label="CCCD" if result.holder_kind == PERSON else "MST",
         # A citizen's account often has no name of its own: the citizen is the holder.
         requested_by=actor.full_name or (result.holder_name if result.holder_kind == PERSON else actor.username),

@@ -1,8 +1,8 @@
-"""Settings an admin changes at run time (the environment holds the rest, DESIGN §5)."""
+"""Settings an admin changes at run time (the environment holds the rest, README "Configuration")."""
 
 from __future__ import annotations
 
-from flask import g, has_request_context
+from flask import g, has_app_context, has_request_context
 
 from .. import audit
 from ..access import require
@@ -11,7 +11,16 @@ from ..models import Setting, User
 from . import transactional
 
 REQUIRE_SECOND_FACTOR = "require_second_factor"  # for staff roles: digitizers, reviewers, admins
-DEFAULTS = {REQUIRE_SECOND_FACTOR: False}
+COPY_FEE = "copy_fee"  # đồng per certified copy from the register; 0: free of charge
+# The footer's help line (as dichvucong.gov.vn has one): demo values until the department sets its own.
+HELP_PHONE, HELP_ADDRESS, HELP_HOURS = "help_phone", "help_address", "help_hours"
+DEFAULTS = {
+    REQUIRE_SECOND_FACTOR: False,
+    COPY_FEE: 0,
+    HELP_PHONE: "0255 3822 560",
+    HELP_ADDRESS: "Số 157 Hùng Vương, phường Cẩm Thành, tỉnh Quảng Ngãi",
+    HELP_HOURS: "Thứ Hai đến Thứ Sáu, sáng 7:00–11:30, chiều 13:30–17:00",
+}
 
 
 def get(key: str):
@@ -21,6 +30,19 @@ def get(key: str):
         row = db.session.get(Setting, key)
         cache[key] = row.value["value"] if row is not None else DEFAULTS[key]
     return cache[key]
+
+
+def help_line() -> dict:
+    """The footer's phone, address and hours; the defaults when the database cannot answer (an
+    error page is still drawn)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        return {name: get(key) for name, key in (("phone", HELP_PHONE), ("address", HELP_ADDRESS),
+                                                 ("hours", HELP_HOURS))}
+    except SQLAlchemyError:
+        db.session.rollback()
+        return {"phone": DEFAULTS[HELP_PHONE], "address": DEFAULTS[HELP_ADDRESS], "hours": DEFAULTS[HELP_HOURS]}
 
 
 def second_factor_required(user: User) -> bool:
@@ -38,6 +60,6 @@ def change(actor: User, key: str, value) -> None:
         row = Setting(key=key)
         db.session.add(row)
     row.value, row.updated_by_id = {"value": value}, actor.id
-    if has_request_context():
+    if has_app_context():  # tests share one application context between requests, and so its `g`
         g.pop("portal_settings", None)
     audit.record("setting.update", actor=actor, target=key, details={"from": before, "to": value})

@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from flask import Flask, request, url_for
 
+from .. import wording
 from ..models.results import STATUS_LABELS
 from ..timeutil import to_local
 
@@ -54,6 +55,10 @@ def register_views(app: Flask) -> None:
     def iso_vn_datetime(value: str):
         return to_local(datetime.fromisoformat(value)).strftime("%H:%M:%S ngày %d/%m/%Y") if value else ""
 
+    app.add_template_filter(wording.details_words, "vn_details")  # audit details: words, not Python
+    app.add_template_filter(wording.value_words, "vn_value")
+    app.add_template_filter(wording.money, "vn_money")
+
     @app.template_filter("status_label")
     def status_label(value):
         return STATUS_LABELS.get(value, value or "")
@@ -75,7 +80,8 @@ def register_views(app: Flask) -> None:
         from flask_login import current_user
 
         from ..access import is_business_account
+        from ..operations import settings
 
         # What the navigation offers: decided in access.py, not in the template.
-        return {"department_name": app.config["DEPARTMENT_NAME"],
+        return {"department_name": app.config["DEPARTMENT_NAME"], "help_line": settings.help_line,
                 "nav": {"members": is_business_account(current_user)}}

@@ -19,7 +19,7 @@ from .. import audit
 from ..fixity import record_damage
 from ..models import CertifiedCopy, HandoverSlip, HeldUpload, Result
 from ..operations.held import held_store
-from ..previews import PREVIEW_WIDTH, page_image
+from ..previews import page_image
 from ..storage import FileDamaged, storage
 from .errors import answer
 
@@ -44,17 +44,19 @@ def send_document(result: Result):
         raise
 
 
-def send_page(result: Result, page_number: int, width: int = PREVIEW_WIDTH):
+def send_page(result: Result, page_number: int, size: str = "normal"):
+    """`size` is one of previews.SIZES, chosen by the route, never read from the request."""
     document = result.document
     if document is None:
         abort(404)
     try:
-        image = page_image(document.sha256, page_number, width)
+        image = page_image(document.sha256, page_number, size)
     except FileDamaged as damage:
         return _unavailable(damage, result, "page", page=page_number)
     if image is None:
         abort(404)
-    audit.record_access("result.preview", result, page=page_number)  # a page seen is the document seen
+    # A page seen is the document seen.
+    audit.record_access("result.preview", result, page=page_number, **({"size": size} if size != "normal" else {}))
     return send_file(image, mimetype="image/png", max_age=0)
 
 

@@ -11,13 +11,14 @@ from ..access import (
     get_holder_result_or_404,
     is_business_account,
     visible_copies,
+    why_not_remove_member,
 )
 from ..errors import UserError
 from ..extensions import db
 from ..forms.accounts import MemberForm
 from ..forms.results import ConfirmForm
 from ..models import CertifiedCopy
-from ..operations import claims, copies
+from ..operations import claims, copies, settings
 from . import searching
 from .documents import send_copy, send_document, send_page
 from .query import page_arg
@@ -43,22 +44,37 @@ def result(code: str):
     audit.record_access("result.view", item)
     issued = db.session.scalars(visible_copies(current_user).where(CertifiedCopy.result_id == item.id)
                                 .order_by(CertifiedCopy.issued_at.desc())).all()
-    return render_template("me/result.html", result=item, copies=issued, copy_form=ConfirmForm(),
+    # The copy just issued (named by the redirect): its panel stays on the page with its download.
+    just_issued = next((c for c in issued if c.verification_code == request.args.get("da_cap")), None)
+    return render_template("me/result.html", result=item, copies=issued, just_issued=just_issued,
                            no_copy_reason=copies.why_no_copy(item))
 
 
-@bp.post("/results/<code>/copies")
+@bp.get("/results/<code>/pages/<int:page_number>")
+@login_required
+def result_page_view(code: str, page_number: int):
+    """One page large, on a page of its own that a phone can pinch-zoom."""
+    item = get_holder_result_or_404(current_user, code)
+    if item.document is None or not 1 <= page_number <= item.document.page_count:
+        abort(404)
+    return render_template("me/result_page.html", result=item, page_number=page_number)
+
+
+@bp.route("/results/<code>/copies", methods=["GET", "POST"])
 @login_required
 def issue_copy(code: str):
+    """Says what a copy from the register is and what it costs (GET), issues it on the confirmation (POST)."""
     item = get_holder_result_or_404(current_user, code)
-    if ConfirmForm().validate_on_submit():
-        try:
-            made = copies.issue_copy(current_user, item)
-        except UserError as err:
-            flash(str(err), "error")
-        else:
-            flash(f"Đã cấp bản sao số {made.register_number}, mã xác thực {made.display_code}.", "success")
-    return redirect(url_for("me.result", code=code, _anchor="ban-sao"))
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        return render_template("me/copy_confirm.html", result=item, form=form, fee=settings.get(settings.COPY_FEE),
+                               no_copy_reason=copies.why_no_copy(item))
+    try:
+        made = copies.issue_copy(current_user, item)
+    except UserError as err:
+        flash(str(err), "error")
+        return redirect(url_for("me.result", code=code, _anchor="ban-sao"))
+    return redirect(url_for("me.result", code=code, da_cap=made.verification_code, _anchor="da-cap"))
 
 
 @bp.get("/copies")
@@ -90,6 +106,12 @@ def result_page(code: str, page_number: int):
     return send_page(get_holder_result_or_404(current_user, code), page_number)
 
 
+@bp.get("/results/<code>/pages/<int:page_number>-large.png")
+@login_required
+def result_page_large(code: str, page_number: int):
+    return send_page(get_holder_result_or_404(current_user, code), page_number, "large")
+
+
 @bp.get("/access")
 @login_required
 def access_log():
@@ -116,7 +138,10 @@ def members():
         else:
             flash(f"Đã thêm thành viên; tên đăng nhập là {added.username}.", "success")
             return redirect(url_for("me.members"))
-    return render_template("me/members.html", form=form, members=claims.members(current_user),
+    listed = claims.members(current_user)
+    # Who may be removed is decided in access.py: never one's own row.
+    removable = {m.id for m in listed if why_not_remove_member(current_user, m) is None}
+    return render_template("me/members.html", form=form, members=listed, removable=removable,
                            may_manage=can(current_user, "manage_members"), confirm_form=ConfirmForm())
 
 
@@ -125,10 +150,13 @@ def members():
 def remove_member(user_id: int):
     """Asks first (GET), removes on the confirmation (POST)."""
     member = get_fellow_member_or_404(current_user, user_id)
+    if not can(current_user, "manage_members"):
+        abort(404)
     form = ConfirmForm()
     if not form.validate_on_submit():
-        if not can(current_user, "manage_members"):
-            abort(404)
+        if why := why_not_remove_member(current_user, member):
+            flash(why, "error")
+            return redirect(url_for("me.members"))
         return render_template("me/member_remove.html", member=member, confirm_form=form)
     try:
         claims.remove_member(current_user, member)
@@ -136,7 +164,7 @@ def remove_member(user_id: int):
         flash(str(err), "error")
         return redirect(url_for("me.members"))
     flash(f"Đã gỡ {member.display_name}; tài khoản đó không còn truy cập được.", "success")
-    return redirect(url_for("public.index") if member.id == current_user.id else url_for("me.members"))
+    return redirect(url_for("me.members"))
 
 
 @bp.post("/members/<int:user_id>/manager")

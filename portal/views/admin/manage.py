@@ -108,9 +108,18 @@ def user_form(user_id: int | None = None):
 @bp.route("/settings", methods=["GET", "POST"])
 @admin_required
 def settings_page():
-    form = SettingsForm(data={"require_second_factor": settings.get(settings.REQUIRE_SECOND_FACTOR)})
+    keys = {"require_second_factor": settings.REQUIRE_SECOND_FACTOR, "copy_fee": settings.COPY_FEE,
+            "help_phone": settings.HELP_PHONE, "help_address": settings.HELP_ADDRESS, "help_hours": settings.HELP_HOURS}
+    form = SettingsForm(data={name: settings.get(key) for name, key in keys.items()})
     if form.validate_on_submit():
-        settings.change(current_user, settings.REQUIRE_SECOND_FACTOR, bool(form.require_second_factor.data))
+        for name, key in keys.items():
+            value = getattr(form, name).data
+            if key == settings.REQUIRE_SECOND_FACTOR:
+                value = bool(value)
+            elif isinstance(value, str):
+                value = value.strip()
+            if value != settings.get(key):
+                settings.change(current_user, key, value)
         flash("Đã lưu cài đặt.", "success")
         return redirect(url_for("admin.settings_page"))
     return render_template("admin/settings.html", form=form, without=ops.staff_without_second_factor())

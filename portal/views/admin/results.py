@@ -27,7 +27,7 @@ from ...operations import claims
 from ...operations import held as held_ops
 from ...operations import results as ops
 from ...operations import slips as slip_ops
-from ...previews import PREVIEW_WIDTH, PREVIEW_WIDTHS, READING_WIDTH
+from ...previews import SIZES
 from ...scans import ScanError, Spooled, prepare
 from ...storage import TooLarge, storage
 from .. import searching
@@ -349,7 +349,7 @@ def _viewer(item: Result) -> dict | None:
     texts = scan_match.split_pages(document.text)
     page_text = texts[number - 1] if number <= len(texts) else ""
     return dict(pages=pages, number=number, zoom=zoom, zooms=ZOOMS, findings=findings,
-                width=PREVIEW_WIDTH if zoom == ZOOMS[0] else READING_WIDTH,
+                size="normal" if zoom == ZOOMS[0] else "large",
                 text=scan_match.highlight(page_text, findings) if findings and page_text.strip() else None)
 
 
@@ -360,12 +360,11 @@ def result_file(result_id: int):
 
 @bp.get("/results/<int:result_id>/pages/<int:page_number>.png")
 def result_page(result_id: int, page_number: int):
-    """A page's image; ?w= asks for one of the fixed larger renderings, any other width is a 404."""
-    asked = request.args.get("w")
-    width = PREVIEW_WIDTH if asked is None else next((w for w in PREVIEW_WIDTHS if str(w) == asked), None)
-    if width is None:
+    """A page's image; ?size=large asks for the larger rendering (previews.SIZES), any other size is a 404."""
+    size = request.args.get("size", "normal")
+    if size not in SIZES:
         abort(404)
-    return send_page(get_result_or_404(current_user, result_id), page_number, width)
+    return send_page(get_result_or_404(current_user, result_id), page_number, size)
 
 
 @bp.route("/results/<int:result_id>/edit", methods=["GET", "POST"])
