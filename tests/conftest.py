@@ -453,7 +453,9 @@ def live_server(app, world):
     thread.join(timeout=5)
 
 
-@pytest.fixture(scope="session")
+# One Chromium per module, not per session: Playwright's sync API keeps an asyncio loop running in
+# the main thread while it is started, and pyHanko's validation (run from later tests) then fails.
+@pytest.fixture(scope="module")
 def browser():
     from playwright.sync_api import sync_playwright
 
