@@ -11,8 +11,7 @@ from __future__ import annotations
 import pytest
 from flask import url_for
 
-from .browser_kit import WIDTHS, accessibility_violations, browser_marks, login, new_page, shot
-from .browser_kit import SIDEWAYS as SIDEWAYS_CHECK
+from .browser_kit import SIDEWAYS, WIDTHS, accessibility_violations, browser_marks, login, new_page, shot
 from .conftest import CCCD_A, CCCD_B, MST_C, PASSWORD, UNIT_A, make_result
 from .test_held_access import route_class
 
@@ -82,7 +81,8 @@ def crowded(app, world, pdfs, clock):
     db.session.add(batch)
     db.session.flush()
     for line, message in ((2, "Ngày ban hành: không đọc được ngày 31/02/2019."),
-                          (3, "Tệp giay-phep-buc-xa-phong-kham-da-khoa-thien-nhan-binh-son-2019.pdf không có trong lô.")):
+                          (3, "Tệp giay-phep-buc-xa-phong-kham-da-khoa-thien-nhan-binh-son-2019.pdf không có "
+                              "trong lô.")):
         db.session.add(ImportRow(batch_id=batch.id, line=line, status="failed",
                                  file_name="giay-phep-buc-xa-phong-kham-da-khoa-thien-nhan-binh-son-2019.pdf",
                                  message=message))
@@ -150,7 +150,7 @@ def test_every_page_of_every_role_reads_well_at_both_widths(live_server, browser
                 if response is None or response.status >= 400:
                     failures.append(f"{where}: answered {response.status if response else 'nothing'}")
                     continue
-                overflow = page.evaluate(SIDEWAYS_CHECK)
+                overflow = page.evaluate(SIDEWAYS)
                 if overflow["scroll"] > overflow["width"]:
                     failures.append(f"{where}: scrolls sideways {overflow}")
                 violations = accessibility_violations(page)
