@@ -32,6 +32,13 @@ MET, FINISHED_LATE, ON_TRACK, AT_RISK, LATE, NO_INVENTORY = (
     "met", "finished_late", "on_track", "at_risk", "late", "no_inventory")
 STATE_LABELS = {MET: "Đạt, đúng hạn", FINISHED_LATE: "Xong nhưng trễ hạn", ON_TRACK: "Đúng tiến độ",
                 AT_RISK: "Có nguy cơ trễ hạn", LATE: "Trễ hạn", NO_INVENTORY: "Chưa kiểm kê"}
+# The chart's three colours (and patterns): a state judged from the phase's deadline and the clock.
+ON_TIME, BEHIND = "on-time", "behind"
+PACES = {MET: ON_TIME, ON_TRACK: ON_TIME, AT_RISK: BEHIND, LATE: "late", FINISHED_LATE: "late"}
+PACE_LABELS = {ON_TIME: "Đúng tiến độ", BEHIND: "Chậm tiến độ", "late": "Trễ hạn"}
+PACE_HINTS = {ON_TIME: "đã xong trước hạn, hoặc theo nhịp 30 ngày qua sẽ xong trước hạn",
+              BEHIND: "chưa quá hạn, nhưng theo nhịp 30 ngày qua sẽ không kịp",
+              "late": "đã quá hạn mà chưa xong, hoặc xong sau hạn"}
 
 
 def phase_of(year_column):
@@ -89,6 +96,18 @@ class Cell:
     def state_label(self) -> str:
         return STATE_LABELS[self.state]
 
+    @property
+    def pace(self) -> str | None:
+        """On time, behind or late; None before the inventory is counted."""
+        return PACES.get(self.state)
+
+    @property
+    def bar_percent(self) -> float:
+        """How much of the bar is filled: nothing to digitize is a full bar."""
+        if not self.to_digitize:
+            return 100.0
+        return round(min(100.0, 100 * self.digitized / self.to_digitize), 1)
+
 
 @dataclass
 class Progress:
@@ -109,6 +128,25 @@ class Progress:
         total.last_digitized = max(dates) if dates else None
         _judge(total, phase)
         return total
+
+    def counted(self) -> list[tuple[Unit, list[tuple[int, Cell]]]]:
+        """The chart's rows: each unit with the phases whose inventory is counted."""
+        rows = []
+        for unit in self.units:
+            phases = [(p, self.cells[(unit.id, p)]) for p in DEADLINES]
+            phases = [(p, cell) for p, cell in phases if cell.to_digitize is not None]
+            if phases:
+                rows.append((unit, phases))
+        return rows
+
+    def uncounted(self) -> list[tuple[Unit, list[int], int]]:
+        """The units (and phases) without an inventory yet, with what they digitized all the same."""
+        rows = []
+        for unit in self.units:
+            phases = [p for p in DEADLINES if self.cells[(unit.id, p)].to_digitize is None]
+            if phases:
+                rows.append((unit, phases, sum(self.cells[(unit.id, p)].digitized for p in phases)))
+        return rows
 
 
 def _judge(cell: Cell, phase: int, on: date | None = None) -> None:

@@ -176,7 +176,7 @@ def test_logout_everywhere(app, client, world):
     login(client, "staff_a")
     login(other, "staff_a")
     page = _text(client.get("/account/password"))
-    assert page.count("<tr><td>") == 2 and "(phiên này)" in page  # both open sessions are listed
+    assert page.count('<tr><td data-label="Đăng nhập lúc">') == 2 and "(phiên này)" in page  # both sessions listed
     token = csrf_token(client, "/account/password")
     assert client.post("/account/logout-everywhere", data={"csrf_token": token}).status_code == 302
     assert client.get("/admin/results").status_code == 302

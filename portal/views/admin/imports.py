@@ -1,6 +1,6 @@
 """Batch imports from the web: upload, a job page that follows the import, its report."""
 
-from flask import Response, flash, redirect, render_template, url_for
+from flask import Response, flash, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 
 from ...access import get_batch_or_404, visible_batches
@@ -36,6 +36,15 @@ def import_batch(batch_id: int):
     failures = imports.failed_rows(batch)
     return render_template("admin/import.html", batch=batch, failures=failures,
                            files_kept_until=imports.files_kept_until(batch))
+
+
+@bp.get("/imports/<int:batch_id>/status.json")
+def import_status(batch_id: int):
+    """What the job page's progress region shows, for its script to poll instead of reloading the page."""
+    batch = get_batch_or_404(current_user, batch_id)
+    return jsonify(status=batch.status, label=batch.status_label, running=batch.status in ("queued", "running"),
+                   done_rows=batch.done_rows, total_rows=batch.total_rows, percent=batch.percent,
+                   imported=batch.imported, skipped=batch.skipped, failed=batch.failed)
 
 
 @bp.get("/imports/<int:batch_id>/report.csv")

@@ -30,7 +30,8 @@ def plan_dashboard():
     figures = plan.progress(current_user)
     history = plan.inventory_history(current_user)
     return render_template("admin/plan.html", figures=figures, form=form, history=history, phases=plan.PHASE_LABELS,
-                           deadlines=plan.DEADLINES, this_year=today().year)
+                           paces=plan.PACE_LABELS, pace_hints=plan.PACE_HINTS, deadlines=plan.DEADLINES,
+                           this_year=today().year)
 
 
 @bp.get("/plan/report")
