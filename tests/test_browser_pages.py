@@ -20,7 +20,7 @@ pytestmark = browser_marks()
 # Routes that answer with a file, an image or JSON, or that only pass a visitor on.
 NOT_PAGES = {"static", "public.healthz", "admin.result_file", "admin.result_page", "admin.import_report",
              "admin.plan_report", "me.copy_file", "me.result_file", "me.result_page", "account.login_second_factor",
-             "admin.home", "admin.import_status"}
+             "admin.home", "admin.import_status", "admin.slip", "admin.held_page", "me.result_page_large"}
 # Which access classes (tests/test_held_access.py CLASSES) each role reaches.
 ROLE_CLASSES = {
     "anonymous": {"public"},
@@ -49,7 +49,7 @@ def crowded(app, world, pdfs, clock):
 
     from portal.extensions import db
     from portal.models import ImportBatch, ImportRow, InventoryCount, Procedure, Unit
-    from portal.operations import accounts, claims
+    from portal.operations import accounts, claims, slips
     from portal.operations.copies import issue_copy
 
     for code, name in (("000.05.21.H48", "Trung tâm Thông tin và Ứng dụng tiến bộ Khoa học và Công nghệ tỉnh "
@@ -70,6 +70,8 @@ def crowded(app, world, pdfs, clock):
                            valid_until=None, document_number="1300/GP-SKHCN")
     draft = make_result(world, pdfs[6], holder_name=LONG_NAMES[2], document_number="1301/GP-SKHCN")
     claims.issue_claim_code(world["reviewer_a"], results[2])
+    slips.issue_for(world["reviewer_a"], [make_result(world, pdfs[7], reviewer="reviewer_a", holder_id="079203001234",
+                                                      holder_name=LONG_NAMES[0], document_number="1302/GP-SKHCN")])
     copies = [issue_copy(world["holder_a"], results[0]), issue_copy(world["manager_c"], business)]
     unit_a = db.session.scalars(select(Unit).where(Unit.code == UNIT_A)).one()
     for phase, count in ((2, 6), (3, 3), (4, 12)):
@@ -115,9 +117,10 @@ def pages_of(app, role: str, w) -> list[tuple[str, str]]:
                 choices = values["result_id"][1:] if rule.endpoint == "admin.edit_result" else \
                     values["result_id"][:1] if rule.endpoint == "admin.replace_result" else values["result_id"]
                 found += [(f"{name}-{label}", url_for(rule.endpoint, result_id=i)) for label, i in choices]
-            elif args == {"code"} and rule.endpoint == "me.result":
+            elif args <= {"code", "page_number"} and rule.endpoint.startswith("me."):
                 own = w.business if role == "business" else w.results[0]
-                found.append((name, url_for(rule.endpoint, code=own.code)))
+                found.append((name, url_for(rule.endpoint, code=own.code, **({"page_number": 1} if len(args) > 1
+                                                                               else {}))))
             elif args == {"code"} and rule.endpoint == "verify.copy":
                 found.append((name, url_for(rule.endpoint, code=w.copies[0].verification_code)))
             elif args == {"user_id"} and rule.endpoint == "me.remove_member":

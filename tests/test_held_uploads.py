@@ -127,8 +127,8 @@ def test_held_scans_expire_after_a_day_and_purge_removes_them(app, client, world
     clock.shift(timedelta(hours=25))
     login(client, "staff_a")
     assert REFUSED in _page(_submit(client, token))
-    done = app.test_cli_runner().invoke(args=["purge-held"])
-    assert "1 held scans removed." in done.output
+    done = app.test_cli_runner().invoke(args=["purge-expired"])
+    assert "1 held scans removed," in done.output
     assert _count(HeldUpload) == 0 and not path.exists()
     assert not list((Path(app.config["PORTAL_DATA_DIR"]) / "previews").rglob(f"{sha256}-*.png"))
 

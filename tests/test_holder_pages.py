@@ -152,11 +152,11 @@ def test_the_audit_log_shows_no_python_values(app, client, world):
     settings.change(world["admin"], settings.COPY_FEE, 5000)
     login(client, "admin")
     page = _text(client.get("/admin/audit"))
-    cells = re.findall(r"<td><small>(.*?)</small></td>", page, re.S)
+    cells = re.findall(r"<td[^>]*><small>(.*?)</small></td>", page, re.S)
     assert "vai trò: cán bộ số hóa; người quản lý: Không" in cells
     assert "tải tệp lên: Có; khớp với sổ: Không" in cells
     assert ">None<" not in page  # events recorded outside a request have no address
-    assert "<td>lệ phí cấp bản sao</td>" in page and "trước: 0; sau: 5.000" in cells
+    assert ">lệ phí cấp bản sao</td>" in page and "trước: 0; sau: 5.000" in cells
     for cell in cells:
         assert not re.search(r"\b(None|True|False)\b|: \{|\[", cell), cell
 

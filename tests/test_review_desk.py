@@ -172,7 +172,12 @@ def test_only_the_reviewer_who_published_downloads_the_slips_and_only_for_a_whil
     path = slip_ops.path_of(slip)
     assert path.is_file() and (path.stat().st_mode & 0o077) == 0
 
-    clock.shift(timedelta(days=app.config["HANDOVER_SLIP_DAYS"], minutes=1))
+    clock.shift(timedelta(days=app.config["HANDOVER_SLIP_DAYS"], minutes=-1))
+    assert "0 hand-over slips deleted." in app.test_cli_runner().invoke(args=["purge-expired"]).output
+    assert path.is_file()
+    clock.shift(timedelta(minutes=2))
+    assert "1 hand-over slips deleted." in app.test_cli_runner().invoke(args=["purge-expired"]).output
+    assert not path.exists()  # the nightly purge, before anyone asks
     login(client, "reviewer_a")  # a week on, a new session
     gone = client.get(url)
     assert gone.status_code == 410 and "đã bị xóa" in _text(gone)

@@ -6,7 +6,7 @@ import click
 from flask import Flask
 
 from .. import fixity as checks
-from ..operations import held
+from ..operations import held, slips
 
 
 def register(app: Flask) -> None:
@@ -23,7 +23,8 @@ def register(app: Flask) -> None:
         if report.missing or report.altered:
             raise SystemExit(1)
 
-    @app.cli.command("purge-held")
-    def purge_held() -> None:
-        """Forget scans held for an upload form longer than their time (each new hold does it too)."""
-        click.echo(f"{held.purge_expired()} held scans removed.")
+    @app.cli.command("purge-expired")
+    def purge_expired() -> None:
+        """Delete what is kept for a time only: scans held for an upload form, hand-over slips (both are
+        purged by their own pages too; this is for a nightly timer)."""
+        click.echo(f"{held.purge_expired()} held scans removed, {slips.purge_expired()} hand-over slips deleted.")
