@@ -6,7 +6,6 @@ every state change asks `require(user, action, result)`.
 
 from __future__ import annotations
 
-from flask import abort
 from sqlalchemy import Select, false, select
 
 from .errors import UserError
@@ -20,6 +19,11 @@ from .timeutil import utcnow
 
 class PermissionDenied(UserError):
     """The user may not do this; str(err) says why in Vietnamese."""
+
+
+class NotVisible(Exception):
+    """What the user asked for is not there for them; the web layer answers 404, exactly as for a
+    missing thing (another unit's result looks like none at all)."""
 
 
 def _active(user) -> bool:
@@ -56,10 +60,10 @@ def index_restriction(user):
 def get_holder_result_or_404(user, code: str) -> Result:
     """A holder's own result by its code, or 404 whatever code is put in the URL."""
     if not _active(user) or user.role != HOLDER:
-        abort(404)
+        raise NotVisible
     result = db.session.scalars(visible_results(user).where(Result.code == code)).first()
     if result is None:
-        abort(404)
+        raise NotVisible
     return result
 
 
@@ -97,17 +101,17 @@ def visible_batches(user) -> Select:
 def get_batch_or_404(user, batch_id: int) -> ImportBatch:
     batch = db.session.scalars(visible_batches(user).where(ImportBatch.id == batch_id)).first()
     if batch is None:
-        abort(404)
+        raise NotVisible
     return batch
 
 
 def get_holder_copy_or_404(user, verification_code: str) -> CertifiedCopy:
     if not _active(user) or user.role != HOLDER:
-        abort(404)
+        raise NotVisible
     copy = db.session.scalars(visible_copies(user).where(
         CertifiedCopy.verification_code == verification_code)).first()
     if copy is None:
-        abort(404)
+        raise NotVisible
     return copy
 
 
@@ -126,7 +130,7 @@ def get_fellow_member_or_404(user, user_id: int) -> User:
     member = db.session.get(User, user_id)
     if (not is_business_account(user) or member is None or not member.active
             or member.role != HOLDER or member.holder_id != user.holder_id):
-        abort(404)
+        raise NotVisible
     return member
 
 
@@ -136,7 +140,7 @@ def get_slip_or_404(user, slip_id: int) -> HandoverSlip:
     from the result's page, which voids the old one). Anyone else gets a 404."""
     slip = db.session.get(HandoverSlip, slip_id)
     if slip is None or not is_reviewer(user) or slip.created_by_id != user.id:
-        abort(404)
+        raise NotVisible
     return slip
 
 
@@ -156,7 +160,7 @@ def get_result_or_404(user, result_id: int) -> Result:
     """A result the user may see, or 404: another unit's result looks exactly like a missing one."""
     result = db.session.scalars(visible_results(user).where(Result.id == result_id)).first()
     if result is None:
-        abort(404)
+        raise NotVisible
     return result
 
 

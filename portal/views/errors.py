@@ -12,6 +12,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from ..access import NotVisible
 from ..storage import out_of_space
 from . import gate
 
@@ -121,8 +122,13 @@ def internal_error(err: InternalServerError):
     return answer(500)
 
 
+def not_visible(err: NotVisible):
+    return answer(404)
+
+
 def register(app: Flask) -> None:
     app.register_error_handler(HTTPException, http_error)
+    app.register_error_handler(NotVisible, not_visible)
     app.register_error_handler(413, too_large)
     app.register_error_handler(CSRFError, csrf_error)
     app.register_error_handler(InternalServerError, internal_error)
