@@ -70,6 +70,12 @@ def register_views(app: Flask) -> None:
         return available()
 
     @app.template_global()
+    def national_login_offered() -> bool:
+        from ..national_identity import configured
+
+        return configured()
+
+    @app.template_global()
     def page_url(number: int) -> str:
         """This page's URL with its filters, at another page number (globals reach imported macros)."""
         args = {**(request.view_args or {}), **request.args.to_dict(), "page": number}
