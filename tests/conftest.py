@@ -467,3 +467,25 @@ def browser():
         )
         yield browser
         browser.close()
+
+
+# The national identity's OpenID Connect service, played by tests/oidc_provider.py in its own process.
+@pytest.fixture(scope="session")
+def oidc_provider(tmp_path_factory):
+    from .oidc_provider import ProviderHandle
+
+    handle = ProviderHandle(tmp_path_factory.mktemp("oidc"))
+    handle.start()
+    yield handle
+    handle.stop()
+
+
+@pytest.fixture
+def provider(oidc_provider):
+    """The provider, behaving normally at the start of the test (and running, if a test stopped it)."""
+    if oidc_provider.process is None:
+        oidc_provider.start()
+    oidc_provider.reset()
+    yield oidc_provider
+    if oidc_provider.process is None:
+        oidc_provider.start()
