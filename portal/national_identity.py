@@ -18,6 +18,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import requests
 from authlib.common.errors import AuthlibBaseError
@@ -208,3 +209,20 @@ def logout_url(id_token: str) -> str | None:
     except (requests.RequestException, ValueError, LoginRefused):
         return None
     return made["url"]
+
+
+def _origin(url: str) -> str | None:
+    parts = urlsplit(url or "")
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") and parts.netloc else None
+
+
+def form_targets() -> list[str]:
+    """Origins a form of the portal may lead to (the CSP's form-action): the provider's, for the
+    logout that returns through its end_session_endpoint. Read from what is already known: no request."""
+    if not configured():
+        return []
+    origins = {_origin(current_app.config["OIDC_ISSUER"])}
+    clients = current_app.extensions.get("portal_national_identity") or {}
+    for client in clients.values():
+        origins.add(_origin(client.server_metadata.get("end_session_endpoint", "")))
+    return sorted(origin for origin in origins if origin)
