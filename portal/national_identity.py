@@ -145,7 +145,12 @@ def start(next_url: str | None) -> str:
         made = client.create_authorization_url(callback_url())
     except (requests.RequestException, ValueError) as err:
         raise _network(err) from None
-    client.save_authorize_data(redirect_uri=callback_url(), next_url=next_url, **made)
+    # One login in progress per browser: an abandoned one's secrets go, or the cookie would grow past
+    # what browsers keep.
+    for key in [key for key in session if key.startswith(f"_state_{NAME}_")]:
+        session.pop(key)
+    client.save_authorize_data(redirect_uri=callback_url(), next_url=next_url, state=made["state"],
+                               nonce=made["nonce"], code_verifier=made["code_verifier"])
     return made["url"]
 
 

@@ -448,3 +448,13 @@ def test_the_logout_form_may_lead_to_the_provider_and_nowhere_else(client, natio
     policy = client.get("/login").headers["Content-Security-Policy"]
     directive = next(d.strip() for d in policy.split(";") if d.strip().startswith("form-action"))
     assert directive == f"form-action 'self' {national.issuer}"
+
+
+def test_only_the_latest_login_in_progress_is_kept(client, national, world):
+    abandoned = national.sign_in(begin(client), SoDinhDanh=CCCD_D, HoVaTen=NAME_D)
+    for _ in range(6):  # the cookie does not grow with every start
+        latest = begin(client)
+    assert len(client.get_cookie("session").value) < 2000
+    before = snapshot()
+    assert_refused(callback(client, national, abandoned), 400, "bad_state", before, "không hợp lệ")
+    assert callback(client, national, national.sign_in(latest, SoDinhDanh=CCCD_D)).status_code == 302
