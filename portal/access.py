@@ -6,6 +6,9 @@ every state change asks `require(user, action, result)`.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
+from flask import current_app, g, has_request_context
 from sqlalchemy import Select, false, select
 
 from .errors import UserError
@@ -13,6 +16,7 @@ from .extensions import db
 from .identifiers import ORGANISATION
 from .models import CertifiedCopy, HandoverSlip, HeldUpload, ImportBatch, Result, Unit, User
 from .models.results import DRAFT, HOLDER_VISIBLE_STATUSES, PUBLISHED, RETURNED
+from .models.sessions import NATIONAL_METHOD
 from .models.users import ADMIN, HOLDER, REVIEWER, STAFF
 from .timeutil import utcnow
 
@@ -24,6 +28,45 @@ class PermissionDenied(UserError):
 class NotVisible(Exception):
     """What the user asked for is not there for them; the web layer answers 404, exactly as for a
     missing thing (another unit's result looks like none at all)."""
+
+
+class AssuranceTooLow(PermissionDenied):
+    """The session was opened through the national identity at a level below what this needs."""
+
+
+class SessionLogin(NamedTuple):
+    """How the current request's session was opened (portal/operations/sessions.py sets it)."""
+
+    method: str
+    assurance_level: int | None
+
+
+def current_login() -> SessionLogin | None:
+    """This request's session; None outside a request (the command line, an operation run by the
+    portal itself), where no assurance rule applies."""
+    return g.get("portal_login") if has_request_context() else None
+
+
+# What a session opened through the national identity may do only at the configured level: a
+# certified copy stands in for the original (issue 17 adds the shares of a result here).
+ASSURED_ACTIONS = ("copy",)
+
+
+def why_not_assured(login: SessionLogin | None, action: str) -> str | None:
+    """None when `login` is strong enough for `action`, otherwise why and how to raise it. Sessions
+    opened with a password (or a claim code) are the department's own accounts and keep what they
+    could do before; the level applies to those the national identity opened."""
+    if action not in ASSURED_ACTIONS or login is None or login.method != NATIONAL_METHOD:
+        return None
+    needed = current_app.config["OIDC_COPY_LEVEL"]
+    level = login.assurance_level
+    if level is not None and level >= needed:
+        return None
+    asserted = f"mức độ {level}" if level is not None else "không rõ mức độ"
+    return (f"Cấp bản sao điện tử từ sổ gốc cần tài khoản định danh điện tử VNeID mức độ {needed}; "
+            f"phiên đăng nhập này được Cổng Dịch vụ công quốc gia xác nhận ở {asserted}. "
+            f"Hãy nâng tài khoản VNeID lên mức độ {needed} (đăng ký bằng thẻ căn cước gắn chip trên ứng dụng "
+            "VNeID, hoặc tại cơ quan công an nơi cư trú), rồi đăng xuất và đăng nhập lại bằng VNeID.")
 
 
 def _active(user) -> bool:
@@ -186,7 +229,7 @@ def why_not(user, action: str, result: Result | None = None, unit: Unit | None =
     if action == "copy":  # an electronic copy from the register goes to the holder (Decree 45/2020 Art. 10)
         if user.role != HOLDER or result.holder_id != user.holder_id or result.status not in HOLDER_VISIBLE_STATUSES:
             return "Chỉ người được cấp kết quả mới xin được bản sao điện tử của kết quả đó."
-        return None
+        return why_not_assured(current_login(), action)
     if not _in_unit(user, result.unit_id):
         return "Kết quả này không thuộc đơn vị của bạn."
     if action == "edit":
@@ -231,7 +274,8 @@ def can(user, action: str, result: Result | None = None, unit: Unit | None = Non
 def require(user, action: str, result: Result | None = None, unit: Unit | None = None) -> None:
     reason = why_not(user, action, result, unit)
     if reason is not None:
-        raise PermissionDenied(reason)
+        weak = reason == why_not_assured(current_login(), action)
+        raise (AssuranceTooLow if weak else PermissionDenied)(reason)
 
 
 class HeldUploadRefused(UserError):

@@ -106,4 +106,19 @@ def load(instance_path: Path) -> dict:
         "IMPORT_KEEP_FAILED_DAYS": float(env.get("PORTAL_IMPORT_KEEP_FAILED_DAYS", "7")),
         # /healthz reports low space (status "warning") when the data directory has less free.
         "MIN_FREE_MB": int(env.get("PORTAL_MIN_FREE_MB", "1024")),
+        # Log-in through the national identity (VNeID via the National Public Service Portal's
+        # OpenID Connect): offered when the issuer and the client id are set (portal/national_identity.py).
+        "OIDC_ISSUER": env.get("PORTAL_OIDC_ISSUER", "").rstrip("/"),
+        "OIDC_CLIENT_ID": env.get("PORTAL_OIDC_CLIENT_ID", ""),
+        "OIDC_CLIENT_SECRET": env.get("PORTAL_OIDC_CLIENT_SECRET", ""),
+        "OIDC_SCOPES": env.get("PORTAL_OIDC_SCOPES", "openid"),
+        # The claims the national portal names them by (configurable: its specification is not published).
+        "OIDC_ID_CLAIM": env.get("PORTAL_OIDC_ID_CLAIM", "SoDinhDanh"),
+        "OIDC_NAME_CLAIM": env.get("PORTAL_OIDC_NAME_CLAIM", "HoVaTen"),
+        "OIDC_ORG_CLAIM": env.get("PORTAL_OIDC_ORG_CLAIM", "MaSoThue"),
+        "OIDC_LEVEL_CLAIM": env.get("PORTAL_OIDC_LEVEL_CLAIM", "CapDoXacThuc"),
+        # The assurance level a session opened through the provider needs to issue a certified copy.
+        "OIDC_COPY_LEVEL": int(env.get("PORTAL_OIDC_COPY_LEVEL", "2")),
+        # Seconds the portal waits for the provider (discovery, keys, token) before it gives up.
+        "OIDC_TIMEOUT": float(env.get("PORTAL_OIDC_TIMEOUT", "8")),
     }

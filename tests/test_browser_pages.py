@@ -20,7 +20,8 @@ pytestmark = browser_marks()
 # Routes that answer with a file, an image or JSON, or that only pass a visitor on.
 NOT_PAGES = {"static", "public.healthz", "admin.result_file", "admin.result_page", "admin.import_report",
              "admin.plan_report", "me.copy_file", "me.result_file", "me.result_page", "account.login_second_factor",
-             "admin.home", "admin.import_status", "admin.slip", "admin.held_page", "me.result_page_large"}
+             "admin.home", "admin.import_status", "admin.slip", "admin.held_page", "me.result_page_large",
+             "account.national_start", "account.national_callback"}
 # Which access classes (tests/test_held_access.py CLASSES) each role reaches.
 ROLE_CLASSES = {
     "anonymous": {"public"},

@@ -46,6 +46,14 @@ class PasswordForm(Form):
     confirm = PasswordField("Nhập lại mật khẩu mới", validators=[DataRequired(REQUIRED), Length(max=256)])
 
 
+class NewPasswordForm(Form):
+    """A password set from a VNeID session, for an account whose password login is off."""
+
+    new = PasswordField("Mật khẩu mới", validators=[DataRequired(REQUIRED), Length(max=256)],
+                        description=PASSWORD_HINT)
+    confirm = PasswordField("Nhập lại mật khẩu mới", validators=[DataRequired(REQUIRED), Length(max=256)])
+
+
 class UnitForm(Form):
     code = StringField("Mã đơn vị (QCVN 102:2016)", validators=[DataRequired(REQUIRED),
                        normalizing(normalize_unit_code)])

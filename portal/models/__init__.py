@@ -6,6 +6,7 @@ from .copies import CertifiedCopy, CopyNumberCounter, CopyNumberReservation
 from .files import DOCUMENT, SOURCE_IMAGE, ResultFile, StoredFile
 from .held import HeldUpload
 from .imports import ImportBatch, ImportRow
+from .national import NationalIdentity
 from .plan import InventoryCount
 from .procedures import Procedure
 from .results import Result, ResultStatusChange
@@ -20,7 +21,7 @@ __all__ = [
     "DOCUMENT", "SOURCE_IMAGE", "AuditEvent", "CertifiedCopy", "ClaimCode", "CopyNumberCounter",
     "CopyNumberReservation", "HandoverSlip", "HeldUpload", "ImportBatch", "ImportRow", "IndexQueueEntry",
     "InventoryCount",
-    "LoginThrottle",
+    "LoginThrottle", "NationalIdentity",
     "Procedure", "RecoveryCode", "Result", "ResultFile", "ResultStatusChange", "Setting", "StoredFile", "Unit",
     "User", "UserSession",
 ]

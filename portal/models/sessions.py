@@ -2,13 +2,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from ..timeutil import utcnow
 from .types import UTCDateTime
 from .users import User
+
+NATIONAL_METHOD = "vneid"  # a session opened through the national identity provider
 
 
 class UserSession(db.Model):
@@ -25,8 +27,12 @@ class UserSession(db.Model):
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     end_reason: Mapped[str | None] = mapped_column(String(32))
-    # How the person proved who they are: "password", "password+totp" (and later the national identity).
+    # How the person proved who they are: "password", "password+totp", "claim", "vneid" (the national identity).
     method: Mapped[str] = mapped_column(String(32), default="password")
+    # A "vneid" session: the assurance level the provider asserted (copies need the configured one,
+    # portal/access.py), and its ID token, sent back as id_token_hint at logout (erased when the session ends).
+    assurance_level: Mapped[int | None] = mapped_column()
+    id_token: Mapped[str | None] = mapped_column(Text)
     ip: Mapped[str] = mapped_column(String(64), default="")
     user_agent: Mapped[str] = mapped_column(String(255), default="")
 

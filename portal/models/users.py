@@ -50,6 +50,9 @@ class User(UserMixin, db.Model):
     totp_secret: Mapped[str | None] = mapped_column(String(255))
     totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    # Whether the password opens this account: a holder who logs in through the national identity
+    # may turn it off (portal/operations/national_login.py); an account opened there has none.
+    password_login: Mapped[bool] = mapped_column(default=True, server_default="1")
 
     unit: Mapped[Unit | None] = relationship()
 

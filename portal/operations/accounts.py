@@ -17,6 +17,7 @@ from . import OperationError, transactional
 # "<tax code>.<name>": a business's members' usernames, given out only by its managers
 # (operations/claims.add_member), so that adding one reveals nothing about other accounts.
 MEMBER_NAMESPACE = re.compile(r"\d{10}(-\d{3})?\.")
+NO_PASSWORD = "!"  # no hash: no password matches it
 
 
 def _audit(event_action: str, actor: User | None, target: str, details: dict | None = None) -> None:
@@ -103,19 +104,24 @@ def create_user(
 
 
 def add_user(
-    actor: User | None, username: str, role: str, password: str, *,
+    actor: User | None, username: str, role: str, password: str | None, *,
     full_name: str = "", unit_code: str | None = None, holder_id: str | None = None, member_of: str | None = None,
 ) -> User:
     """The account added to the session (the caller commits). The first account of a business
-    becomes its manager. `member_of`: a business's tax code, when its manager adds a member."""
+    becomes its manager. `member_of`: a business's tax code, when its manager adds a member.
+    `password` None: an account opened through the national identity, which no password opens."""
     username = check_username(username, member_of=member_of)
     if db.session.scalar(select(User.id).where(func.lower(User.username) == username)):
         raise OperationError(f"Tên đăng nhập {username} đã có người dùng.")
-    check_password(password, username)
+    if password is not None:
+        check_password(password, username)
     user = User(username=username, full_name=(full_name or "").strip())
     _bind(user, role, unit_code, holder_id)
     user.business_manager = user.holder_kind == ORGANISATION and not business_has_account(user.holder_id)
-    user.set_password(password)
+    if password is None:
+        user.password_hash, user.password_login = NO_PASSWORD, False
+    else:
+        user.set_password(password)
     db.session.add(user)
     db.session.flush()
     _audit("user.create", actor, username, {"role": role, "unit": unit_code, "holder_id": user.holder_id,
@@ -140,6 +146,7 @@ def update_user(
     if new_password:
         check_password(new_password, user.username)
         user.set_password(new_password)
+        user.password_login = True  # an admin handing a password over means it to open the account
     if business_manager is not None:
         user.business_manager = bool(business_manager) and user.holder_kind == ORGANISATION
     if new_password or before != (user.role, user.unit_id, user.holder_id, user.active):

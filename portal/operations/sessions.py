@@ -13,11 +13,12 @@ import secrets
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from flask import current_app, has_request_context, request
+from flask import current_app, g, has_request_context, request
 from sqlalchemy import delete, func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import audit
+from ..access import SessionLogin
 from ..extensions import db
 from ..models import User, UserSession
 from ..models.users import HOLDER
@@ -26,6 +27,8 @@ from . import OperationError, throttle, transactional
 from .accounts import check_password
 
 WRONG = "Tên đăng nhập hoặc mật khẩu không đúng."
+PASSWORD_OFF = ("Tài khoản này đã tắt đăng nhập bằng mật khẩu. Hãy đăng nhập bằng tài khoản Cổng Dịch vụ công "
+                "quốc gia / VNeID (nút ở đầu trang).")
 COOKIE_KEY = "portal_session"  # the session token's key in Flask's signed cookie
 # last_seen_at is written at most this often: a write per request would cost more than the
 # minute of precision it buys on an idle limit counted in tens of minutes.
@@ -68,6 +71,10 @@ def check_credentials(username: str, password: str) -> User:
     user = db.session.scalars(select(User).where(func.lower(User.username) == username)).first()
     if _password_matches(user, password) and user.active:
         throttle.forget(keys[0][0])
+        if not user.password_login:  # said only to whoever knows the password
+            audit.record("login.password_off", actor=user, target=username)
+            db.session.commit()
+            raise OperationError(PASSWORD_OFF)
         db.session.commit()
         return user
     throttle.failed(keys)
@@ -77,13 +84,18 @@ def check_credentials(username: str, password: str) -> User:
 
 
 @transactional
-def start_session(user: User, method: str = "password") -> str:
-    """A new session for `user`; returns the token the cookie carries."""
+def start_session(user: User, method: str = "password", *, assurance_level: int | None = None,
+                  id_token: str | None = None) -> str:
+    """A new session for `user`; returns the token the cookie carries. A session opened through the
+    national identity keeps the assurance level the provider asserted and its ID token (for logout)."""
     token = secrets.token_urlsafe(32)
     now = utcnow()
     db.session.add(UserSession(token_hash=_hash(token), user_id=user.id, created_at=now, last_seen_at=now,
-                               method=method, ip=client_address(),
+                               method=method, ip=client_address(), assurance_level=assurance_level,
+                               id_token=id_token,
                                user_agent=(request.user_agent.string or "")[:255] if has_request_context() else ""))
+    if has_request_context():
+        g.portal_login = SessionLogin(method, assurance_level)
     user.last_login_at = now
     # The user's sessions of long ago go (the audit trail keeps their logins and logouts).
     db.session.execute(delete(UserSession).where(UserSession.user_id == user.id,
@@ -111,6 +123,7 @@ def session_user(token: str | None, user_id: str) -> tuple[User | None, str | No
     """(the user of the session this token opened, None) while it is open; (None, why it ended)
     otherwise. Ends a session that has been idle or open too long. Called once per request, before
     the view does anything (the commit here must not carry a view's half-done work)."""
+    g.portal_login = None
     if not token or not user_id.isdigit():
         return None, None
     row = db.session.execute(select(UserSession, User).join(User, User.id == UserSession.user_id)
@@ -120,31 +133,36 @@ def session_user(token: str | None, user_id: str) -> tuple[User | None, str | No
     record, user = row
     now = utcnow()
     if (reason := _why_over(record, user, now)) is not None:
-        record.ended_at, record.end_reason = now, reason
+        record.ended_at, record.end_reason, record.id_token = now, reason, None
         db.session.commit()
         return None, reason
     if now - record.last_seen_at > TOUCH_EVERY:
         record.last_seen_at = now
         db.session.commit()
+    g.portal_login = SessionLogin(record.method, record.assurance_level)  # what access.py asks of this request
     return user, None
 
 
 def end_sessions(user: User, reason: str) -> int:
     """End every open session of `user`, in the caller's transaction."""
     query = update(UserSession).where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
-    return db.session.execute(query.values(ended_at=utcnow(), end_reason=reason)).rowcount
+    return db.session.execute(query.values(ended_at=utcnow(), end_reason=reason, id_token=None)).rowcount
 
 
 @transactional
-def end_session(token: str | None) -> None:
-    """Log out: this session ends on the server."""
+def end_session(token: str | None, reason: str = "logout") -> str | None:
+    """Log out: this session ends on the server. Returns the ID token of a session opened through
+    the national identity (the provider's logout wants it back), which the record no longer keeps."""
     if not token:
-        return
+        return None
     record = db.session.scalars(select(UserSession).where(UserSession.token_hash == _hash(token),
                                                           UserSession.ended_at.is_(None))).first()
-    if record is not None:
-        record.ended_at, record.end_reason = utcnow(), "logout"
-        audit.record("logout", actor=record.user)
+    if record is None:
+        return None
+    id_token = record.id_token
+    record.ended_at, record.end_reason, record.id_token = utcnow(), reason, None
+    audit.record("logout", actor=record.user, details={"reason": reason} if reason != "logout" else None)
+    return id_token
 
 
 def open_sessions(user: User) -> list[UserSession]:

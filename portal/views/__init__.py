@@ -15,6 +15,15 @@ CSP = (
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 
+def _csp() -> str:
+    """The policy; the logout form of a VNeID session is answered by a redirect to the provider's
+    end_session_endpoint, which browsers hold to form-action too."""
+    from ..national_identity import form_targets
+
+    targets = form_targets()
+    return CSP.replace("form-action 'self'", " ".join(["form-action 'self'", *targets])) if targets else CSP
+
+
 def register_views(app: Flask) -> None:
     from . import account, admin, api, errors, inputs, me, public, verify
     from .query import DatabaseInt
@@ -29,7 +38,7 @@ def register_views(app: Flask) -> None:
 
     @app.after_request
     def security_headers(response):
-        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("Content-Security-Policy", _csp())
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
@@ -68,6 +77,12 @@ def register_views(app: Flask) -> None:
         from ..ocr import available
 
         return available()
+
+    @app.template_global()
+    def national_login_offered() -> bool:
+        from ..national_identity import configured
+
+        return configured()
 
     @app.template_global()
     def page_url(number: int) -> str:

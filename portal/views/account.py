@@ -1,5 +1,5 @@
-"""Logging in (password, then the second factor where it is on) and out; the account page:
-password, second factor, open sessions."""
+"""Logging in (password, then the second factor where it is on; or the national identity, VNeID)
+and out; the account page: password, second factor, open sessions."""
 
 from __future__ import annotations
 
@@ -9,11 +9,14 @@ import segno
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
+from .. import national_identity
+from ..access import current_login
 from ..errors import UserError
 from ..extensions import db, limiter
 from ..forms.accounts import (
     ClaimForm,
     LoginForm,
+    NewPasswordForm,
     PasswordForm,
     SecondFactorForm,
     SecondFactorOffForm,
@@ -21,7 +24,8 @@ from ..forms.accounts import (
 )
 from ..forms.results import ConfirmForm
 from ..models import User
-from ..operations import claims, second_factor, sessions, settings
+from ..models.sessions import NATIONAL_METHOD
+from ..operations import claims, national_login, second_factor, sessions, settings
 from ..safe_redirect import local_path
 from .errors import answer, wants_json
 
@@ -32,9 +36,11 @@ PENDING_SECONDS = 300
 PENDING_TRIES = 5
 
 
-def _open_session(user: User, method: str) -> None:
+def _open_session(user: User, method: str, **national) -> None:
+    # A login made while another session is open (a holder raising their VNeID level) replaces it.
+    sessions.end_session(session.get(sessions.COOKIE_KEY), "replaced")
     session.clear()  # nothing from before is kept (the CSRF token included): the cookie's value is new
-    token = sessions.start_session(user, method)
+    token = sessions.start_session(user, method, **national)
     login_user(user)
     session[sessions.COOKIE_KEY] = token
 
@@ -65,7 +71,43 @@ def login():
             session.clear()
             session[PENDING] = {"user": user.id, "at": time.time(), "tries": 0, "next": next_url}
             return redirect(url_for("account.login_second_factor"))
-    return render_template("login.html", form=form)
+    return render_template("login.html", form=form, next_url=next_url)
+
+
+@bp.get("/login/oidc")
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"])
+def national_start():
+    """Off to the national identity provider (VNeID), with `state`, `nonce` and PKCE."""
+    if not national_identity.configured():
+        return answer(404, "Cổng chưa được kết nối với Cổng Dịch vụ công quốc gia / VNeID; hãy đăng nhập bằng "
+                           "tài khoản và mật khẩu.")
+    try:
+        return redirect(national_identity.start(local_path(request.args.get("next"))))
+    except national_identity.LoginRefused as err:
+        return _national_refused(err)
+
+
+@bp.get("/login/oidc/callback")
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"])
+def national_callback():
+    """Back from the provider: the verified identity opens its account (operations/national_login.py)."""
+    if not national_identity.configured():
+        return answer(404)
+    try:
+        asserted = national_identity.finish(request.args)
+        user, person = national_login.log_in(asserted)
+    except national_identity.LoginRefused as err:
+        return _national_refused(err)
+    _open_session(user, NATIONAL_METHOD, assurance_level=person.level, id_token=asserted.id_token)
+    flash(f"Đã đăng nhập bằng VNeID: {user.display_name}.", "success")
+    return redirect(asserted.next_url or url_for("me.results"))
+
+
+def _national_refused(err: national_identity.LoginRefused):
+    """The Vietnamese page of a refused national login, with the password login still on it."""
+    national_login.record_refusal(err)
+    return answer(err.status, str(err), title="Chưa đăng nhập được bằng VNeID", error=err.reason,
+                  template="national_refused.html", form=LoginForm())
 
 
 def _pending_user() -> tuple[User | None, dict]:
@@ -125,10 +167,13 @@ def claim():
 
 @bp.post("/logout")
 def logout():
-    sessions.end_session(session.get(sessions.COOKIE_KEY))
+    id_token = sessions.end_session(session.get(sessions.COOKIE_KEY))
     logout_user()
     session.clear()
     flash("Bạn đã đăng xuất.", "info")
+    # A session the national identity opened: the provider ends its own too, and sends the browser back.
+    if id_token and national_identity.configured() and (away := national_identity.logout_url(id_token)):
+        return redirect(away)
     return redirect(url_for("public.index"))
 
 
@@ -160,7 +205,43 @@ def change_password():
             return redirect(url_for("public.index"))
     token = session.get(sessions.COOKIE_KEY)
     open_sessions = [(record, sessions.is_current(record, token)) for record in sessions.open_sessions(current_user)]
-    return render_template("password.html", form=form, end_form=ConfirmForm(), open_sessions=open_sessions)
+    login = current_login()
+    return render_template("password.html", form=form, end_form=ConfirmForm(), open_sessions=open_sessions,
+                           linked=national_login.is_linked(current_user), off_form=ConfirmForm(prefix="off"),
+                           on_form=NewPasswordForm(), national_session=login is not None
+                           and login.method == NATIONAL_METHOD)
+
+
+@bp.post("/account/password-login/off")
+@login_required
+def password_login_off():
+    """The holder who logs in through VNeID turns their password off."""
+    if ConfirmForm(prefix="off").validate_on_submit():
+        try:
+            national_login.turn_password_off(current_user)
+        except UserError as err:
+            flash(str(err), "error")
+        else:
+            flash("Đã tắt đăng nhập bằng mật khẩu: từ nay chỉ đăng nhập được bằng VNeID. Các phiên đăng nhập bằng "
+                  "mật khẩu đã kết thúc.", "success")
+    return redirect(url_for("account.change_password"))
+
+
+@bp.post("/account/password-login/on")
+@login_required
+def password_login_on():
+    """A new password opens the account again (set from a VNeID session; the old one never returns)."""
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        try:
+            national_login.turn_password_on(current_user, form.new.data, form.confirm.data)
+        except UserError as err:
+            flash(str(err), "error")
+        else:
+            flash("Đã đặt mật khẩu mới: tài khoản đăng nhập được bằng mật khẩu này hoặc bằng VNeID.", "success")
+    else:
+        flash("Hãy nhập mật khẩu mới hai lần.", "error")
+    return redirect(url_for("account.change_password"))
 
 
 @bp.post("/account/logout-everywhere")

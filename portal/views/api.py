@@ -6,7 +6,7 @@ Every answer is JSON; errors, wherever they are raised, are `{"error", "message"
 from flask import Blueprint, current_app, jsonify, url_for
 from flask_login import current_user
 
-from ..access import get_holder_result_or_404, visible_copies
+from ..access import AssuranceTooLow, get_holder_result_or_404, visible_copies
 from ..errors import UserError
 from ..extensions import csrf, db
 from ..models import CertifiedCopy
@@ -60,6 +60,8 @@ def issue_copy(code: str):
     result = get_holder_result_or_404(current_user, code)
     try:
         made = copies.issue_copy(current_user, result)
+    except AssuranceTooLow as err:  # a VNeID session below the level a copy needs: log in again at it
+        return jsonify(error="assurance_too_low", message=str(err)), 403
     except UserError as err:
         return jsonify(error="refused", message=str(err)), 422
     return jsonify(copy_json(made)), 201
@@ -141,7 +143,8 @@ OPENAPI = {
             }}},
         "/api/v1/me/results/{code}/copies": {"post": {
             "summary": "Cấp bản sao điện tử từ sổ gốc (PDF có chữ ký số của Sở) cho một kết quả của người gọi",
-            "description": "Khi xác thực bằng phiên đăng nhập, gửi kèm tiêu đề X-CSRFToken.",
+            "description": "Khi xác thực bằng phiên đăng nhập, gửi kèm tiêu đề X-CSRFToken. Phiên đăng nhập bằng "
+                           "VNeID dưới mức độ xác thực cần thiết bị từ chối với 403, error \"assurance_too_low\".",
             "parameters": [{"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}],
             "responses": {
                 "201": {"description": "Đã cấp", "content": {"application/json": {"schema": {

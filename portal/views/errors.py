@@ -60,14 +60,16 @@ def wants_json() -> bool:
 
 
 def answer(code: int, message: str | None = None, *, title: str | None = None, error: str | None = None,
-           headers: dict | None = None):
-    """The error page, or its JSON under /api/."""
+           headers: dict | None = None, template: str = "error.html", **context):
+    """The error page (`template`, which extends error.html, when a page offers more than the message),
+    or its JSON under /api/."""
     known = ERROR_TEXTS.get(code) or ERROR_TEXTS[500 if code >= 500 else 400]
     error, title, message = error or known[0], title or known[1], message or known[2]
     if wants_json():
         response = jsonify(error=error, message=message)
     else:
-        response = current_app.make_response(render_template("error.html", code=code, title=title, message=message))
+        response = current_app.make_response(render_template(template, code=code, title=title, message=message,
+                                                             **context))
     response.status_code = code
     response.headers.update(headers or {})
     return response

@@ -6,11 +6,13 @@ from flask_login import current_user, login_required
 from .. import audit
 from ..access import (
     can,
+    current_login,
     get_fellow_member_or_404,
     get_holder_copy_or_404,
     get_holder_result_or_404,
     is_business_account,
     visible_copies,
+    why_not_assured,
     why_not_remove_member,
 )
 from ..errors import UserError
@@ -46,8 +48,9 @@ def result(code: str):
                                 .order_by(CertifiedCopy.issued_at.desc())).all()
     # The copy just issued (named by the redirect): its panel stays on the page with its download.
     just_issued = next((c for c in issued if c.verification_code == request.args.get("da_cap")), None)
+    weak_login = why_not_assured(current_login(), "copy")
     return render_template("me/result.html", result=item, copies=issued, just_issued=just_issued,
-                           no_copy_reason=copies.why_no_copy(item))
+                           no_copy_reason=copies.why_no_copy(item) or weak_login, weak_login=weak_login)
 
 
 @bp.get("/results/<code>/pages/<int:page_number>")
@@ -67,8 +70,9 @@ def issue_copy(code: str):
     item = get_holder_result_or_404(current_user, code)
     form = ConfirmForm()
     if not form.validate_on_submit():
+        weak_login = why_not_assured(current_login(), "copy")
         return render_template("me/copy_confirm.html", result=item, form=form, fee=settings.get(settings.COPY_FEE),
-                               no_copy_reason=copies.why_no_copy(item))
+                               no_copy_reason=copies.why_no_copy(item) or weak_login, weak_login=weak_login)
     try:
         made = copies.issue_copy(current_user, item)
     except UserError as err:
