@@ -39,11 +39,12 @@ def create_app(overrides: dict | None = None) -> Flask:
     limiter.init_app(app)
     _init_login(app)
 
-    from . import jobs, search
+    from . import jobs, oauth, search
     from .views import register_views
 
     search.init_app(app)
     jobs.init_app(app)
+    oauth.init_app(app)
     register_views(app)
 
     from .cli import register_commands

@@ -267,6 +267,21 @@ def why_not(user, action: str, result: Result | None = None, unit: Unit | None =
     raise ValueError(f"unknown action {action}")
 
 
+def why_not_client(client, action: str, result: Result) -> str | None:
+    """None when a machine client (a unit's one-stop-shop system) may do `action` ("push",
+    "revoke", "replace") to `result`, otherwise why: only its own unit's results, and a
+    revocation or replacement under the rules staff follow."""
+    if client is None or not client.active:
+        return "Ứng dụng kết nối không hợp lệ hoặc đã bị thu hồi."
+    if result.unit_id != client.unit_id:
+        return "Kết quả này không thuộc đơn vị của ứng dụng kết nối."
+    if action == "revoke" and result.status != PUBLISHED:
+        return "Chỉ thu hồi được kết quả đang có hiệu lực."
+    if action == "replace" and result.status != PUBLISHED:
+        return "Chỉ thay thế được kết quả đang có hiệu lực."
+    return None
+
+
 def can(user, action: str, result: Result | None = None, unit: Unit | None = None) -> bool:
     return why_not(user, action, result, unit) is None
 

@@ -17,12 +17,17 @@ def record(
     target: str = "",
     details: dict | None = None,
 ) -> AuditEvent:
-    """Add an audit event to the current transaction; the caller's commit makes it durable."""
-    if actor is None and has_request_context() and current_user.is_authenticated:
+    """Add an audit event to the current transaction; the caller's commit makes it durable. In a
+    machine client's call (views/machine.py) the client is who acted: its name is the actor's."""
+    client = calling_client()
+    if client is not None and actor is None:
+        details = {**(details or {}), "client": client.name}
+    elif actor is None and has_request_context() and current_user.is_authenticated:
         actor = current_user._get_current_object()
     event = AuditEvent(
         actor_id=actor.id if actor else None,
-        actor_name=actor.display_name if actor else ("" if has_request_context() else "dòng lệnh"),
+        actor_name=actor.display_name if actor else (
+            f"{client.name} (API)" if client is not None else "" if has_request_context() else "dòng lệnh"),
         action=action,
         target=target or (result.code if result is not None else ""),
         details=details or {},
@@ -34,6 +39,14 @@ def record(
         event.user_agent = (request.user_agent.string or "")[:255]
     db.session.add(event)
     return event
+
+
+CLIENT_KEY = "portal.api_client"  # in the request's environ: request-scoped, unlike `g` in the tests
+
+
+def calling_client():
+    """The machine client this request authenticated with a bearer token, if any."""
+    return request.environ.get(CLIENT_KEY) if has_request_context() else None
 
 
 # What a holder sees in "who looked": every view of their documents, and every key to their store.

@@ -89,6 +89,9 @@ def load(instance_path: Path) -> dict:
         "COPY_PROCESSES": int(env.get("PORTAL_COPY_PROCESSES", "1")),
         # Unit price of digitizing one page, in đồng, for the yearly report's cost.
         "PRICE_PER_PAGE": int(env.get("PORTAL_PRICE_PER_PAGE", "2000")),
+        # Machine clients (a unit's one-stop-shop system): a bearer token's life, and calls per client.
+        "API_TOKEN_SECONDS": int(env.get("PORTAL_API_TOKEN_SECONDS", "900")),
+        "API_CLIENT_RATE_LIMIT": env.get("PORTAL_API_CLIENT_RATE_LIMIT", "600 per minute"),
         "VERIFY_RATE_LIMIT": env.get("PORTAL_VERIFY_RATE_LIMIT", "30 per minute; 500 per day"),
         # Seconds between a web process's checks of the index queue (0: no background thread).
         "SEARCH_INDEXER_INTERVAL": float(env.get("PORTAL_INDEXER_INTERVAL", "2")),

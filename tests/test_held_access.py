@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.models import (
+    ApiClient,
     CertifiedCopy,
     ClaimCode,
     ImportBatch,
@@ -31,7 +32,8 @@ from .test_held_sessions import assert_security_headers
 
 # (class, blueprint, path prefixes), first match wins: admin-only pages before the rest of /admin/.
 CLASSES = [
-    ("admin", "admin", ("/admin/units", "/admin/users", "/admin/procedures", "/admin/audit", "/admin/settings")),
+    ("admin", "admin", ("/admin/units", "/admin/users", "/admin/procedures", "/admin/audit", "/admin/settings",
+                        "/admin/api-clients")),
     ("staff", "admin", ("/admin/",)),
     ("holder", "me", ("/me/",)),
     ("api", "api", ("/api/v1/me/",)),
@@ -40,6 +42,8 @@ CLASSES = [
     ("public", "account", ("/login", "/logout", "/claim")),
     ("public", "public", ("/",)),
     ("public", "verify", ("/verify",)),
+    # A unit's one-stop-shop system: a bearer token only (tests/test_push.py); no session reaches these.
+    ("client", "machine", ("/oauth/token", "/api/v1/results/")),
 ]
 # Who is swept on each class. A signed-in caller's /account/ pages are their own account.
 CALLERS = {
@@ -48,7 +52,11 @@ CALLERS = {
     "holder": ("anonymous", "holder_b", "removed_c", "staff_b", "reviewer_b"),
     "api": ("anonymous", "holder_b", "removed_c", "staff_b", "reviewer_b"),
     "account": ("anonymous", "removed_c"),
+    "client": ("anonymous", "holder_b", "removed_c", "staff_b", "reviewer_b"),
 }
+# Bearer-token routes: a cookie counts for nothing there, so a forged cross-site request carries no
+# credentials and the CSRF sweeps below do not apply (test_push.py checks their refusals instead).
+NO_COOKIE_CLASSES = {"client"}
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 CSRF_PAGE_WORDS = "Phiên làm việc đã hết hạn"
 
@@ -77,6 +85,7 @@ def param_values(rule, v) -> dict[str, list]:
         "page_number": [1],
         "token": [held_token_of_staff_a(v)] if "<token>" in rule.rule else [],
         "unit_id": [v.unit_a.id],
+        "client_id": [api_client_of_unit_a(v)] if "client_id" in rule.arguments else [],
         "procedure_id": [v.procedure.id],
         "slip_id": [v.slip.id],
         "user_id": [m.id for m in v.members] if rule.rule.startswith("/me/") else [v.users[0].id],
@@ -105,6 +114,15 @@ def held_token_of_staff_a(v) -> str:
     return v.held_token
 
 
+def api_client_of_unit_a(v) -> int:
+    """Unit A's machine client (portal/operations/api_clients.py): only an admin rotates or revokes it."""
+    if not hasattr(v, "api_client_id"):
+        from portal.operations import api_clients
+
+        v.api_client_id = api_clients.create_client(None, "Một cửa đơn vị A", v.unit_a.code)[0].id
+    return v.api_client_id
+
+
 def urls_for(app, rule, v) -> list[str]:
     with app.test_request_context():
         return [url_for(rule.endpoint, **combo) for combo in param_values(rule, v)]
@@ -126,7 +144,9 @@ def state() -> tuple:
                                   User.totp_secret, User.unit_id, User.holder_id, User.full_name)
                            .order_by(User.id)).all(),
         db.session.execute(select(Setting.key, Setting.value).order_by(Setting.key)).all(),
-        db.session.execute(select(Unit.id, Unit.name, Unit.active).order_by(Unit.id)).all(),
+        db.session.execute(select(Unit.id, Unit.name, Unit.active, Unit.push_publishes).order_by(Unit.id)).all(),
+        db.session.execute(select(ApiClient.id, ApiClient.secret_hash, ApiClient.revoked_at).order_by(ApiClient.id))
+        .all(),
         db.session.execute(select(Procedure.id, Procedure.name, Procedure.field, Procedure.retention_years,
                                   Procedure.active).order_by(Procedure.id)).all(),
     ]
@@ -157,6 +177,7 @@ def test_every_route_is_in_a_class(app):
 
 
 def test_every_protected_route_refuses_every_stranger(app, victims):
+    api_client_of_unit_a(victims)  # made before the state is taken
     before = initial = state()
     failures, requests = [], 0
     for rule, method in routes(app):
@@ -205,7 +226,8 @@ def legit_url(app, rule, v) -> str:
     values = {"result_id": v.draft.id, "unit_id": v.unit_a.id, "procedure_id": v.procedure.id,
               "user_id": v.members[1].id if rule.rule.startswith("/me/") else v.users[1].id,
               "code": v.copies[0].verification_code if rule.rule.startswith("/verify/") else v.citizen.code,
-              "page_number": 1, "batch_id": v.batch.id, "slip_id": v.slip.id}
+              "page_number": 1, "batch_id": v.batch.id, "slip_id": v.slip.id,
+              "client_id": api_client_of_unit_a(v) if "client_id" in rule.arguments else None}
     with app.test_request_context():
         return url_for(rule.endpoint, **{name: values[name] for name in rule.arguments})
 
@@ -225,12 +247,15 @@ def test_every_form_and_the_api_refuse_a_missing_or_foreign_csrf_token(app, vict
         login(clients[who], who)
     stranger = app.test_client()
     foreign = csrf_token(stranger, "/login")  # a token of another session
+    api_client_of_unit_a(victims)  # made before the state is taken
     before = state()
     failures, posted = [], set()
     for rule, method in routes(app):
         if method not in STATE_CHANGING:
             continue
         kind = route_class(rule)
+        if kind in NO_COOKIE_CLASSES:
+            continue
         who = LEGIT_BY_ENDPOINT.get(rule.endpoint) or LEGIT[kind]
         client, url = clients[who], legit_url(app, rule, victims)
         csrf_token(client, "/login" if who == "anonymous" else "/account/password")  # the session has its own

@@ -41,6 +41,21 @@ def register(app: Flask) -> None:
             fail(err)
         click.echo(f"Unit {unit.code} created: {unit.name}")
 
+    @app.cli.command("create-api-client")
+    @click.argument("name")
+    @click.option("--unit", "unit_code", required=True, help="Code of the unit whose results the client pushes.")
+    def create_api_client(name: str, unit_code: str) -> None:
+        """Add a machine client (a unit's one-stop-shop system); prints its secret, once."""
+        from ..operations.api_clients import create_client
+
+        try:
+            client, secret = create_client(None, name, unit_code)
+        except UserError as err:
+            fail(err)
+        click.echo(f"client_id: {client.client_id}")
+        click.echo(f"client_secret: {secret}")
+        click.echo("The secret is shown only now; keep it in the client's configuration.", err=True)
+
     @app.cli.command("create-user")
     @click.argument("username")
     @click.option("--role", type=click.Choice(ROLES), required=True)

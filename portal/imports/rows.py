@@ -25,7 +25,11 @@ from .manifest import LABELS, REQUIRED_COLUMNS, ManifestRow, fold
 
 
 class RowError(Exception):
-    """The row cannot be imported; str() lists every reason."""
+    """The row cannot be imported; str() lists every reason, `fields` each column's (API answers)."""
+
+    def __init__(self, message: str, fields: dict[str, str] | None = None):
+        super().__init__(message)
+        self.fields = fields or {}
 
 
 @dataclass
@@ -76,7 +80,7 @@ def known_procedure(code: str, cache: dict) -> Procedure | None:
 
 def check_row(row: ManifestRow, units: dict[str, Unit], procedures: dict | None = None) -> RowInput:
     v = row.values
-    problems: list[str] = [f"thiếu {LABELS[c]}" for c in REQUIRED_COLUMNS if not v.get(c)]
+    problems: list[tuple[str, str]] = [(c, f"thiếu {LABELS[c]}") for c in REQUIRED_COLUMNS if not v.get(c)]
     out: dict = {}
 
     def take(column, fn, *args, **kwargs):
@@ -85,14 +89,14 @@ def check_row(row: ManifestRow, units: dict[str, Unit], procedures: dict | None 
         try:
             return fn(v[column], *args, **kwargs)
         except InvalidInput as err:
-            problems.append(labelled(LABELS[column], str(err)))
+            problems.append((column, labelled(LABELS[column], str(err))))
             return None
 
     unit = None
     if (code := take("unit_code", normalize_unit_code)) is not None:
         unit = units.get(code)
         if unit is None:
-            problems.append(f"đơn vị {code} chưa có trong hệ thống")
+            problems.append(("unit_code", f"đơn vị {code} chưa có trong hệ thống"))
     procedure_code = take("procedure_code", normalize_procedure_code)
     out["result_code"] = take("result_code", normalize_result_code)
     out["dossier_code"] = take("dossier_code", normalize_dossier_code)
@@ -104,24 +108,29 @@ def check_row(row: ManifestRow, units: dict[str, Unit], procedures: dict | None 
         out["holder_kind"], out["holder_id"] = holder
     for column, limit in (("signer_name", 255), ("signer_title", 255), ("summary", 2000), ("holder_name", 255)):
         if len(v.get(column, "")) > limit:
-            problems.append(f"{LABELS[column]} dài quá {limit} ký tự")
+            problems.append((column, f"{LABELS[column]} dài quá {limit} ký tự"))
         out[column] = v.get(column, "")[:limit]
     year = v.get("formed_year", "")
     if year:
         if not year.isdigit() or not 1945 <= int(year) <= today().year:
-            problems.append(f"năm hình thành «{year}» không hợp lệ")
+            problems.append(("formed_year", f"năm hình thành «{year}» không hợp lệ"))
         else:
             out["formed_year"] = int(year)
     if out.get("issue_date"):
         out.setdefault("formed_year", out["issue_date"].year)
         if out["formed_year"] > out["issue_date"].year:
-            problems.append("năm hình thành sau năm ban hành")
+            problems.append(("formed_year", "năm hình thành sau năm ban hành"))
         if out.get("valid_until") and out["valid_until"] < out["issue_date"]:
-            problems.append("ngày hết hiệu lực trước ngày ban hành")
+            problems.append(("valid_until", "ngày hết hiệu lực trước ngày ban hành"))
     if procedure_code and not v.get("procedure_name"):
         if known_procedure(procedure_code, {} if procedures is None else procedures) is None:
-            problems.append(f"thủ tục {procedure_code} chưa có trong danh mục: cần ghi tên thủ tục và lĩnh vực")
+            problems.append(("procedure_code",
+                             f"thủ tục {procedure_code} chưa có trong danh mục: cần ghi tên thủ tục và lĩnh vực"))
     if problems:
-        raise RowError(sentence("; ".join(problems)))
+        fields: dict[str, str] = {}
+        for column, message in problems:
+            fields[column] = f"{fields[column]}; {message}" if column in fields else message
+        raise RowError(sentence("; ".join(message for _column, message in problems)),
+                       {column: sentence(message) for column, message in fields.items()})
     return RowInput(line=row.line, file=v["file"], unit=unit, procedure_code=procedure_code,
                     procedure_name=v.get("procedure_name", ""), field=v.get("field", ""), fields=out)

@@ -1,5 +1,6 @@
 """The domain's tables. Import from here."""
 
+from .api_clients import ApiClient, ApiToken
 from .audit import AuditEvent
 from .claims import ClaimCode
 from .copies import CertifiedCopy, CopyNumberCounter, CopyNumberReservation
@@ -18,7 +19,8 @@ from .units import Unit
 from .users import RecoveryCode, User
 
 __all__ = [
-    "DOCUMENT", "SOURCE_IMAGE", "AuditEvent", "CertifiedCopy", "ClaimCode", "CopyNumberCounter",
+    "DOCUMENT", "SOURCE_IMAGE", "ApiClient", "ApiToken", "AuditEvent", "CertifiedCopy", "ClaimCode",
+    "CopyNumberCounter",
     "CopyNumberReservation", "HandoverSlip", "HeldUpload", "ImportBatch", "ImportRow", "IndexQueueEntry",
     "InventoryCount",
     "LoginThrottle", "NationalIdentity",

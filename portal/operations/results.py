@@ -246,7 +246,8 @@ def add_draft(actor: User | None, data: ResultInput, scan: PreparedScan, replace
     if actor is not None:
         require(actor, "upload", unit=data.unit)
     if replaces is not None:
-        require(actor, "replace", replaces)
+        if actor is not None:  # None: a batch run from the command line, or a machine client (operations/push.py)
+            require(actor, "replace", replaces)
         if replaces.unit_id != data.unit.id:
             raise OperationError("Bản thay thế phải thuộc cùng đơn vị với kết quả bị thay thế.")
         pending = db.session.scalar(

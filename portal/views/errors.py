@@ -55,7 +55,7 @@ def storage_full(err: BaseException | None) -> bool:
 def wants_json() -> bool:
     """Under /api/, or a caller that asked for JSON rather than a page (an API client following a
     copy's download_url, say)."""
-    return (request.path == "/api" or request.path.startswith("/api/")
+    return (request.path == "/api" or request.path.startswith(("/api/", "/oauth/"))
             or request.accept_mimetypes.best_match(("text/html", "application/json")) == "application/json")
 
 
