@@ -59,6 +59,8 @@ class UnitForm(Form):
                        normalizing(normalize_unit_code)])
     name = StringField("Tên đơn vị", validators=[DataRequired(REQUIRED), Length(max=255)])
     active = BooleanField("Đang hoạt động", default=True)
+    push_publishes = BooleanField("Kết quả do hệ thống một cửa gửi qua API được phát hành ngay", default=True,
+                                  description="Bỏ chọn để các kết quả đó chờ cán bộ kiểm tra trước khi phát hành.")
 
 
 class UserForm(Form):

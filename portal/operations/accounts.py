@@ -46,13 +46,15 @@ def create_unit(actor: User | None, code: str, name: str) -> Unit:
 
 
 @transactional
-def update_unit(actor: User, unit: Unit, name: str, active: bool) -> Unit:
+def update_unit(actor: User, unit: Unit, name: str, active: bool, push_publishes: bool | None = None) -> Unit:
     _require_admin(actor)
     name = (name or "").strip()
     if not name:
         raise OperationError("Chưa nhập tên đơn vị.")
     unit.name, unit.active = name, active
-    _audit("unit.update", actor, unit.code, {"name": name, "active": active})
+    if push_publishes is not None:
+        unit.push_publishes = push_publishes
+    _audit("unit.update", actor, unit.code, {"name": name, "active": active, "push_publishes": unit.push_publishes})
     return unit
 
 

@@ -97,8 +97,8 @@ def _same(result: Result, row: RowInput, sha256: str, replaces: str | None) -> b
     if (result.replaces.code if result.replaces else None) != replaces:
         return False
     for name, value in row.fields.items():
-        if name == "dossier_code" and value is None:
-            continue  # made from the result code
+        if name == "result_code" or (name == "dossier_code" and value is None):
+            continue  # the code it is found by; the dossier code is made from it
         if getattr(result, name) != value:
             return False
     return True
@@ -129,11 +129,15 @@ def push(client: ApiClient, code: str, row: RowInput, scan: PreparedScan, replac
             result = _add(client, row, scan, replaces_code)
             db.session.commit()
             return result, True
-        except IntegrityError:
-            db.session.rollback()  # the same code (or file) stored meanwhile: a retry racing its first try
+        except (IntegrityError, PushConflict) as err:
+            # The same code (or file) stored meanwhile, maybe by a retry racing its first try:
+            # seen at the commit, or by add_draft's own checks after ours.
+            db.session.rollback()
             existing = _existing(client, code, row, scan, replaces_code)
             if existing is not None:
                 return existing, False
+            if isinstance(err, PushConflict):
+                raise
             raise PushConflict("Tệp này đã được lưu cho một kết quả khác; không lưu trùng.") from None
     except BaseException:
         db.session.rollback()

@@ -150,6 +150,8 @@ def revoke_result(code: str):
         if result is None:
             return jsonify(error="not_found", message="Không có kết quả này."), 404
         done = push.revoke(client, result, reason)
+    except push.PushInvalid as err:
+        return _errors(err.fields)
     except (push.PushForbidden, PermissionDenied) as err:
         return jsonify(error="forbidden", message=str(err)), 403
     except UserError as err:

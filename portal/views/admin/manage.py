@@ -53,7 +53,7 @@ def unit_form(unit_id: int | None = None):
             if unit is None:
                 ops.create_unit(current_user, form.code.data, form.name.data)
             else:
-                ops.update_unit(current_user, unit, form.name.data, form.active.data)
+                ops.update_unit(current_user, unit, form.name.data, form.active.data, form.push_publishes.data)
         except UserError as err:
             flash_error(err)
         else:
