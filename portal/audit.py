@@ -22,6 +22,7 @@ def record(
     client = calling_client()
     if client is not None and actor is None:
         details = {**(details or {}), "client": client.name}
+        request.environ[AUDITED_KEY] = True
     elif actor is None and has_request_context() and current_user.is_authenticated:
         actor = current_user._get_current_object()
     event = AuditEvent(
@@ -42,6 +43,7 @@ def record(
 
 
 CLIENT_KEY = "portal.api_client"  # in the request's environ: request-scoped, unlike `g` in the tests
+AUDITED_KEY = "portal.api_client_audited"  # the client's call has an event already
 
 
 def calling_client():

@@ -93,6 +93,9 @@ def test_a_push_stores_a_published_born_digital_result_and_a_retry_is_harmless(o
                                                                           for e in events)
     again = one_stop.put(CODE, metadata(), pdfs[0])
     assert again.status_code == 200 and again.get_json()["result_code"] == CODE
+    retry = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "api_client.call")).one()
+    assert retry.actor_name == "Một cửa A (API)" and retry.details == {"method": "PUT", "status": 200,
+                                                                       "client": "Một cửa A"}
     assert stored_results() == 1 and db.session.scalar(select(func.count()).select_from(StoredFile)) == 1
 
 
@@ -202,6 +205,9 @@ def test_a_second_units_client_is_refused_on_every_route(app, one_stop, other_un
     replace = other_unit.put(f"{UNIT_B}-190502-0005-KQ1", metadata(replaces=CODE), pdfs[1])
     assert replace.status_code == 422 and "Không có kết quả" in replace.get_json()["errors"]["replaces"]
     assert other_unit.revoke(CODE).status_code == 403
+    refusals = db.session.scalars(select(AuditEvent).where(AuditEvent.actor_name == "Một cửa B (API)",
+                                                           AuditEvent.action == "api_client.call")).all()
+    assert sorted(e.details["status"] for e in refusals) == [403, 403, 403, 403, 422]
     assert stored_results() == before
     assert db.session.scalars(select(Result).where(Result.code == CODE)).one().status == PUBLISHED
     # The holders' store and every other route of the API take a session, not a client's token.

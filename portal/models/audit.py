@@ -45,6 +45,7 @@ ACTION_LABELS = {
     "api_client.token": "Ứng dụng kết nối lấy mã truy cập",
     "api_client.token_refused": "Từ chối cấp mã truy cập",
     "result.push_refused": "Từ chối kết quả gửi qua API",
+    "api_client.call": "Ứng dụng kết nối gọi API",
     "unit.update": "Sửa đơn vị",
     "user.create": "Tạo tài khoản",
     "user.update": "Sửa tài khoản",

@@ -63,6 +63,17 @@ def bearer_only():
     return None
 
 
+@bp.after_request
+def audit_every_call(response):
+    """A client's call that no operation recorded (a retry answered "already there", a refusal)
+    gets an event of its own: every call is in the log under the client's name."""
+    if audit.calling_client() is not None and not request.environ.get(audit.AUDITED_KEY):
+        audit.record("api_client.call", target=request.path[:255],
+                     details={"method": request.method, "status": response.status_code})
+        db.session.commit()
+    return response
+
+
 @bp.post("/oauth/token")
 @client_limit
 def token():
