@@ -38,6 +38,8 @@ CLASSES = [
     ("public", "api", ("/api/v1/verify/", "/api/v1/openapi.json")),
     ("account", "account", ("/account/",)),
     ("public", "account", ("/login", "/logout", "/claim")),
+    # The national data store fetches a file through a signed, expiring link (portal/national_store.py).
+    ("public", "public", ("/national-store/files/",)),
     ("public", "public", ("/",)),
     ("public", "verify", ("/verify",)),
 ]

@@ -7,6 +7,7 @@ from .files import DOCUMENT, SOURCE_IMAGE, ResultFile, StoredFile
 from .held import HeldUpload
 from .imports import ImportBatch, ImportRow
 from .national import NationalIdentity
+from .outbox import OutboxMessage
 from .plan import InventoryCount
 from .procedures import Procedure
 from .results import Result, ResultStatusChange
@@ -21,7 +22,7 @@ __all__ = [
     "DOCUMENT", "SOURCE_IMAGE", "AuditEvent", "CertifiedCopy", "ClaimCode", "CopyNumberCounter",
     "CopyNumberReservation", "HandoverSlip", "HeldUpload", "ImportBatch", "ImportRow", "IndexQueueEntry",
     "InventoryCount",
-    "LoginThrottle", "NationalIdentity",
+    "LoginThrottle", "NationalIdentity", "OutboxMessage",
     "Procedure", "RecoveryCode", "Result", "ResultFile", "ResultStatusChange", "Setting", "StoredFile", "Unit",
     "User", "UserSession",
 ]

@@ -2,15 +2,16 @@
 
 import shutil
 
-from flask import Blueprint, current_app, jsonify, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, url_for
 from flask_login import current_user
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from .. import search
 from ..extensions import db, limiter
 from ..fixity import files_health
 from ..forms.accounts import LookupForm
 from ..lookup import public_lookup
+from ..national_store import FILE_LINK_PATH
 from ..timeutil import to_local
 
 bp = Blueprint("public", __name__)
@@ -72,3 +73,19 @@ def _free_space_health() -> tuple[bool, dict]:
     enough = free_mb >= current_app.config["MIN_FREE_MB"]
     return enough, {"status": "ok" if enough else "low", "free_mb": free_mb,
                     "min_free_mb": current_app.config["MIN_FREE_MB"]}
+
+
+@bp.get(FILE_LINK_PATH + "<signed>")
+def national_store_file(signed: str):
+    """A result's file for the national data store, through the expiring signed link its message
+    carried (portal/national_store.py); nothing without a valid, unexpired signature."""
+    from ..models import Result
+    from ..models.results import HOLDER_VISIBLE_STATUSES
+    from ..national_store import code_from_link
+    from .documents import send_document
+
+    code = code_from_link(signed)
+    result = db.session.scalars(select(Result).where(Result.code == code)).first() if code else None
+    if result is None or result.status not in HOLDER_VISIBLE_STATUSES:
+        abort(404)
+    return send_document(result)
