@@ -489,3 +489,25 @@ def provider(oidc_provider):
     yield oidc_provider
     if oidc_provider.process is None:
         oidc_provider.start()
+
+
+# The national data store, played by tests/national_receiver.py in its own process.
+@pytest.fixture(scope="session")
+def national_receiver(tmp_path_factory):
+    from .national_receiver import ReceiverHandle
+
+    handle = ReceiverHandle(tmp_path_factory.mktemp("national-store"))
+    handle.start()
+    yield handle
+    handle.stop()
+
+
+@pytest.fixture
+def receiver(national_receiver):
+    """The receiver, running, behaving, with an empty log at the start of the test."""
+    if national_receiver.process is None:
+        national_receiver.start()
+    national_receiver.reset()
+    yield national_receiver
+    if national_receiver.process is None:
+        national_receiver.start()
