@@ -46,12 +46,13 @@ def record(result: Result, status: str) -> OutboxMessage | None:
         return None
     if status == PUBLISHED and result.valid_until is not None and result.valid_until < today():
         status = EXPIRED
-    version = _next_version(result)
-    if result.procedure is None:  # a result of an import group, not flushed yet
-        result.procedure = db.session.get(Procedure, result.procedure_id)
-    message = OutboxMessage(result=result, version=version, state=national_store.STATES[status],
-                            payload=national_store.payload(result, status, version), status=PENDING,
-                            attempts=0, next_attempt_at=utcnow())
+    with db.session.no_autoflush:  # an import group flushes when it chooses (operations.results.DraftGroup)
+        version = _next_version(result)
+        if result.procedure is None:  # a result of an import group, not flushed yet
+            result.procedure = db.session.get(Procedure, result.procedure_id)
+        message = OutboxMessage(result=result, version=version, state=national_store.STATES[status],
+                                payload=national_store.payload(result, status, version), status=PENDING,
+                                attempts=0, next_attempt_at=utcnow())
     db.session.add(message)
     return message
 
@@ -60,9 +61,8 @@ def _next_version(result: Result) -> int:
     unflushed = [m.version for m in db.session.new if isinstance(m, OutboxMessage) and m.result is result]
     stored = 0
     if result.id is not None:
-        with db.session.no_autoflush:  # an import group flushes when it chooses
-            stored = db.session.scalar(select(func.max(OutboxMessage.version))
-                                       .where(OutboxMessage.result_id == result.id)) or 0
+        stored = db.session.scalar(select(func.max(OutboxMessage.version))
+                                   .where(OutboxMessage.result_id == result.id)) or 0
     return max([stored, *unflushed]) + 1
 
 
@@ -167,3 +167,54 @@ def _sender_slot():
 def counts() -> dict[str, int]:
     found = dict(db.session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all())
     return {status: found.get(status, 0) for status in OUTBOX_STATUSES}
+
+
+LATE_AFTER = timedelta(hours=1)
+
+
+def health() -> dict:
+    """For /healthz: "late" when the oldest message not yet sent was written over an hour ago."""
+    if not national_store.enabled():
+        return {"status": "off"}
+    oldest = db.session.scalar(select(func.min(OutboxMessage.created_at)).where(OutboxMessage.status != SENT))
+    late = oldest is not None and utcnow() - oldest > LATE_AFTER
+    return {"status": "late" if late else "ok", **{k: v for k, v in counts().items() if k != SENT},
+            "oldest_pending_minutes": int((utcnow() - oldest).total_seconds() // 60) if oldest else None}
+
+
+def reconcile(acknowledged: set[str] | None = None) -> tuple[int, int]:
+    """Bring the outbox in line with the database and with what the receiver says it holds; one transaction.
+
+    A published, revoked or replaced result whose current state is not the state of its last message (it
+    changed while the sync was off, or before it was set up) gets a message for that state. Given the
+    receiver's `acknowledged` Idempotency-Keys, a sent message it does not hold goes back to pending, and
+    with it every later message of its result, so that they go out again in order. Returns (written, re-queued)."""
+    from .models.results import HOLDER_VISIBLE_STATUSES, REPLACED, REVOKED
+
+    last = (select(OutboxMessage.result_id, func.max(OutboxMessage.version).label("version"))
+            .group_by(OutboxMessage.result_id).subquery())
+    rows = db.session.execute(
+        select(Result, OutboxMessage.state).outerjoin(last, last.c.result_id == Result.id)
+        .outerjoin(OutboxMessage, (OutboxMessage.result_id == Result.id) & (OutboxMessage.version == last.c.version))
+        .where(Result.status.in_(HOLDER_VISIBLE_STATUSES)).order_by(Result.id)).all()
+    written = 0
+    for result, state in rows:
+        status = result.effective_status()
+        if status in (PUBLISHED, EXPIRED, REVOKED, REPLACED) and state != national_store.STATES[status]:
+            written += record(result, status) is not None
+    requeued = 0
+    if acknowledged is not None:
+        from_version: dict[int, int] = {}
+        for message in db.session.scalars(select(OutboxMessage).where(OutboxMessage.status == SENT)
+                                          .order_by(OutboxMessage.result_id, OutboxMessage.version)):
+            key = national_store.idempotency_key(message.payload[national_store.F_RESULT_CODE], message.version)
+            if key not in acknowledged and message.result_id not in from_version:
+                from_version[message.result_id] = message.version
+        for result_id, version in from_version.items():
+            for message in db.session.scalars(select(OutboxMessage).where(
+                    OutboxMessage.result_id == result_id, OutboxMessage.version >= version,
+                    OutboxMessage.status == SENT)):
+                message.status, message.sent_at, message.next_attempt_at = PENDING, None, utcnow()
+                requeued += 1
+    db.session.commit()
+    return written, requeued

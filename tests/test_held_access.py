@@ -17,6 +17,7 @@ from portal.models import (
     ClaimCode,
     ImportBatch,
     InventoryCount,
+    OutboxMessage,
     Procedure,
     Result,
     ResultFile,
@@ -31,7 +32,8 @@ from .test_held_sessions import assert_security_headers
 
 # (class, blueprint, path prefixes), first match wins: admin-only pages before the rest of /admin/.
 CLASSES = [
-    ("admin", "admin", ("/admin/units", "/admin/users", "/admin/procedures", "/admin/audit", "/admin/settings")),
+    ("admin", "admin", ("/admin/units", "/admin/users", "/admin/procedures", "/admin/audit", "/admin/settings",
+                        "/admin/sync/")),  # /admin/sync (the list) is staff's; sending again is an admin's
     ("staff", "admin", ("/admin/",)),
     ("holder", "me", ("/me/",)),
     ("api", "api", ("/api/v1/me/",)),
@@ -81,6 +83,7 @@ def param_values(rule, v) -> dict[str, list]:
         "unit_id": [v.unit_a.id],
         "procedure_id": [v.procedure.id],
         "slip_id": [v.slip.id],
+        "message_id": [m.id for m in v.messages],
         "user_id": [m.id for m in v.members] if rule.rule.startswith("/me/") else [v.users[0].id],
         "code": ([c.verification_code for c in v.copies] if "/copies/<code>" in rule.rule
                  else [r.code for r in v.results]),
@@ -129,6 +132,8 @@ def state() -> tuple:
                            .order_by(User.id)).all(),
         db.session.execute(select(Setting.key, Setting.value).order_by(Setting.key)).all(),
         db.session.execute(select(Unit.id, Unit.name, Unit.active).order_by(Unit.id)).all(),
+        db.session.execute(select(OutboxMessage.id, OutboxMessage.status, OutboxMessage.next_attempt_at)
+                           .order_by(OutboxMessage.id)).all(),
         db.session.execute(select(Procedure.id, Procedure.name, Procedure.field, Procedure.retention_years,
                                   Procedure.active).order_by(Procedure.id)).all(),
     ]
@@ -207,7 +212,7 @@ def legit_url(app, rule, v) -> str:
     values = {"result_id": v.draft.id, "unit_id": v.unit_a.id, "procedure_id": v.procedure.id,
               "user_id": v.members[1].id if rule.rule.startswith("/me/") else v.users[1].id,
               "code": v.copies[0].verification_code if rule.rule.startswith("/verify/") else v.citizen.code,
-              "page_number": 1, "batch_id": v.batch.id, "slip_id": v.slip.id}
+              "page_number": 1, "batch_id": v.batch.id, "slip_id": v.slip.id, "message_id": v.messages[0].id}
     with app.test_request_context():
         return url_for(rule.endpoint, **{name: values[name] for name in rule.arguments})
 

@@ -46,3 +46,18 @@ def register(app: Flask) -> None:
 
         for status, count in outbox.counts().items():
             click.echo(f"{status} {count}")
+
+    @app.cli.command("sync-reconcile")
+    @click.option("--acknowledged", type=click.File("r", encoding="utf-8"),
+                  help="The Idempotency-Keys the receiver holds, one a line; sent messages not among them go again.")
+    def sync_reconcile(acknowledged) -> None:
+        """Queue a message for every result whose current state the outbox has not got, and re-queue
+        what the receiver did not acknowledge."""
+        from .. import national_store, outbox
+
+        if not national_store.enabled():
+            raise click.ClickException("PORTAL_NATIONAL_STORE_URL is not set: there is nothing to reconcile with.")
+        keys = {line.strip() for line in acknowledged if line.strip()} if acknowledged else None
+        written, requeued = outbox.reconcile(keys)
+        click.echo(f"written {written}")
+        click.echo(f"requeued {requeued}")
