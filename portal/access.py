@@ -14,7 +14,7 @@ from sqlalchemy import Select, false, select
 from .errors import UserError
 from .extensions import db
 from .identifiers import ORGANISATION
-from .models import CertifiedCopy, HandoverSlip, HeldUpload, ImportBatch, Result, Unit, User
+from .models import CertifiedCopy, HandoverSlip, HeldUpload, ImportBatch, OutboxMessage, Result, Unit, User
 from .models.results import DRAFT, HOLDER_VISIBLE_STATUSES, PUBLISHED, RETURNED
 from .models.sessions import NATIONAL_METHOD
 from .models.users import ADMIN, HOLDER, REVIEWER, STAFF
@@ -84,6 +84,22 @@ def visible_results(user) -> Select:
         return query.where(Result.unit_id == user.unit_id)
     # A holder sees only results issued to them, and never a draft.
     return query.where(Result.holder_id == user.holder_id, Result.status.in_(HOLDER_VISIBLE_STATUSES))
+
+
+def visible_outbox_messages(user) -> Select:
+    """The messages to the national data store about results `user` may see (staff: their unit's)."""
+    if not _active(user) or not user.is_staff:
+        return select(OutboxMessage).where(false())
+    mine = visible_results(user).with_only_columns(Result.id).scalar_subquery()
+    return select(OutboxMessage).where(OutboxMessage.result_id.in_(mine))
+
+
+def get_retryable_message_or_404(user, message_id: int) -> OutboxMessage:
+    """A message an admin may send again now; for anyone else it does not exist."""
+    message = db.session.get(OutboxMessage, message_id)
+    if message is None or not _active(user) or user.role != ADMIN:
+        raise NotVisible
+    return message
 
 
 def index_restriction(user):

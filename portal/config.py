@@ -124,4 +124,14 @@ def load(instance_path: Path) -> dict:
         "OIDC_COPY_LEVEL": int(env.get("PORTAL_OIDC_COPY_LEVEL", "2")),
         # Seconds the portal waits for the provider (discovery, keys, token) before it gives up.
         "OIDC_TIMEOUT": float(env.get("PORTAL_OIDC_TIMEOUT", "8")),
+        # The national data store (portal/national_store.py): every state of a published result is
+        # sent there when the address is set; the token, if any, goes as a bearer token.
+        "NATIONAL_STORE_URL": env.get("PORTAL_NATIONAL_STORE_URL", ""),
+        "NATIONAL_STORE_TOKEN": env.get("PORTAL_NATIONAL_STORE_TOKEN", ""),
+        "NATIONAL_STORE_TIMEOUT": float(env.get("PORTAL_NATIONAL_STORE_TIMEOUT", "10")),
+        # Days the signed link to a result's file, sent with each message, stays valid.
+        "NATIONAL_STORE_LINK_DAYS": float(env.get("PORTAL_NATIONAL_STORE_LINK_DAYS", "7")),
+        # Retries: the first after about this many seconds, doubling up to the cap (with jitter).
+        "NATIONAL_STORE_RETRY_SECONDS": float(env.get("PORTAL_NATIONAL_STORE_RETRY_SECONDS", "10")),
+        "NATIONAL_STORE_RETRY_MAX_SECONDS": float(env.get("PORTAL_NATIONAL_STORE_RETRY_MAX_SECONDS", "3600")),
     }

@@ -1,9 +1,10 @@
-"""Background work each web process does between requests: web import jobs and OCR, and now and
-then the removal of ended import jobs' folders.
+"""Background work each web process does between requests: web import jobs, OCR, the messages to
+the national data store, and now and then the removal of ended import jobs' folders and the look for
+results whose validity ended.
 
-Both queues are tables in the database (import_batches, stored_files.ocr_status), so any
-process can take the next item: this thread, or `flask import-worker` / `flask ocr-pending`
-run beside the web servers (DESIGN §8).
+The queues are tables in the database (import_batches, stored_files.ocr_status, outbox_messages),
+so any process can take the next item: this thread, or `flask worker` (all of it in one process),
+`flask import-worker` / `flask ocr-pending` run beside the web servers (DESIGN §8).
 """
 
 from __future__ import annotations
@@ -22,9 +23,9 @@ TIDY_SECONDS = 3600.0  # between two looks, in one process, for import folders t
 _next_tidy = 0.0
 
 
-def run_once() -> bool:
-    """Take one import job and a few OCR pages; True if anything was done."""
-    from . import ocr
+def run_once(should_stop=lambda: False) -> bool:
+    """Take one import job, a few OCR pages and a few outbox messages; True if anything was done."""
+    from . import ocr, outbox
     from .operations import imports
 
     did = False
@@ -33,7 +34,11 @@ def run_once() -> bool:
         imports.run_web_batch(batch)
         did = True
     tidy_if_due()
-    return ocr.run_pending(limit=3) > 0 or did
+    if should_stop():
+        return did
+    did = ocr.run_pending(limit=3) > 0 or did
+    outbox.queue_expired_if_due()
+    return outbox.send_due(limit=20, should_stop=should_stop) > 0 or did
 
 
 def tidy_if_due() -> None:

@@ -402,6 +402,7 @@ def victims(app, world, pdfs):
                         unit_id=world["staff_a"].unit_id, created_by_id=world["staff_a"].id)
     db.session.add(batch)
     slip = _victim_slip(world["reviewer_a"], citizen)
+    messages = [_victim_message(citizen)]
     db.session.commit()
 
     clients = {"anonymous": app.test_client()}
@@ -415,12 +416,24 @@ def victims(app, world, pdfs):
         markers += [copy.verification_code, copy.display_code, copy.register_number]
     return SimpleNamespace(
         citizen=citizen, draft=draft, business=business, own_b=own_b, copies=copies, batch=batch, slip=slip,
+        messages=messages,
         results=[citizen, draft, business], clients=clients, markers=markers,
         unit_a=db.session.get(Unit, world["staff_a"].unit_id),
         procedure=db.session.scalars(select(Procedure).order_by(Procedure.id)).first(),
         members=[world["member_c"], world["removed_c"]],
         users=db.session.scalars(select(User).order_by(User.id)).all(),
     )
+
+
+def _victim_message(result):
+    """A message about unit A's result to the national data store, failing (portal/outbox.py)."""
+    from portal.models import OutboxMessage
+
+    message = OutboxMessage(result=result, version=1, state="hieu_luc", status="failing", attempts=40,
+                            payload={"MaKetQua": result.code, "PhienBan": 1, "TrangThai": "hieu_luc"},
+                            last_status_code=500, last_answer="lỗi")
+    db.session.add(message)
+    return message
 
 
 def _victim_slip(reviewer, result):
@@ -489,3 +502,25 @@ def provider(oidc_provider):
     yield oidc_provider
     if oidc_provider.process is None:
         oidc_provider.start()
+
+
+# The national data store, played by tests/national_receiver.py in its own process.
+@pytest.fixture(scope="session")
+def national_receiver(tmp_path_factory):
+    from .national_receiver import ReceiverHandle
+
+    handle = ReceiverHandle(tmp_path_factory.mktemp("national-store"))
+    handle.start()
+    yield handle
+    handle.stop()
+
+
+@pytest.fixture
+def receiver(national_receiver):
+    """The receiver, running, behaving, with an empty log at the start of the test."""
+    if national_receiver.process is None:
+        national_receiver.start()
+    national_receiver.reset()
+    yield national_receiver
+    if national_receiver.process is None:
+        national_receiver.start()

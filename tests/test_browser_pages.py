@@ -21,7 +21,7 @@ pytestmark = browser_marks()
 NOT_PAGES = {"static", "public.healthz", "admin.result_file", "admin.result_page", "admin.import_report",
              "admin.plan_report", "me.copy_file", "me.result_file", "me.result_page", "account.login_second_factor",
              "admin.home", "admin.import_status", "admin.slip", "admin.held_page", "me.result_page_large",
-             "account.national_start", "account.national_callback"}
+             "account.national_start", "account.national_callback", "public.national_store_file"}
 # Which access classes (tests/test_held_access.py CLASSES) each role reaches.
 ROLE_CLASSES = {
     "anonymous": {"public"},

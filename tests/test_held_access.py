@@ -18,6 +18,7 @@ from portal.models import (
     ClaimCode,
     ImportBatch,
     InventoryCount,
+    OutboxMessage,
     Procedure,
     Result,
     ResultFile,
@@ -33,13 +34,16 @@ from .test_held_sessions import assert_security_headers
 # (class, blueprint, path prefixes), first match wins: admin-only pages before the rest of /admin/.
 CLASSES = [
     ("admin", "admin", ("/admin/units", "/admin/users", "/admin/procedures", "/admin/audit", "/admin/settings",
-                        "/admin/api-clients")),
+                        "/admin/api-clients",
+                        "/admin/sync/")),  # /admin/sync (the list) is staff's; sending again is an admin's
     ("staff", "admin", ("/admin/",)),
     ("holder", "me", ("/me/",)),
     ("api", "api", ("/api/v1/me/",)),
     ("public", "api", ("/api/v1/verify/", "/api/v1/openapi.json")),
     ("account", "account", ("/account/",)),
     ("public", "account", ("/login", "/logout", "/claim")),
+    # The national data store fetches a file through a signed, expiring link (portal/national_store.py).
+    ("public", "public", ("/national-store/files/",)),
     ("public", "public", ("/",)),
     ("public", "verify", ("/verify",)),
     # A unit's one-stop-shop system: a bearer token only (tests/test_push.py); no session reaches these.
@@ -88,6 +92,7 @@ def param_values(rule, v) -> dict[str, list]:
         "client_id": [api_client_of_unit_a(v)] if "client_id" in rule.arguments else [],
         "procedure_id": [v.procedure.id],
         "slip_id": [v.slip.id],
+        "message_id": [m.id for m in v.messages],
         "user_id": [m.id for m in v.members] if rule.rule.startswith("/me/") else [v.users[0].id],
         "code": ([c.verification_code for c in v.copies] if "/copies/<code>" in rule.rule
                  else [r.code for r in v.results]),
@@ -147,6 +152,8 @@ def state() -> tuple:
         db.session.execute(select(Unit.id, Unit.name, Unit.active, Unit.push_publishes).order_by(Unit.id)).all(),
         db.session.execute(select(ApiClient.id, ApiClient.secret_hash, ApiClient.revoked_at).order_by(ApiClient.id))
         .all(),
+        db.session.execute(select(OutboxMessage.id, OutboxMessage.status, OutboxMessage.next_attempt_at)
+                           .order_by(OutboxMessage.id)).all(),
         db.session.execute(select(Procedure.id, Procedure.name, Procedure.field, Procedure.retention_years,
                                   Procedure.active).order_by(Procedure.id)).all(),
     ]
@@ -226,7 +233,7 @@ def legit_url(app, rule, v) -> str:
     values = {"result_id": v.draft.id, "unit_id": v.unit_a.id, "procedure_id": v.procedure.id,
               "user_id": v.members[1].id if rule.rule.startswith("/me/") else v.users[1].id,
               "code": v.copies[0].verification_code if rule.rule.startswith("/verify/") else v.citizen.code,
-              "page_number": 1, "batch_id": v.batch.id, "slip_id": v.slip.id,
+              "page_number": 1, "batch_id": v.batch.id, "slip_id": v.slip.id, "message_id": v.messages[0].id,
               "client_id": api_client_of_unit_a(v) if "client_id" in rule.arguments else None}
     with app.test_request_context():
         return url_for(rule.endpoint, **{name: values[name] for name in rule.arguments})

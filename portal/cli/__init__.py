@@ -15,7 +15,7 @@ def fail(err: Exception) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from . import accounts, backup, copies, files, imports, reports, search
+    from . import accounts, backup, copies, files, imports, reports, search, sync
 
-    for module in (accounts, search, imports, reports, copies, files, backup):
+    for module in (accounts, search, imports, reports, copies, files, backup, sync):
         module.register(app)

@@ -8,6 +8,7 @@ from .files import DOCUMENT, SOURCE_IMAGE, ResultFile, StoredFile
 from .held import HeldUpload
 from .imports import ImportBatch, ImportRow
 from .national import NationalIdentity
+from .outbox import OutboxMessage
 from .plan import InventoryCount
 from .procedures import Procedure
 from .results import Result, ResultStatusChange
@@ -23,7 +24,7 @@ __all__ = [
     "CopyNumberCounter",
     "CopyNumberReservation", "HandoverSlip", "HeldUpload", "ImportBatch", "ImportRow", "IndexQueueEntry",
     "InventoryCount",
-    "LoginThrottle", "NationalIdentity",
+    "LoginThrottle", "NationalIdentity", "OutboxMessage",
     "Procedure", "RecoveryCode", "Result", "ResultFile", "ResultStatusChange", "Setting", "StoredFile", "Unit",
     "User", "UserSession",
 ]

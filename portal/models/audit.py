@@ -28,6 +28,7 @@ ACTION_LABELS = {
     "totp.recovery_used": "Dùng mã khôi phục",
     "totp.recovery_codes": "Tạo mã khôi phục mới",
     "setting.update": "Đổi cài đặt",
+    "sync.retry": "Gửi lại bản tin đồng bộ",
     "password.change": "Đổi mật khẩu",
     "result.create": "Tạo bản nháp",
     "result.update": "Sửa thông tin",

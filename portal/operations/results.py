@@ -9,7 +9,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from .. import audit
+from .. import audit, outbox
 from ..access import require
 from ..extensions import db
 from ..models import (
@@ -202,6 +202,8 @@ def _stored_file(spooled: Spooled, scan: PreparedScan, actor: User | None, group
 
 
 def _change_status(result: Result, to_status: str, actor: User | None, reason: str | None = None) -> None:
+    if to_status in (PUBLISHED, REVOKED, REPLACED):  # a state the national data store is told of
+        outbox.record(result, to_status)
     db.session.add(ResultStatusChange(
         result=result, from_status=result.status, to_status=to_status, reason=reason,
         actor_id=actor.id if actor else None,

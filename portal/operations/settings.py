@@ -14,12 +14,15 @@ REQUIRE_SECOND_FACTOR = "require_second_factor"  # for staff roles: digitizers, 
 COPY_FEE = "copy_fee"  # đồng per certified copy from the register; 0: free of charge
 # The footer's help line (as dichvucong.gov.vn has one): demo values until the department sets its own.
 HELP_PHONE, HELP_ADDRESS, HELP_HOURS = "help_phone", "help_address", "help_hours"
+# LoaiDinhDanh of a tax code in messages to the national data store (portal/national_store.py).
+TAX_CODE_ID_TYPE = "national_store_tax_code_type"
 DEFAULTS = {
     REQUIRE_SECOND_FACTOR: False,
     COPY_FEE: 0,
     HELP_PHONE: "0255 3822 560",
     HELP_ADDRESS: "Số 157 Hùng Vương, phường Cẩm Thành, tỉnh Quảng Ngãi",
     HELP_HOURS: "Thứ Hai đến Thứ Sáu, sáng 7:00–11:30, chiều 13:30–17:00",
+    TAX_CODE_ID_TYPE: 3,
 }
 
 

@@ -2,15 +2,16 @@
 
 import shutil
 
-from flask import Blueprint, current_app, jsonify, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, url_for
 from flask_login import current_user
-from sqlalchemy import text
+from sqlalchemy import select, text
 
-from .. import search
+from .. import outbox, search
 from ..extensions import db, limiter
 from ..fixity import files_health
 from ..forms.accounts import LookupForm
 from ..lookup import public_lookup
+from ..national_store import FILE_LINK_PATH
 from ..timeutil import to_local
 
 bp = Blueprint("public", __name__)
@@ -37,16 +38,18 @@ def lookup():
 def healthz():
     """200 while the database and the index can be read, else 503 (status "error") (DESIGN §5).
     Other checks report without failing it: status "warning" asks an operator to look (damaged
-    files, low disk space); neither is mended by a node or a restart, and a load balancer would
-    take every node out for it."""
+    files, low disk space, messages to the national data store over an hour late); none is mended
+    by a node or a restart, and a load balancer would take every node out for it."""
     database_ok, database = _database_health()
     index_ok, index = search.health()
     files_ok, files = _files_health() if database_ok else (True, {"status": "unknown"})
     storage_ok, storage = _free_space_health()
+    national_store = outbox.health() if database_ok else {"status": "unknown"}
+    sync_ok = national_store["status"] != "late"  # over an hour behind (portal/outbox.py)
     healthy = database_ok and index_ok
-    status = "error" if not healthy else "ok" if files_ok and storage_ok else "warning"
-    return (jsonify(status=status, database=database, index=index, files=files, storage=storage),
-            200 if healthy else 503)
+    status = "error" if not healthy else "ok" if files_ok and storage_ok and sync_ok else "warning"
+    return (jsonify(status=status, database=database, index=index, files=files, storage=storage,
+                    national_store=national_store), 200 if healthy else 503)
 
 
 def _database_health() -> tuple[bool, str]:
@@ -72,3 +75,19 @@ def _free_space_health() -> tuple[bool, dict]:
     enough = free_mb >= current_app.config["MIN_FREE_MB"]
     return enough, {"status": "ok" if enough else "low", "free_mb": free_mb,
                     "min_free_mb": current_app.config["MIN_FREE_MB"]}
+
+
+@bp.get(FILE_LINK_PATH + "<signed>")
+def national_store_file(signed: str):
+    """A result's file for the national data store, through the expiring signed link its message
+    carried (portal/national_store.py); nothing without a valid, unexpired signature."""
+    from ..models import Result
+    from ..models.results import HOLDER_VISIBLE_STATUSES
+    from ..national_store import code_from_link
+    from .documents import send_document
+
+    code = code_from_link(signed)
+    result = db.session.scalars(select(Result).where(Result.code == code)).first() if code else None
+    if result is None or result.status not in HOLDER_VISIBLE_STATUSES:
+        abort(404)
+    return send_document(result)

@@ -22,4 +22,4 @@ def flash_error(err: Exception) -> None:
     flash(str(err), "error")
 
 
-from . import api_clients, copies, imports, manage, plan, results, slips  # noqa: E402,F401  (routes register on bp)
+from . import api_clients, copies, imports, manage, plan, results, slips, sync  # noqa: E402,F401  (routes register on bp)
