@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from portal import national_store, outbox
 from portal.extensions import db
-from portal.models import OutboxMessage
+from portal.models import OutboxMessage, Result
 from portal.operations import OperationError, settings
 from portal.operations import results as ops
 
@@ -213,3 +213,16 @@ def test_the_sync_page_shows_staff_their_units_messages_and_lets_an_admin_send_a
     assert message.next_attempt_at <= message.created_at + timedelta(minutes=1)
     event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "sync.retry")).one()
     assert event.result_id == mine.id and event.actor_name
+
+
+def test_a_pushed_result_and_its_revocation_through_the_api_reach_the_outbox(syncing, world, pdfs, clock):
+    from .conftest import UNIT_A
+    from .test_push import CODE, Machine, metadata
+
+    one_stop = Machine(syncing.test_client(), UNIT_A, "Một cửa A")
+    assert one_stop.put(CODE, metadata(), pdfs[0]).status_code == 201
+    assert one_stop.put(CODE, metadata(), pdfs[0]).status_code == 200  # a retry writes nothing more
+    assert one_stop.revoke(CODE).status_code == 200
+    pushed = db.session.scalars(select(Result).where(Result.code == CODE)).one()
+    assert [(m.version, m.state) for m in messages(pushed)] == [(1, "hieu_luc"), (2, "thu_hoi")]
+    assert messages(pushed)[0].payload["MaKetQua"] == CODE
