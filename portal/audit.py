@@ -1,4 +1,4 @@
-"""Audit events: who did what, when, from where (DESIGN §4, Decree 45/2020 Art. 6)."""
+"""Audit events: who did what, when, from where (Decree 45/2020 Art. 6)."""
 
 from __future__ import annotations
 

@@ -64,7 +64,7 @@ def load(instance_path: Path) -> dict:
         "PUBLIC_LOOKUP_RATE_LIMIT": env.get("PORTAL_LOOKUP_RATE_LIMIT", "10 per minute; 100 per day"),
         # Number of reverse proxies in front of the app whose X-Forwarded-For is trusted.
         "PROXY_HOPS": int(env.get("PORTAL_PROXY_HOPS", "0")),
-        # Identifier formats (DESIGN §4), configurable because the national rules move.
+        # Identifier formats, configurable because the national rules move.
         "UNIT_CODE_PATTERN": env.get("PORTAL_UNIT_CODE_PATTERN", r"\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2}"),
         "PROCEDURE_CODE_PATTERN": env.get("PORTAL_PROCEDURE_CODE_PATTERN", r"\d\.\d{6}"),
         "DOCUMENT_NUMBER_PATTERN": env.get(

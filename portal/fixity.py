@@ -1,4 +1,4 @@
-"""Fixity: every stored file still hashes to the name it is stored under (DESIGN §4, §5).
+"""Fixity: every stored file still hashes to the name it is stored under.
 
 Stored files are the scans and images of results (`stored_files`) and the signed certified copies
 (`certified_copies.sha256`); both live in the same content-addressed store. `check_all` re-hashes

@@ -1,4 +1,4 @@
-"""Validation and normalisation of the identifiers and dates of DESIGN §4.
+"""Validation and normalisation of the identifiers and dates the portal reads.
 
 Every function takes what a person typed and returns the canonical form, or raises
 InvalidInput with a message in Vietnamese that says what is wrong.
@@ -196,7 +196,7 @@ def parse_past_date(value, *, label: str = "Ngày") -> date:
     return parsed
 
 
-# The plan's phases by the year the paper original was formed (DESIGN §2).
+# The plan's phases by the year the paper original was formed.
 PHASES = (
     (2, 2016, 2021, date(2022, 12, 31)),
     (3, 2006, 2015, date(2023, 12, 31)),

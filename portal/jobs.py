@@ -4,7 +4,7 @@ results whose validity ended.
 
 The queues are tables in the database (import_batches, stored_files.ocr_status, outbox_messages),
 so any process can take the next item: this thread, or `flask worker` (all of it in one process),
-`flask import-worker` / `flask ocr-pending` run beside the web servers (DESIGN §8).
+`flask import-worker` / `flask ocr-pending` run beside the web servers.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The national data store's format, in one place (DESIGN §9): its field names, identifier type
+"""The national data store's format, in one place: its field names, identifier type
 codes, state names, address, token and timeout. Its specification is not published; when the
 province's LGSP or the national platform asks for another format, this module is what changes.
 

@@ -1,4 +1,4 @@
-"""The outbox to the national data store (DESIGN §9): a message per state a published result
+"""The outbox to the national data store: a message per state a published result
 passes through, written in the transaction of the change, and a sender that delivers them.
 
 The sender takes one due message at a time (on PostgreSQL locked with FOR UPDATE SKIP LOCKED, so

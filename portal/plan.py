@@ -6,7 +6,7 @@ figures always agree with the results a staff member can list. Definitions (also
   waiting for its check is digitized; a result revoked later was digitized all the same);
 - checked: a reviewer published it (checked_at set); published: published_at set;
 - pages: the page count of the result's stored PDF (kept on the result: no join);
-- a result's phase follows the year its paper original was formed (DESIGN §2); results formed from
+- a result's phase follows the year its paper original was formed; results formed from
   2022 on are born digital and are shown apart.
 """
 

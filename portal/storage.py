@@ -5,7 +5,7 @@ a user typed can reach the file system. Writes go to a temporary file in the sam
 and are moved into place with os.replace, so a file is either absent or whole; a write that
 fails (a full disk: OSError ENOSPC) removes its temporary file and lets the error rise, for the
 caller to answer (portal/views/errors.py: 507).
-An S3-compatible store can stand behind the same methods later (DESIGN §8).
+An S3-compatible store can stand behind the same methods later.
 """
 
 from __future__ import annotations

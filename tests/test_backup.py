@@ -1,4 +1,4 @@
-"""`backup --out FILE` and `restore FILE` (issue 13, DESIGN §5): a portal with results, copies
+"""`backup --out FILE` and `restore FILE` (README: Command line): a portal with results, copies
 and audit events is backed up, restored into an empty database and data directory, and found the
 same: results, files byte for byte, copies that still verify, search answers."""
 

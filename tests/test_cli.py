@@ -1,4 +1,4 @@
-"""The command line of DESIGN §5: real commands, run in-process and (for the contract) as a process."""
+"""The command line (README: Command line): real commands, run in-process and (for the contract) as a process."""
 
 import os
 import subprocess

@@ -591,7 +591,7 @@ def test_a_rotated_or_offset_original_page_is_carried_over_as_it_is_shown(client
         assert source.extract_text().split("\n")[0] in copied.extract_text()
 
 
-# Each page of a copy says "Trang i/n" (DESIGN §7), read back by three readers, wholly on the page.
+# Each page of a copy says "Trang i/n", read back by three readers, wholly on the page.
 PAGE_STAMP = re.compile(r"Trang\s*(\d+)\s*/\s*(\d+)")
 STAMP_START = "Bản sao điện tử từ sổ gốc"
 

@@ -1,4 +1,4 @@
-"""Batch import (DESIGN §5 import-batch): manifests in both formats and header languages, every
+"""Batch import (`import-batch`, README: Batch import): manifests in both formats and header languages, every
 kind of bad row, duplicates, reruns, and a rerun after the import process is killed."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Backup and restore (DESIGN §5): one archive holding the database, every stored file, the
+"""Backup and restore: one archive holding the database, every stored file, the
 signing keys and the secret key, with a manifest giving each member's SHA-256.
 
 Consistency: the database snapshot is taken first, then the files. Files are content-addressed,

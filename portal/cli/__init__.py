@@ -1,4 +1,4 @@
-"""`flask --app wsgi ...` commands (DESIGN §5), one module per subject. Each command exits
+"""`flask --app wsgi ...` commands, one module per subject. Each command exits
 non-zero with a clear message on bad input."""
 
 from __future__ import annotations

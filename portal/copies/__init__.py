@@ -1,4 +1,4 @@
-"""Certified electronic copies from the original register (DESIGN §7).
+"""Certified electronic copies from the original register.
 
 `keys` (the department's signing key and trust roots), `pdf` (render, merge, sign, check),
 `worker` (the process those run in), `register` (what a verifier is told, and file checks),

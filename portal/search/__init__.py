@@ -1,4 +1,4 @@
-"""Search: the one interface the rest of the portal uses (DESIGN §6).
+"""Search: the one interface the rest of the portal uses.
 
 The database is the source of truth: the index only proposes result ids, and every hit is
 loaded again through `visible_results(user)` before anyone sees it.

@@ -36,7 +36,7 @@ def lookup():
 
 @bp.get("/healthz")
 def healthz():
-    """200 while the database and the index can be read, else 503 (status "error") (DESIGN §5).
+    """200 while the database and the index can be read, else 503 (status "error").
     Other checks report without failing it: status "warning" asks an operator to look (damaged
     files, low disk space, messages to the national data store over an hour late); none is mended
     by a node or a restart, and a load balancer would take every node out for it."""
