@@ -8,7 +8,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from ... import national_store
-from ...access import get_retryable_message_or_404, visible_outbox_messages
+from ...access import get_retryable_message_or_404, may_retry_sync, visible_outbox_messages
 from ...errors import UserError
 from ...extensions import db
 from ...forms import Form
@@ -37,7 +37,8 @@ def sync_page():
         query = query.where(OutboxMessage.status == status)
     page = db.paginate(query, page=page_arg(), per_page=current_app.config["PER_PAGE"], error_out=False)
     return render_template("admin/sync.html", page=page, status=status, counts=counts, labels=STATUS_LABELS,
-                           states=STATE_LABELS, enabled=national_store.enabled(), form=Form())
+                           states=STATE_LABELS, enabled=national_store.enabled(), form=Form(),
+                           may_retry=may_retry_sync(current_user))
 
 
 @bp.post("/sync/<int:message_id>/retry")
