@@ -496,12 +496,7 @@ def oidc_provider(tmp_path_factory):
 @pytest.fixture
 def provider(oidc_provider):
     """The provider, behaving normally at the start of the test (and running, if a test stopped it)."""
-    if oidc_provider.process is None:
-        oidc_provider.start()
-    oidc_provider.reset()
-    yield oidc_provider
-    if oidc_provider.process is None:
-        oidc_provider.start()
+    yield from oidc_provider.fresh()
 
 
 # The national data store, played by tests/national_receiver.py in its own process.
@@ -518,9 +513,4 @@ def national_receiver(tmp_path_factory):
 @pytest.fixture
 def receiver(national_receiver):
     """The receiver, running, behaving, with an empty log at the start of the test."""
-    if national_receiver.process is None:
-        national_receiver.start()
-    national_receiver.reset()
-    yield national_receiver
-    if national_receiver.process is None:
-        national_receiver.start()
+    yield from national_receiver.fresh()

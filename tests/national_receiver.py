@@ -13,13 +13,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
-import sys
 import threading
 import time
-import urllib.request
 from pathlib import Path
+
+from tests.loopback_service import LoopbackService, announce_port
 
 PATH = "/ket-qua"
 
@@ -70,60 +68,28 @@ def serve(port: int, port_file: Path, log_path: Path) -> None:
     from werkzeug.serving import make_server
 
     server = make_server("127.0.0.1", port, create_app(log_path), threaded=True)
-    temp = port_file.with_suffix(".tmp")
-    temp.write_text(str(server.server_port))
-    temp.replace(port_file)
+    announce_port(server, port_file)
     server.serve_forever()
 
 
-class ReceiverHandle:
+class ReceiverHandle(LoopbackService):
     """Start and stop the receiver (on the same port again), steer it, read what it received."""
 
+    module, label = "tests.national_receiver", "receiver"
+
     def __init__(self, workdir: Path):
-        self.workdir = workdir
+        super().__init__(workdir)
         self.log_path = workdir / "received.jsonl"
-        self.port = 0
-        self.process: subprocess.Popen | None = None
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}{PATH}"
+        return f"{self.base}{PATH}"
 
-    def start(self) -> None:
-        port_file = self.workdir / "receiver-port"
-        port_file.unlink(missing_ok=True)
-        root = Path(__file__).resolve().parent.parent
-        with open(self.workdir / "receiver.log", "ab") as errors:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "tests.national_receiver", "--port", str(self.port), "--port-file",
-                 str(port_file), "--log", str(self.log_path)], cwd=root,
-                env={**os.environ, "PYTHONPATH": str(root)}, stdout=subprocess.DEVNULL, stderr=errors)
-        deadline = time.monotonic() + 20
-        while not port_file.exists():
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"the test receiver did not start; see {self.workdir}/receiver.log")
-            time.sleep(0.05)
-        self.port = int(port_file.read_text())
-
-    def stop(self) -> None:
-        """Down: connections are refused until start() (same port)."""
-        if self.process is not None:
-            self.process.kill()
-            self.process.wait()
-            self.process = None
-
-    def _control(self, **order) -> dict:
-        request = urllib.request.Request(f"http://127.0.0.1:{self.port}/_control", data=json.dumps(order).encode(),
-                                         headers={"Content-Type": "application/json"}, method="POST")
-        with urllib.request.urlopen(request, timeout=10) as answer:
-            return json.load(answer)
-
-    def reset(self) -> None:
-        self._control(reset=True)
+    def arguments(self) -> list[str]:
+        return ["--log", str(self.log_path)]
 
     def misbehave(self, **options) -> None:
-        self._control(**options)
+        self.control(**options)
 
     def received(self) -> list[dict]:
         """Every message received, in order of arrival, with the answer given."""

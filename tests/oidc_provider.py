@@ -19,16 +19,15 @@ import base64
 import hashlib
 import html
 import json
-import os
 import secrets
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
+
+from tests.loopback_service import LoopbackService, announce_port
 
 CLIENT_ID = "cong-ket-qua-so-hoa"
 CLIENT_SECRET = "bi-mat-thu-nghiem"
@@ -233,76 +232,34 @@ def serve(port: int, port_file: Path | None) -> None:
     issuer = f"http://127.0.0.1:{server.server_port}"
     server.app = create_app(issuer)
     if port_file is not None:
-        temp = port_file.with_suffix(".tmp")
-        temp.write_text(str(server.server_port))
-        temp.replace(port_file)
+        announce_port(server, port_file)
     server.serve_forever()
 
 
-class ProviderHandle:
+class ProviderHandle(LoopbackService):
     """The tests' side of the provider: start and stop it, steer it, and play the person at its form."""
 
+    module, label = "tests.oidc_provider", "oidc-provider"
     client_id = CLIENT_ID
     client_secret = CLIENT_SECRET
 
-    def __init__(self, workdir: Path):
-        self.workdir = workdir
-        self.port = 0
-        self.process: subprocess.Popen | None = None
-
     @property
     def issuer(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return self.base
 
     def config(self) -> dict:
         """The app config that points the portal at this provider."""
         return {"OIDC_ISSUER": self.issuer, "OIDC_CLIENT_ID": CLIENT_ID, "OIDC_CLIENT_SECRET": CLIENT_SECRET}
 
-    def start(self) -> None:
-        port_file = self.workdir / "oidc-port"
-        port_file.unlink(missing_ok=True)
-        root = Path(__file__).resolve().parent.parent
-        with open(self.workdir / "oidc-provider.log", "ab") as log:  # the child keeps its own copy
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "tests.oidc_provider", "--port", str(self.port), "--port-file",
-                 str(port_file)], cwd=root, env={**os.environ, "PYTHONPATH": str(root)},
-                stdout=subprocess.DEVNULL, stderr=log)
-        deadline = time.monotonic() + 20
-        while not port_file.exists():
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"the test OpenID provider did not start; see {self.workdir}/oidc-provider.log")
-            time.sleep(0.05)
-        self.port = int(port_file.read_text())
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-            self.process = None
-
-    def _control(self, **order) -> dict:
-        request = urllib.request.Request(f"{self.issuer}/_control", data=json.dumps(order).encode(),
-                                         headers={"Content-Type": "application/json"}, method="POST")
-        with urllib.request.urlopen(request, timeout=10) as answer:
-            return json.load(answer)
-
-    def reset(self) -> None:
-        self._control(reset=True)
-
     def misbehave(self, mode: str, **options) -> None:
-        self._control(mode=mode, options=options)
+        self.control(mode=mode, options=options)
 
     def rotate_keys(self) -> str:
-        return self._control(rotate=True)["kid"]
+        return self.control(rotate=True)["kid"]
 
     @property
     def logouts(self) -> list[dict]:
-        return self._control()["logouts"]
+        return self.control()["logouts"]
 
     def sign_in(self, authorize_url: str, decision: str = "allow", **claims) -> str:
         """Play the person at the provider's form; the URL the provider sends the browser back to."""
