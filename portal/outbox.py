@@ -61,6 +61,10 @@ def _next_version(result: Result) -> int:
     unflushed = [m.version for m in db.session.new if isinstance(m, OutboxMessage) and m.result is result]
     stored = 0
     if result.id is not None:
+        # The result's row is locked until this change commits (PostgreSQL; SQLite writes one at a
+        # time anyway), so that a concurrent writer of the same result (the expiry check) is waited
+        # for, not collided with on (result, version).
+        db.session.execute(select(Result.id).where(Result.id == result.id).with_for_update())
         stored = db.session.scalar(select(func.max(OutboxMessage.version))
                                    .where(OutboxMessage.result_id == result.id)) or 0
     return max([stored, *unflushed]) + 1
@@ -74,8 +78,10 @@ def queue_expired(limit: int = 500) -> int:
     synced = exists().where(OutboxMessage.result_id == Result.id)
     told = exists().where(OutboxMessage.result_id == Result.id,
                           OutboxMessage.state == national_store.STATES[EXPIRED])
+    # A result being changed right now (its row locked by record) is left for the next look.
     results = db.session.scalars(select(Result).where(
-        Result.status == PUBLISHED, Result.valid_until < today(), synced, ~told).order_by(Result.id).limit(limit)).all()
+        Result.status == PUBLISHED, Result.valid_until < today(), synced, ~told).order_by(Result.id).limit(limit)
+        .with_for_update(skip_locked=True, of=Result)).all()
     for result in results:
         record(result, EXPIRED)
     try:

@@ -226,3 +226,52 @@ def test_a_pushed_result_and_its_revocation_through_the_api_reach_the_outbox(syn
     pushed = db.session.scalars(select(Result).where(Result.code == CODE)).one()
     assert [(m.version, m.state) for m in messages(pushed)] == [(1, "hieu_luc"), (2, "thu_hoi")]
     assert messages(pushed)[0].payload["MaKetQua"] == CODE
+
+
+def test_the_expiry_check_and_a_revocation_of_the_same_result_wait_for_each_other(syncing, world, pdfs, clock):
+    """PostgreSQL: a change of the result waits for an expiry check holding its row, then writes
+    the next PhienBan (no collision on (result, version), no error); the expiry check skips a
+    result being changed rather than waiting for it. SQLite writes one transaction at a time."""
+    import threading
+
+    from sqlalchemy import text
+    from sqlalchemy.orm import Session
+
+    from portal.models import User
+
+    from .conftest import VIETNAM, datetime
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("row locks: PostgreSQL")
+    result = make_result(world, pdfs[0], reviewer="reviewer_a", valid_until="20/06/2026")
+    result_id, reviewer_id = result.id, world["reviewer_a"].id
+    clock.move_to(datetime(2026, 6, 21, 8, 0, tzinfo=VIETNAM))
+
+    with Session(db.engine) as change:  # a clerk's change of the result, not committed yet
+        change.execute(select(Result.id).where(Result.id == result_id).with_for_update())
+        db.session.execute(text("SET LOCAL lock_timeout = '5s'"))  # a wait fails the test, not hangs it
+        assert outbox.queue_expired() == 0  # skipped, not waited for
+        change.rollback()
+
+    failures = []
+
+    def revoke():
+        with syncing.app_context():
+            try:
+                ops.revoke(db.session.get(User, reviewer_id), db.session.get(Result, result_id), "Thu hồi theo đề nghị")
+            except Exception as err:  # noqa: BLE001 - the test reports it
+                failures.append(err)
+
+    with Session(db.engine) as expiry:  # the expiry check, half-way through its transaction
+        expiry.execute(select(Result.id).where(Result.id == result_id).with_for_update())
+        expiry.add(OutboxMessage(result_id=result_id, version=2, state="het_hieu_luc", payload={}, status="pending"))
+        expiry.flush()
+        revoking = threading.Thread(target=revoke)
+        revoking.start()
+        revoking.join(timeout=1)
+        assert revoking.is_alive()  # waiting for the row
+        expiry.commit()
+    revoking.join(timeout=30)
+    assert not revoking.is_alive() and failures == []
+    db.session.expire_all()
+    assert [(m.version, m.state) for m in messages(result)] == [(1, "hieu_luc"), (2, "het_hieu_luc"), (3, "thu_hoi")]
