@@ -86,7 +86,7 @@ def test_the_copy_fee_setting_is_a_non_negative_amount(app, client, world):
     login(client, "admin")
     url = "/admin/settings"
     form = {"csrf_token": csrf_token(client, url), "copy_fee": "-5", "help_phone": "0255 1234 567",
-            "help_address": "Số 1 Hùng Vương", "help_hours": "7:00–17:00"}
+            "help_address": "Số 1 Hùng Vương", "help_hours": "7:00–17:00", "tax_code_id_type": "3"}
     refused = client.post(url, data=form)
     assert refused.status_code == 200 and "Số phải từ 0" in _text(refused)
     assert settings.get(settings.COPY_FEE) == 0

@@ -64,8 +64,18 @@ def test_publish_revoke_and_replace_write_their_messages(syncing, world, pdfs, c
     assert all(m.status == "pending" and m.attempts == 0 for m in messages())
 
 
-def test_the_tax_code_type_is_a_setting(syncing, world, pdfs, clock):
-    settings.change(world["admin"], settings.TAX_CODE_ID_TYPE, 5)
+def test_the_tax_code_type_is_a_setting(syncing, client, world, pdfs, clock):
+    from .conftest import csrf_token, login
+
+    login(client, "admin")
+    url = "/admin/settings"
+    form = {"csrf_token": csrf_token(client, url), "copy_fee": "0", "tax_code_id_type": "0",
+            **{key: settings.DEFAULTS[key]
+               for key in (settings.HELP_PHONE, settings.HELP_ADDRESS, settings.HELP_HOURS)}}
+    refused = client.post(url, data=form)
+    assert refused.status_code == 200 and "Mã loại định danh của mã số thuế" in refused.get_data(as_text=True)
+    assert client.post(url, data={**form, "tax_code_id_type": "5"}).status_code == 302
+    assert settings.get(settings.TAX_CODE_ID_TYPE) == 5
     result = make_result(world, pdfs[1], reviewer="reviewer_a", valid_until=None, holder_id=MST_C,
                          holder_name="Công ty TNHH Minh Phát")
     assert messages(result)[0].payload["DinhDanhCHS"][0]["LoaiDinhDanh"] == 5

@@ -137,8 +137,9 @@ def test_an_admin_can_require_it_for_staff(app, client, world):
     url = "/admin/settings"
     page = _text(admin.get(url))
     assert "Chưa bật: 5 tài khoản cán bộ" in page
-    others = {"copy_fee": "0", **{key: settings.DEFAULTS[key] for key in (settings.HELP_PHONE, settings.HELP_ADDRESS,
-                                                                           settings.HELP_HOURS)}}
+    others = {"copy_fee": "0", "tax_code_id_type": "3",
+              **{key: settings.DEFAULTS[key]
+                 for key in (settings.HELP_PHONE, settings.HELP_ADDRESS, settings.HELP_HOURS)}}
     admin.post(url, data={"csrf_token": csrf_token(admin, url), "require_second_factor": "y", **others})
     assert settings.get(settings.REQUIRE_SECOND_FACTOR) is True
     # A digitizer without it is sent to set it up, and can do nothing else first.

@@ -84,6 +84,10 @@ class SettingsForm(Form):
     help_phone = StringField("Điện thoại hỗ trợ", validators=[DataRequired(REQUIRED), Length(max=40)])
     help_address = StringField("Địa chỉ của Sở", validators=[DataRequired(REQUIRED), Length(max=255)])
     help_hours = StringField("Giờ làm việc", validators=[DataRequired(REQUIRED), Length(max=255)])
+    tax_code_id_type = IntegerField(
+        "Mã loại định danh của mã số thuế (LoaiDinhDanh)",
+        validators=[InputRequired(REQUIRED), NumberRange(min=1, max=99)],
+        description="Số CCCD gửi đi với mã 1. Đặt theo danh mục mà Kho dữ liệu quốc gia công bố; mặc định 3.")
 
 
 CODE_HINT = "6 chữ số trong ứng dụng xác thực, hoặc một mã khôi phục."

@@ -109,7 +109,8 @@ def user_form(user_id: int | None = None):
 @admin_required
 def settings_page():
     keys = {"require_second_factor": settings.REQUIRE_SECOND_FACTOR, "copy_fee": settings.COPY_FEE,
-            "help_phone": settings.HELP_PHONE, "help_address": settings.HELP_ADDRESS, "help_hours": settings.HELP_HOURS}
+            "help_phone": settings.HELP_PHONE, "help_address": settings.HELP_ADDRESS, "help_hours": settings.HELP_HOURS,
+            "tax_code_id_type": settings.TAX_CODE_ID_TYPE}
     form = SettingsForm(data={name: settings.get(key) for name, key in keys.items()})
     if form.validate_on_submit():
         for name, key in keys.items():
