@@ -39,7 +39,7 @@ def _holder_only() -> None:
 @bp.doc(summary="Các kết quả đã cấp cho người gọi, có tìm kiếm", security=SESSION)
 @bp.arguments(schemas.SearchArgs, location="query")
 @bp.response(200, schemas.ResultsPage, description="Một trang kết quả")
-@bp.errors(401, 403, 429, 500, 503)
+@bp.errors(400, 401, 403, 429, 500, 503)
 def my_results(args: dict):
     _holder_only()
     q, page, per_page = args["q"] or "", args["page"], args["per_page"]
@@ -91,7 +91,7 @@ def issue_copy(code: str):
 @bp.doc(summary="Các bản sao đã cấp cho người gọi, mới nhất trước", security=SESSION)
 @bp.arguments(schemas.PageArgs, location="query")
 @bp.response(200, schemas.CopiesPage, description="Một trang bản sao")
-@bp.errors(401, 403, 429, 500)
+@bp.errors(400, 401, 403, 429, 500)
 def my_copies(args: dict):
     _holder_only()
     page, per_page = args["page"], args["per_page"]
@@ -107,7 +107,7 @@ def my_copies(args: dict):
         parameters=[{"in": "path", "name": "verification_code", "required": True, "schema": {"type": "string"},
                      "description": "16 ký tự, có hoặc không có dấu gạch"}])
 @bp.response(200, schemas.Verification, description="Bản sao có trong sổ")
-@bp.errors(404, 429, 500, 507)
+@bp.errors(400, 404, 429, 500, 507)
 def verify(verification_code: str):
     return api_facts(verification_code)
 

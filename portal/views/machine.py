@@ -119,7 +119,7 @@ def _result_json(result) -> dict:
 @bp.arguments(schemas.PushForm, location="multipart")
 @bp.response(201, schemas.PushAnswer, description="Đã tạo")
 @bp.alt_response(200, schema=schemas.PushAnswer, description="Đã có đúng nội dung này", success=True)
-@bp.errors(401, 403, 409, 413, 429, 500, 507)
+@bp.errors(400, 401, 403, 409, 413, 429, 500, 507)
 def put_result(form: dict, code: str):
     client = audit.calling_client()
     errors: dict[str, str] = {}
@@ -170,7 +170,7 @@ def put_result(form: dict, code: str):
                     "khi đã thu hồi: 200 với revoked_now false.")
 @bp.arguments(schemas.Revocation)
 @bp.response(200, schemas.RevocationAnswer, description="Đã thu hồi (hoặc đã thu hồi từ trước)")
-@bp.errors(401, 403, 404, 409, 413, 429, 500)
+@bp.errors(400, 401, 403, 404, 409, 413, 429, 500)
 def revoke_result(body: dict, code: str):
     client = audit.calling_client()
     try:

@@ -15,8 +15,8 @@ from __future__ import annotations
 import http
 
 import flask_smorest
-import marshmallow as ma
 from flask import Flask, jsonify
+from marshmallow.exceptions import SCHEMA
 from webargs.flaskparser import FlaskParser, abort
 from webargs.multidictproxy import MultiDictProxy
 from werkzeug.datastructures import CombinedMultiDict
@@ -35,7 +35,7 @@ DESCRIPTION = (
 
 # Every error the API answers, whatever raised it (views/errors.py).
 ERROR_RESPONSES = {
-    400: "Yêu cầu không hợp lệ; error là \"csrf\" khi thiếu hoặc sai tiêu đề X-CSRFToken",
+    400: "Yêu cầu không hợp lệ (ví dụ có ký tự NUL); error là \"csrf\" khi thiếu hoặc sai tiêu đề X-CSRFToken",
     401: "Chưa đăng nhập, hoặc thiếu hay sai mã truy cập (Bearer)",
     403: "Không có quyền: tài khoản không phải của công dân, doanh nghiệp; hoặc kết quả thuộc đơn vị khác",
     404: "Không tìm thấy (cả khi đường dẫn không có trong API)",
@@ -122,7 +122,7 @@ def invalid(err: UnprocessableEntity):
     by_location = data.get("messages")
     if not isinstance(by_location, dict):
         return http_error(err)
-    fields = {"body" if name == ma.utils.SCHEMA else name: _flat(messages)
+    fields = {"body" if name == SCHEMA else name: _flat(messages)
               for location in by_location.values() if isinstance(location, dict) for name, messages in location.items()}
     response = jsonify(error="invalid", message=INVALID_MESSAGE, errors=fields)
     response.status_code = 422
@@ -140,7 +140,8 @@ def init_app(app: Flask, *blueprints: Blueprint) -> Api:
     api.spec.components.security_scheme("client", {
         "type": "oauth2", "description": "Ứng dụng kết nối của một đơn vị (hệ thống một cửa): mã truy cập lấy "
                                          "bằng client credentials, xác thực HTTP Basic.",
-        "flows": {"clientCredentials": {"tokenUrl": "/oauth/token", "scopes": {}}}})
+        # Absolute, as OpenAPI 3.1 asks of a URL here.
+        "flows": {"clientCredentials": {"tokenUrl": f"{app.config['BASE_URL']}/oauth/token", "scopes": {}}}})
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
     return api

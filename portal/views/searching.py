@@ -47,7 +47,8 @@ def read_args(*, staff: bool, max_per_page: int = 100, default_per_page: int = 2
         unit=(_arg("unit", 12) if staff else None), procedure=(_arg("procedure", 16) if staff else None),
         phase=phase if staff and phase in ("2", "3", "4", "5") else None,
     )
-    if filters.unit and not (filters.unit.isdigit() and int(filters.unit) <= DATABASE_INT_MAX):
+    unit = filters.unit
+    if unit and not (unit.isascii() and unit.isdigit() and int(unit) <= DATABASE_INT_MAX):  # "²".isdigit()
         filters.unit = None
     page = page_arg(MAX_PAGE)
     per_page = number_arg("per_page", default_per_page, low=1, high=max_per_page, clamp=True)
