@@ -65,7 +65,7 @@ class Parser(FlaskParser):
     __location_map__ = {**FlaskParser.__location_map__, "multipart": "load_multipart"}
     DEFAULT_VALIDATION_STATUS = 422
 
-    def handle_invalid_json_error(self, error, req, *args, **kwargs):
+    def _handle_invalid_json_error(self, error, req, *args, **kwargs):
         """A body that is not JSON is refused like any other invalid body (webargs says 400)."""
         abort(422, messages={"json": {"body": ["Nội dung gửi lên không phải JSON hợp lệ."]}}, exc=error)
 
