@@ -103,6 +103,9 @@ class Api(flask_smorest.Api):
         self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, {
             "description": "Lỗi khác", "content": {"application/json": {"schema": Error}}})
 
+    def _register_pagination_header(self) -> None:
+        """No smorest pagination (nor its PaginationMetadata schema): the lists say has_next themselves."""
+
     def _register_doc_blueprint(self) -> None:
         """No documentation pages of smorest's: the description is at /api/v1/openapi.json."""
 
