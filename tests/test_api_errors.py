@@ -11,7 +11,7 @@ import pytest
 from portal import search
 from portal.extensions import db
 
-from .conftest import csrf_token, login, make_app, make_result
+from .conftest import UNIT_A, csrf_token, login, make_app, make_result
 
 VIETNAMESE = re.compile(r"[À-ỹ]")
 
@@ -123,11 +123,30 @@ def test_the_description_describes_every_error(client):
     spec = client.get("/api/v1/openapi.json").json
     for path, operations in spec["paths"].items():
         for method, operation in operations.items():
+            if method == "parameters":  # the path's own parameters, not an operation
+                continue
+            assert operation["responses"]["default"], (path, method)  # whatever else: an Error
             for status, response in operation["responses"].items():
                 if status.startswith(("4", "5")):
                     target = response.get("$ref", "").rsplit("/", 1)[-1]
                     described = spec["components"]["responses"].get(target, response)
                     assert described["description"], (path, method, status)
-    assert set(spec["components"]["responses"]) >= {"400", "401", "403", "404", "405", "413", "429", "500", "503",
-                                                    "507"}
+    assert set(spec["components"]["responses"]) >= {
+        "BAD_REQUEST", "UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND", "METHOD_NOT_ALLOWED", "REQUEST_ENTITY_TOO_LARGE",
+        "UNPROCESSABLE_ENTITY", "TOO_MANY_REQUESTS", "INTERNAL_SERVER_ERROR", "SERVICE_UNAVAILABLE",
+        "INSUFFICIENT_STORAGE", "DEFAULT_ERROR"}
     assert spec["components"]["schemas"]["Error"]["required"] == ["error", "message"]
+
+
+def test_a_body_its_schema_refuses_is_422_with_each_fields_error_in_vietnamese(app, world):
+    from .test_push import Machine
+
+    one_stop = Machine(app.test_client(), UNIT_A, "Một cửa A")
+    url = "/api/v1/results/KHONG-CO/revocation"
+    for kwargs, field in (({"json": {}}, "reason"), ({"json": {"reason": 5}}, "reason"), ({"json": [1]}, "body"),
+                          ({"data": "{sai", "content_type": "application/json"}, "body"),
+                          ({"data": "reason=x"}, "reason")):
+        answer = one_stop.http.post(url, headers=one_stop.headers, **kwargs)
+        assert_json_error(answer, 422, "invalid")
+        assert set(answer.json["errors"]) == {field} and VIETNAMESE.search(answer.json["errors"][field]), kwargs
+    assert "422" in spec_statuses(one_stop.http.get("/api/v1/openapi.json").json, url, "POST")

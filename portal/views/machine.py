@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, current_app, jsonify, request
+import flask
+from flask import current_app, jsonify, request
 
 from .. import audit
 from ..access import PermissionDenied
@@ -20,10 +21,12 @@ from ..extensions import csrf, db, limiter
 from ..models.results import PUBLISHED
 from ..operations import api_clients, push
 from ..scans import ScanError
+from . import api_schemas as schemas
 from .admin.results import _checked_scan
 from .gate import UPLOAD, audience_check, takes_body
+from .openapi import CLIENT, Blueprint
 
-bp = Blueprint("machine", __name__)
+bp = Blueprint("machine", __name__, description="Hệ thống một cửa của đơn vị gửi kết quả điện tử")
 csrf.exempt(bp)  # the bearer token is in a header a cross-site page cannot send; cookies count for nothing here
 
 TOKEN_ENDPOINT = "machine.token"
@@ -74,9 +77,9 @@ def audit_every_call(response):
     return response
 
 
-@bp.post("/oauth/token")
-@client_limit
 def token():
+    """Authlib's token endpoint (RFC 6749 client credentials). The description names it as the
+    `client` security scheme's tokenUrl rather than as an operation of its own."""
     response = current_app.extensions["oauth_server"].create_token_response()
     if response.status_code in (400, 401) and (response.get_json(silent=True) or {}).get("error") == "invalid_client":
         # RFC 6749 §5.2: a client that tried HTTP Basic is told 401 with the scheme to use.
@@ -88,6 +91,10 @@ def token():
                                                                 .get("error", "")})
         db.session.commit()
     return response
+
+
+# flask.Blueprint's own add_url_rule: a route, not an operation in the description.
+flask.Blueprint.add_url_rule(bp, "/oauth/token", view_func=client_limit(token), methods=["POST"])
 
 
 def _errors(fields: dict[str, str], status: int = 422):
@@ -104,20 +111,28 @@ def _result_json(result) -> dict:
 
 @bp.put("/api/v1/results/<code>")
 @takes_body(UPLOAD)
-@client_limit
-def put_result(code: str):
+@client_limit  # before the body is parsed
+@bp.doc(summary="Gửi một kết quả điện tử (tạo mới, hoặc gửi lại cùng nội dung)", security=CLIENT,
+        description="Cùng các quy tắc như một dòng của bảng kê (định danh, ngày, tệp PDF); chỉ trong đơn vị của "
+                    "ứng dụng kết nối. 201: đã tạo; 200: đã có đúng nội dung này (gửi lại vô hại); 409: mã đang "
+                    "chứa nội dung khác; 422: lỗi của từng trường.")
+@bp.arguments(schemas.PushForm, location="multipart")
+@bp.response(201, schemas.PushAnswer, description="Đã tạo")
+@bp.alt_response(200, schema=schemas.PushAnswer, description="Đã có đúng nội dung này", success=True)
+@bp.errors(400, 401, 403, 409, 413, 429, 500, 507)
+def put_result(form: dict, code: str):
     client = audit.calling_client()
     errors: dict[str, str] = {}
     metadata = None
     try:
-        metadata = json.loads(request.form.get("metadata") or "")
+        metadata = json.loads(form.get("metadata") or "")
     except ValueError:
         pass
     if not isinstance(metadata, dict):
         errors["metadata"] = "Trường metadata phải là một đối tượng JSON (tên cột như bảng kê)."
         metadata = {}
     scan = None
-    upload = request.files.get("file")
+    upload = form.get("file")
     if upload is None or not upload.filename:
         errors["file"] = "Thiếu tệp PDF kết quả (trường file)."
     try:
@@ -145,26 +160,28 @@ def put_result(code: str):
         return jsonify(error="conflict", message=str(err)), 409
     except ScanError as err:
         return _errors({"file": str(err)})
-    return jsonify(_result_json(result)), 201 if created else 200
+    return _result_json(result), 201 if created else 200
 
 
 @bp.post("/api/v1/results/<code>/revocation")
-@client_limit
-def revoke_result(code: str):
+@client_limit  # before the body is parsed
+@bp.doc(summary="Thu hồi một kết quả của đơn vị", security=CLIENT,
+        description="Theo cùng quy tắc như cán bộ thu hồi: chỉ kết quả đang có hiệu lực (409 nếu không). Gửi lại "
+                    "khi đã thu hồi: 200 với revoked_now false.")
+@bp.arguments(schemas.Revocation)
+@bp.response(200, schemas.RevocationAnswer, description="Đã thu hồi (hoặc đã thu hồi từ trước)")
+@bp.errors(400, 401, 403, 404, 409, 413, 429, 500)
+def revoke_result(body: dict, code: str):
     client = audit.calling_client()
-    body = request.get_json(silent=True)
-    reason = body.get("reason") if isinstance(body, dict) else None
-    if not isinstance(reason, str):
-        return _errors({"reason": "Cần ghi rõ lý do thu hồi (trường reason, JSON)."})
     try:
         result = push.result_of_unit(client, code)
         if result is None:
             return jsonify(error="not_found", message="Không có kết quả này."), 404
-        done = push.revoke(client, result, reason)
+        done = push.revoke(client, result, body["reason"])
     except push.PushInvalid as err:
         return _errors(err.fields)
     except (push.PushForbidden, PermissionDenied) as err:
         return jsonify(error="forbidden", message=str(err)), 403
     except UserError as err:
         return jsonify(error="refused", message=str(err)), 409
-    return jsonify({**_result_json(result), "revoked_now": done}), 200
+    return {**_result_json(result), "revoked_now": done}, 200

@@ -19,7 +19,12 @@ _MAX_DIGITS = 12
 
 def number_arg(name: str, default: int | None, *, low: int, high: int, clamp: bool = False) -> int | None:
     """The number, or the default when it is none or out of bounds (`clamp`: `high` above it)."""
-    value = (request.args.get(name) or "").strip()
+    return read_number(request.args.get(name), default, low=low, high=high, clamp=clamp)
+
+
+def read_number(value: str | None, default: int | None, *, low: int, high: int, clamp: bool = False) -> int | None:
+    """`number_arg` of a value already taken from the request (the API's argument schemas)."""
+    value = (value or "").strip()
     if not (value.isascii() and value.isdigit()):
         return default
     number = int(value) if len(value.lstrip("0")) <= _MAX_DIGITS else high + 1

@@ -22,23 +22,33 @@ MAX_PAGE = 500  # deeper pages cost the index a long scan; nobody reads them
 
 
 def _arg(name: str, limit: int = 100) -> str | None:
-    value = (request.args.get(name) or "").strip()[:limit]
+    return clean_text(request.args.get(name), limit)
+
+
+def clean_text(value: str | None, limit: int = 100) -> str | None:
+    """A text argument trimmed and cut to `limit` characters; None when nothing is left."""
+    value = (value or "").strip()[:limit]
     return value or None
+
+
+def clean_year(value: str | None) -> str | None:
+    year = clean_text(value, 4)
+    return year if year and year.isascii() and year.isdigit() else None
 
 
 def read_args(*, staff: bool, max_per_page: int = 100, default_per_page: int = 20):
     """(q, Filters, page, per_page) from the query string; unknown values are ignored."""
     statuses = STAFF_STATUS_CHOICES if staff else HOLDER_STATUS_CHOICES
     status = _arg("status")
-    year = _arg("year", 4)
     phase = _arg("phase", 1)
     filters = search.Filters(
-        field=_arg("field", 255), year=year if year and year.isdigit() else None,
+        field=_arg("field", 255), year=clean_year(request.args.get("year")),
         status=status if status in statuses else None,
         unit=(_arg("unit", 12) if staff else None), procedure=(_arg("procedure", 16) if staff else None),
         phase=phase if staff and phase in ("2", "3", "4", "5") else None,
     )
-    if filters.unit and not (filters.unit.isdigit() and int(filters.unit) <= DATABASE_INT_MAX):
+    unit = filters.unit
+    if unit and not (unit.isascii() and unit.isdigit() and int(unit) <= DATABASE_INT_MAX):  # "²".isdigit()
         filters.unit = None
     page = page_arg(MAX_PAGE)
     per_page = number_arg("per_page", default_per_page, low=1, high=max_per_page, clamp=True)

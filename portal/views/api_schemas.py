@@ -1,0 +1,214 @@
+"""What the JSON API takes and answers, as marshmallow schemas: flask-smorest parses every request
+with them and serializes every answer through them, and the OpenAPI description
+(/api/v1/openapi.json) is generated from the same schemas, so it cannot drift from the answers.
+
+Query arguments are read the way the pages read them (views/query.py, views/searching.py): a value
+that is not a page number or a known filter counts as absent, never as an error; the description
+says so instead of claiming bounds the API does not enforce."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from flask_smorest.fields import Upload
+from marshmallow import fields
+
+from .query import read_number
+from .searching import HOLDER_STATUS_CHOICES, MAX_PAGE, clean_text, clean_year
+
+# What a person reads when a field is refused (marshmallow's own messages are English).
+FIELD_MESSAGES = {
+    "required": "Thiếu trường này.",
+    "null": "Trường này không được để trống.",
+    "invalid": "Giá trị không hợp lệ.",
+    "validator_failed": "Giá trị không hợp lệ.",
+}
+INVALID_MESSAGE = "Dữ liệu gửi lên chưa hợp lệ; xem lỗi của từng trường."
+
+
+class Schema(ma.Schema):
+    """Every schema of the API: Vietnamese messages for every field and for the body as a whole."""
+
+    error_messages = {
+        "unknown": "Trường này không được nhận.",
+        "type": "Dữ liệu gửi lên phải là một đối tượng JSON.",
+    }
+
+    def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
+        field_obj.error_messages = {**field_obj.error_messages, **FIELD_MESSAGES,
+                                    **field_obj.metadata.get("messages", {})}
+
+
+# --- query arguments -----------------------------------------------------------------------------
+
+class LenientText(fields.String):
+    """Trimmed, cut to `limit` characters; empty counts as absent."""
+
+    def __init__(self, limit: int, **kwargs) -> None:
+        self.limit = limit
+        super().__init__(load_default=None, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return clean_text(str(value), self.limit)
+
+
+class LenientYear(fields.Integer):
+    def __init__(self, **kwargs) -> None:
+        super().__init__(load_default=None, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return clean_year(str(value))
+
+
+class LenientChoice(fields.String):
+    """One of `choices`, or absent."""
+
+    def __init__(self, choices, **kwargs) -> None:
+        self.choices = list(choices)
+        super().__init__(load_default=None, metadata={"enum": self.choices, **kwargs.pop("metadata", {})}, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = clean_text(str(value))
+        return value if value in self.choices else None
+
+
+class LenientNumber(fields.Integer):
+    """A page number or size, read as views/query.read_number reads it."""
+
+    def __init__(self, default: int, *, low: int, high: int, clamp: bool = False, **kwargs) -> None:
+        self.bounds = {"default": default, "low": low, "high": high, "clamp": clamp}
+        super().__init__(load_default=default, metadata={"default": default, **kwargs.pop("metadata", {})}, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        bounds = self.bounds
+        return read_number(str(value), bounds["default"], low=bounds["low"], high=bounds["high"],
+                           clamp=bounds["clamp"])
+
+
+class PageArgs(Schema):
+    page = LenientNumber(1, low=1, high=MAX_PAGE, metadata={
+        "description": f"Trang, từ 1 đến {MAX_PAGE}; giá trị khác được hiểu là trang 1."})
+    per_page = LenientNumber(20, low=1, high=100, clamp=True, metadata={
+        "description": "Số mục mỗi trang, từ 1; lớn hơn 100 được tính là 100; giá trị khác được hiểu là 20."})
+
+
+class SearchArgs(PageArgs):
+    q = LenientText(300, metadata={"description": "Từ cần tìm, có hoặc không dấu; mã kết quả, số ký hiệu khớp "
+                                                  "nguyên vẹn. Tối đa 300 ký tự."})
+    field = LenientText(255, metadata={"description": "Lĩnh vực của thủ tục."})
+    year = LenientYear(metadata={"description": "Năm ban hành; giá trị không phải năm được bỏ qua."})
+    status = LenientChoice(HOLDER_STATUS_CHOICES, metadata={
+        "description": "Tình trạng; giá trị khác được bỏ qua."})
+
+
+# --- holder API answers --------------------------------------------------------------------------
+
+def _date(**kwargs) -> fields.String:
+    return fields.String(metadata={"format": "date", **kwargs.pop("metadata", {})}, **kwargs)
+
+
+class Error(Schema):
+    error = fields.String(required=True, metadata={
+        "description": "Mã lỗi cho chương trình, ví dụ not_found, csrf, storage_full, invalid."})
+    message = fields.String(required=True, metadata={"description": "Lời giải thích cho người dùng, tiếng Việt."})
+
+
+class Invalid(Error):
+    errors = fields.Dict(keys=fields.String(), values=fields.String(), required=True, metadata={
+        "description": "Lỗi của từng trường (tên trường → lời giải thích tiếng Việt)."})
+
+
+class Result(Schema):
+    code = fields.String(required=True)
+    title = fields.String(required=True)
+    document_number = fields.String(required=True)
+    issue_date = _date(required=True)
+    status = fields.String(required=True, metadata={"description": "published, expired, revoked, replaced"})
+    status_label = fields.String(required=True)
+    procedure_code = fields.String(required=True)
+    procedure_name = fields.String(required=True)
+    field = fields.String(required=True)
+    unit = fields.String(required=True)
+    valid_from = _date(required=True)
+    valid_until = _date(required=True, allow_none=True)
+    snippet = fields.String(required=True, metadata={"description": "HTML; các từ khớp nằm trong <mark>."})
+
+
+class ResultsPage(Schema):
+    page = fields.Integer(required=True)
+    per_page = fields.Integer(required=True)
+    has_next = fields.Boolean(required=True)
+    next = fields.String(required=True, allow_none=True, metadata={"description": "Đường dẫn trang sau."})
+    results = fields.List(fields.Nested(Result), required=True)
+
+
+class Copy(Schema):
+    verification_code = fields.String(required=True)
+    register_number = fields.String(required=True)
+    issued_at = fields.String(required=True, metadata={"format": "date-time"})
+    result_code = fields.String(required=True)
+    pages = fields.Integer(required=True)
+    sha256 = fields.String(required=True)
+    download_url = fields.String(required=True, metadata={"format": "uri"})
+    verify_url = fields.String(required=True, metadata={"format": "uri"})
+
+
+class CopiesPage(Schema):
+    page = fields.Integer(required=True)
+    per_page = fields.Integer(required=True)
+    has_next = fields.Boolean(required=True)
+    copies = fields.List(fields.Nested(Copy), required=True)
+
+
+class VerifiedResult(Schema):
+    title = fields.String(required=True)
+    document_number = fields.String(required=True)
+    issuing_unit = fields.String(required=True)
+    issue_date = _date(required=True)
+    valid_until = _date(required=True, allow_none=True)
+    status = fields.String(required=True, metadata={"enum": ["published", "expired", "revoked", "replaced"]})
+    status_label = fields.String(required=True)
+    valid_today = fields.Boolean(required=True)
+    revoked_on = _date(required=True, allow_none=True)
+
+
+class Verification(Schema):
+    verification_code = fields.String(required=True)
+    register_number = fields.String(required=True)
+    issued_at = fields.String(required=True, metadata={"format": "date-time"})
+    pages = fields.Integer(required=True)
+    sha256 = fields.String(required=True)
+    holder_name = fields.String(required=True, metadata={"description": "Tên người được cấp, che bớt."})
+    result = fields.Nested(VerifiedResult, required=True)
+
+
+# --- machine API ---------------------------------------------------------------------------------
+
+class PushForm(Schema):
+    """The multipart body of a push. Both parts are required, but a missing one is reported by the
+    view together with every error of the manifest's rules (push.check_metadata), so the parser loads
+    it partially and leaves the verdict to the view."""
+
+    metadata = fields.String(required=True, metadata={
+        "description": "Đối tượng JSON, tên trường là tên cột của bảng kê (procedure_code, document_number, "
+                       "issue_date, holder_id, holder_name, ...; replaces: mã kết quả được thay thế)."})
+    file = Upload(required=True, metadata={"description": "Tệp PDF kết quả điện tử."})
+
+    def load(self, data, *, many=None, partial=None, unknown=None):
+        return super().load(data, many=many, partial=True, unknown=unknown)
+
+
+class Revocation(Schema):
+    reason = fields.String(required=True, metadata={
+        "description": "Lý do thu hồi.", "messages": {"required": "Cần ghi rõ lý do thu hồi (trường reason)."}})
+
+
+class PushAnswer(Schema):
+    result_code = fields.String(required=True)
+    status = fields.String(required=True)
+    published = fields.Boolean(required=True)
+    origin = fields.String(required=True)
+    replaces = fields.String(required=True, allow_none=True)
+
+
+class RevocationAnswer(PushAnswer):
+    revoked_now = fields.Boolean(required=True, metadata={"description": "false khi kết quả đã bị thu hồi trước đó."})
