@@ -1,0 +1,329 @@
+"""Machine API benchmark: pushes per second through `PUT /api/v1/results/<code>`, and outbox messages per second.
+
+    .venv/bin/python bench/api.py                    # 1,000 pushes a path, SQLite
+    .venv/bin/python bench/api.py --pushes 2000 --database-url postgresql://portal:portal@127.0.0.1:5432/portal_bench
+
+A throw-away portal (SQLite in a temporary directory; with `--database-url` the same again on an
+EMPTY PostgreSQL database, emptied afterwards) with one unit and --clients machine clients of it,
+served by a real gunicorn (gunicorn.conf.py, two sync workers), and a local national data store
+that answers at once (a small HTTP/1.1 server in its own process). Each client takes a token at
+/oauth/token, then the clients push 1-page PDFs (each file distinct, each result published at once)
+as fast as answers come: pushes/s, p50/p95 latency.
+
+- the portal: the push writes the national store's message into the outbox in its transaction and
+  answers; after the pushes, the outbox sender (`outbox.send_due`, what `flask worker` and the web
+  processes' background thread run) posts every pending message to the receiver: messages/s;
+- the baseline, in the same run and on the same database: "naive send inside the request", the push
+  posting its message itself before answering, no outbox (bench/api_naive_send.py, put in place in
+  each gunicorn worker). Its messages/s is its pushes/s.
+
+Figures go to docs/BENCHMARKS.md, between this benchmark's markers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from copies import _percentiles as percentiles  # noqa: E402
+from copies_served import start_gunicorn  # noqa: E402
+from search import write_section  # noqa: E402
+
+UNIT = "000.02.21.H48"
+PROCEDURE = "1.010711"
+RECEIVER_PATH = "/ket-qua"
+
+
+# --- the national data store: answers at once ------------------------------------------------
+
+def serve_receiver(port_file: Path) -> None:
+    """A receiver that reads each message and answers 200 at once (HTTP/1.1: a sender may keep its
+    connection); GET /_count says how many messages and distinct Idempotency-Keys it got."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    lock, keys, seen = threading.Lock(), set(), [0]
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _answer(self, body: dict) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            key = self.headers.get("Idempotency-Key", "")
+            with lock:
+                seen[0] += 1
+                keys.add(key)
+            self._answer({"accepted": key})
+
+        def do_GET(self):
+            with lock:
+                self._answer({"received": seen[0], "keys": len(keys)})
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    temp = port_file.with_suffix(".tmp")
+    temp.write_text(str(server.server_port))
+    temp.replace(port_file)
+    server.serve_forever()
+
+
+class Receiver:
+    def __init__(self, workdir: Path):
+        port_file = workdir / "receiver-port"
+        self.process = subprocess.Popen([sys.executable, __file__, "--serve-receiver", str(port_file)], cwd=ROOT)
+        while not port_file.exists():
+            if self.process.poll() is not None:
+                raise SystemExit("the receiver did not start")
+            time.sleep(0.05)
+        self.base = f"http://127.0.0.1:{port_file.read_text()}"
+        self.url = self.base + RECEIVER_PATH
+
+    def count(self) -> dict:
+        import requests
+
+        return requests.get(self.base + "/_count", timeout=10).json()
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+# --- the portal -----------------------------------------------------------------------------
+
+def _setup(data_dir: Path, database_url: str | None, receiver_url: str, clients: int):
+    from flask_migrate import upgrade
+
+    from portal import create_app, search
+    from portal.config import database_url as driver_url
+    from portal.operations import accounts, api_clients
+
+    url = driver_url(database_url) if database_url else f"sqlite:///{data_dir / 'bench.db'}"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "PORTAL_DATA_DIR": str(data_dir / "data"),
+                      "SECRET_KEY": "bench", "SEARCH_INDEXER_INTERVAL": 0, "SEARCH_REBUILD_IN_BACKGROUND": False,
+                      "JOBS_INTERVAL": 0, "NATIONAL_STORE_URL": receiver_url})
+    context = app.app_context()
+    context.push()
+    upgrade()
+    search.search_index().create_empty()
+    accounts.create_unit(None, UNIT, "Phòng Quản lý chuyên ngành")
+    accounts.save_procedure(None, PROCEDURE, "Cấp giấy phép tiến hành công việc bức xạ - Sử dụng thiết bị X-quang "
+                            "chẩn đoán trong y tế", "An toàn bức xạ và hạt nhân", None)
+    made = [api_clients.create_client(None, f"Một cửa {i + 1}", UNIT) for i in range(clients)]
+    return app, context, [(client.client_id, secret) for client, secret in made]
+
+
+def _one_page_pdf() -> bytes:
+    from portal.demo.documents import Spec, render_many
+
+    return render_many([Spec(
+        department="Sở Khoa học và Công nghệ tỉnh Quảng Ngãi", province="Quảng Ngãi", number="1/GP-SKHCN",
+        issue_date=date(2019, 5, 2), title="GIẤY PHÉP TIẾN HÀNH CÔNG VIỆC BỨC XẠ", holder_label="Người được cấp",
+        holder_name="Phạm Minh Khánh", holder_id="051089004217", address="Số 12 Hùng Vương, Quảng Ngãi",
+        signer_name="Trần Văn Hùng", signer_title="Giám đốc", body=["Thiết bị X-quang chẩn đoán."] * 3,
+        pages=1)])[0]
+
+
+class Bodies:
+    """Push bodies made ahead (so the clients spend nothing building them): each a distinct file
+    (bytes after %%EOF change its hash, not its page) and a distinct result code and number."""
+
+    def __init__(self, pdf: bytes):
+        self.pdf, self.serial = pdf, 0
+
+    def make(self, day: date, count: int) -> list[tuple[str, bytes, str]]:
+        from urllib3.filepost import encode_multipart_formdata
+
+        made = []
+        for n in range(1, count + 1):
+            self.serial += 1
+            code = f"{UNIT}-{day:%y%m%d}-{n:04d}-KQ1"
+            metadata = {"procedure_code": PROCEDURE, "document_number": f"{self.serial}/GP-SKHCN",
+                        "issue_date": day.isoformat(), "signer_name": "Trần Văn Hùng", "signer_title": "Giám đốc",
+                        "summary": f"Giấy phép tiến hành công việc bức xạ số {self.serial}",
+                        "holder_id": "051089004217", "holder_name": "Phạm Minh Khánh", "valid_until": "2029-05-02"}
+            body, content_type = encode_multipart_formdata({
+                "metadata": json.dumps(metadata, ensure_ascii=False),
+                "file": ("ket-qua.pdf", self.pdf + f"\n% bench {self.serial}\n".encode(), "application/pdf")})
+            made.append((code, body, content_type))
+        return made
+
+
+class Pusher:
+    """A unit's one-stop-shop system: its token, then PUTs on one kept connection (where the server keeps it)."""
+
+    def __init__(self, base: str, client_id: str, secret: str):
+        import requests
+
+        self.base, self.http = base, requests.Session()
+        answer = self.http.post(f"{base}/oauth/token", data={"grant_type": "client_credentials"},
+                                auth=(client_id, secret), timeout=60)
+        assert answer.status_code == 200, answer.text
+        self.authorization = f"Bearer {answer.json()['access_token']}"
+
+    def put(self, code: str, body: bytes, content_type: str) -> int:
+        answer = self.http.put(f"{self.base}/api/v1/results/{code}", data=body, timeout=120,
+                               headers={"Authorization": self.authorization, "Content-Type": content_type})
+        return answer.status_code
+
+
+def _push_all(pushers: list[Pusher], jobs: list) -> tuple[list[float], list[int], float]:
+    """Every job pushed by the clients at once, each taking the next job as its answer comes."""
+    latencies, statuses, lock = [], [], threading.Lock()
+    queue = iter(jobs)
+    gate = threading.Barrier(len(pushers) + 1)
+
+    def work(pusher: Pusher) -> None:
+        gate.wait()
+        while True:
+            with lock:
+                job = next(queue, None)
+            if job is None:
+                return
+            start = time.perf_counter()
+            status = pusher.put(*job)
+            with lock:
+                latencies.append((time.perf_counter() - start) * 1000)
+                statuses.append(status)
+
+    threads = [threading.Thread(target=work, args=(p,)) for p in pushers]
+    for thread in threads:
+        thread.start()
+    gate.wait()
+    start = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    return latencies, statuses, time.perf_counter() - start
+
+
+def _run_pushes(app, credentials, bodies: Bodies, day: date, pushes: int, install: str | None, log: Path,
+                env: dict) -> dict:
+    server, url = start_gunicorn(app, log, install, env)
+    try:
+        pushers = [Pusher(url, *pair) for pair in credentials]
+        # Both workers' first requests (index opened, PDF checking process started): not counted.
+        _push_all(pushers, bodies.make(day - timedelta(days=100), 4 * len(pushers)))
+        latencies, statuses, wall = _push_all(pushers, bodies.make(day, pushes))
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=120)
+    created = statuses.count(201)
+    if created != len(statuses):
+        print(f"  answers other than 201: { {s: statuses.count(s) for s in set(statuses)} }; see {log}")
+    p50, p95 = percentiles(latencies)
+    return {"pushes": len(statuses), "created": created, "per_second": created / wall, "p50": p50, "p95": p95}
+
+
+def _drain_outbox() -> dict:
+    """Every pending message posted by the outbox sender in this process, as `flask worker` does."""
+    from portal import outbox
+    from portal.extensions import db
+
+    db.session.remove()
+    pending = outbox.counts()["pending"]
+    start = time.perf_counter()
+    sent = 0
+    while sent < pending:
+        done = outbox.send_due(limit=pending - sent)
+        if not done:
+            break
+        sent += done
+    wall = time.perf_counter() - start
+    db.session.remove()
+    left = outbox.counts()
+    return {"pending": pending, "sent": sent, "per_second": sent / wall, "left": left["pending"] + left["failing"]}
+
+
+def measure(backend: str, database_url: str | None, args, pdf: bytes) -> list[str]:
+    from portal.extensions import db
+
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="bench-api-") as tmp:
+        receiver = Receiver(Path(tmp))
+        try:
+            app, context, credentials = _setup(Path(tmp), database_url, receiver.url, args.clients)
+            env = {"PORTAL_NATIONAL_STORE_URL": receiver.url, "PORTAL_API_CLIENT_RATE_LIMIT": "1000000 per minute",
+                   "PORTAL_INDEXER_INTERVAL": "2", "PORTAL_JOBS_INTERVAL": "0"}
+            bodies, log = Bodies(pdf), Path(tmp) / "gunicorn.log"
+            before = receiver.count()["received"]
+            naive = _run_pushes(app, credentials, bodies, date(2019, 5, 2), args.pushes, "api_naive_send", log, env)
+            naive["messages"] = receiver.count()["received"] - before
+            print(f"{backend}, naive send inside the request: {naive['per_second']:.1f} pushes/s, "
+                  f"p50 {naive['p50']:.0f} ms, p95 {naive['p95']:.0f} ms", flush=True)
+            portal = _run_pushes(app, credentials, bodies, date(2019, 5, 3), args.pushes, None, log, env)
+            print(f"{backend}, outbox: {portal['per_second']:.1f} pushes/s, p50 {portal['p50']:.0f} ms, "
+                  f"p95 {portal['p95']:.0f} ms", flush=True)
+            before = receiver.count()
+            sender = _drain_outbox()
+            after = receiver.count()
+            print(f"{backend}, outbox sender: {sender['sent']} of {sender['pending']} messages, "
+                  f"{sender['per_second']:.0f} messages/s, {sender['left']} left; the receiver got "
+                  f"{after['received'] - before['received']}", flush=True)
+            rows.append(f"| {backend} | naive send inside the request (baseline) | {naive['pushes']} | "
+                        f"{naive['created']} | {naive['per_second']:.1f} | {naive['p50']:.0f} | {naive['p95']:.0f} | "
+                        f"{naive['messages']} in the requests |")
+            rows.append(f"| {backend} | outbox (portal) | {portal['pushes']} | {portal['created']} | "
+                        f"{portal['per_second']:.1f} | {portal['p50']:.0f} | {portal['p95']:.0f} | "
+                        f"**{sender['per_second']:.0f}/s** ({sender['sent']} by the sender) |")
+            db.session.remove()
+            if database_url:
+                with db.engine.begin() as conn:
+                    conn.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+            db.engine.dispose()
+            context.pop()
+        finally:
+            receiver.stop()
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--pushes", type=int, default=1000, help="pushes timed per path (at most 9,999)")
+    parser.add_argument("--clients", type=int, default=8, help="machine clients pushing at once")
+    parser.add_argument("--database-url", help="an EMPTY PostgreSQL database, measured after SQLite (emptied again)")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "BENCHMARKS.md")
+    parser.add_argument("--serve-receiver", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve_receiver:
+        serve_receiver(args.serve_receiver)
+        return
+    pdf = _one_page_pdf()
+    rows = measure("SQLite", None, args, pdf)
+    if args.database_url:
+        rows += measure("PostgreSQL", args.database_url, args, pdf)
+    backends = "SQLite and PostgreSQL" if args.database_url else "SQLite"
+    command = f"bench/api.py --pushes {args.pushes} --clients {args.clients}" + (
+        " --database-url …" if args.database_url else "")
+    lines = [f"Run {date.today().isoformat()} on {platform.machine()}, Python {platform.python_version()}, "
+             f"`{command}` ({backends}): gunicorn (gunicorn.conf.py, 2 sync workers), {args.clients} machine "
+             "clients of one unit pushing 1-page PDFs (each published at once) as fast as answers come, a local "
+             "receiver answering at once. Latency in ms.", "",
+             "| database | path | pushes | 201 | pushes/s | p50 | p95 | messages to the receiver |",
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |", *rows]
+    write_section(args.out, "api", "\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
