@@ -54,10 +54,11 @@ def serve_receiver(port_file: Path) -> None:
     connection); GET /_count says how many messages and distinct Idempotency-Keys it got."""
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-    lock, keys, seen = threading.Lock(), set(), [0]
+    lock, keys, seen, arrivals = threading.Lock(), set(), [0], []
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body are two writes: no 40 ms delayed-ACK wait when kept alive
 
         def _answer(self, body: dict) -> None:
             data = json.dumps(body).encode()
@@ -73,11 +74,15 @@ def serve_receiver(port_file: Path) -> None:
             with lock:
                 seen[0] += 1
                 keys.add(key)
+                arrivals.append(time.monotonic())
             self._answer({"accepted": key})
 
-        def do_GET(self):
+        def do_GET(self):  # how many so far, and when the first and the last of them arrived
             with lock:
-                self._answer({"received": seen[0], "keys": len(keys)})
+                if self.path == "/_reset":
+                    arrivals.clear()
+                self._answer({"received": seen[0], "keys": len(keys),
+                              "first": arrivals[0] if arrivals else None, "last": arrivals[-1] if arrivals else None})
 
         def log_message(self, *args):
             pass
@@ -101,10 +106,10 @@ class Receiver:
         self.base = f"http://127.0.0.1:{port_file.read_text()}"
         self.url = self.base + RECEIVER_PATH
 
-    def count(self) -> dict:
+    def count(self, reset: bool = False) -> dict:
         import requests
 
-        return requests.get(self.base + "/_count", timeout=10).json()
+        return requests.get(self.base + ("/_reset" if reset else "/_count"), timeout=10).json()
 
     def stop(self) -> None:
         self.process.terminate()
@@ -225,7 +230,10 @@ def _run_pushes(app, credentials, bodies: Bodies, day: date, pushes: int, instal
         pushers = [Pusher(url, *pair) for pair in credentials]
         # Both workers' first requests (index opened, PDF checking process started): not counted.
         _push_all(pushers, bodies.make(day - timedelta(days=100), 4 * len(pushers)))
-        latencies, statuses, wall = _push_all(pushers, bodies.make(day, pushes))
+        jobs = bodies.make(day, pushes)
+        cpu = _cpu_seconds(server.pid)
+        latencies, statuses, wall = _push_all(pushers, jobs)
+        cpu = {who: seconds - cpu[who] for who, seconds in _cpu_seconds(server.pid).items()}
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=120)
@@ -233,11 +241,38 @@ def _run_pushes(app, credentials, bodies: Bodies, day: date, pushes: int, instal
     if created != len(statuses):
         print(f"  answers other than 201: { {s: statuses.count(s) for s in set(statuses)} }; see {log}")
     p50, p95 = percentiles(latencies)
-    return {"pushes": len(statuses), "created": created, "per_second": created / wall, "p50": p50, "p95": p95}
+    return {"pushes": len(statuses), "created": created, "per_second": created / wall, "p50": p50, "p95": p95,
+            "latencies": latencies,
+            **{f"cpu_{who}": seconds * 1000 / len(statuses) for who, seconds in cpu.items()}}
 
 
-def _drain_outbox() -> dict:
-    """Every pending message posted by the outbox sender in this process, as `flask worker` does."""
+def _cpu_seconds(server_pid: int) -> dict[str, float]:
+    """CPU seconds so far of gunicorn (its master, workers and their helpers), of this process (the
+    clients), and of the whole machine (the database server and the rest too)."""
+    import psutil
+
+    def used(times) -> float:
+        return times.user + times.system
+
+    server = psutil.Process(server_pid)
+    gunicorn = used(server.cpu_times())
+    for child in server.children(recursive=True):
+        try:
+            gunicorn += used(child.cpu_times())
+        except psutil.NoSuchProcess:
+            pass
+    machine = psutil.cpu_times()
+    return {"server": gunicorn, "clients": used(psutil.Process().cpu_times()),
+            "machine": sum(machine) - machine.idle - machine.iowait}
+
+
+def _cpu_line(run: dict) -> str:
+    return (f"CPU ms per push: gunicorn {run['cpu_server']:.1f}, clients {run['cpu_clients']:.1f}, "
+            f"machine {run['cpu_machine']:.1f}")
+
+
+def _send_in_process() -> dict:
+    """Every pending message posted by `outbox.send_due` in this process."""
     from portal import outbox
     from portal.extensions import db
 
@@ -256,37 +291,101 @@ def _drain_outbox() -> dict:
     return {"pending": pending, "sent": sent, "per_second": sent / wall, "left": left["pending"] + left["failing"]}
 
 
+def _send_by_worker(app, receiver: Receiver, log: Path) -> dict:
+    """Every pending message posted by `flask --app wsgi worker` (all background work, 20 messages a
+    turn), timed by the receiver: from the first message's arrival to the last's."""
+    import os
+
+    from portal import outbox
+    from portal.extensions import db
+
+    db.session.remove()
+    pending = outbox.counts()["pending"]
+    before = receiver.count(reset=True)["received"]
+    env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+           "PORTAL_DATA_DIR": app.config["PORTAL_DATA_DIR"], "SECRET_KEY": "bench",
+           "PORTAL_NATIONAL_STORE_URL": receiver.url}
+    with open(log, "ab") as out:
+        worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--interval", "0.2"],
+                                  cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 600
+        while (got := receiver.count())["received"] - before < pending and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=60)
+    sent = got["received"] - before
+    return {"pending": pending, "sent": sent, "per_second": (sent - 1) / max(got["last"] - got["first"], 1e-6)}
+
+
+def _requeue_all() -> None:
+    """Every message pending again, as the reconciliation does for what the receiver lost."""
+    from sqlalchemy import update
+
+    from portal.extensions import db
+    from portal.models import OutboxMessage
+    from portal.models.outbox import PENDING
+    from portal.timeutil import utcnow
+
+    db.session.execute(update(OutboxMessage).values(status=PENDING, sent_at=None, next_attempt_at=utcnow()))
+    db.session.commit()
+
+
+def _summary(runs: list[dict]) -> dict:
+    import statistics
+
+    latencies = [ms for run in runs for ms in run["latencies"]]
+    p50, p95 = percentiles(latencies)
+    rates = sorted(run["per_second"] for run in runs)
+    return {"pushes": sum(r["pushes"] for r in runs), "created": sum(r["created"] for r in runs),
+            "per_second": statistics.median(rates), "low": rates[0], "high": rates[-1], "p50": p50, "p95": p95,
+            **{k: statistics.mean(r[k] for r in runs) for k in ("cpu_server", "cpu_machine")}}
+
+
+NAIVE, OUTBOX = "naive send inside the request (baseline)", "outbox (portal)"
+
+
 def measure(backend: str, database_url: str | None, args, pdf: bytes) -> list[str]:
     from portal.extensions import db
 
-    rows = []
     with tempfile.TemporaryDirectory(prefix="bench-api-") as tmp:
         receiver = Receiver(Path(tmp))
         try:
             app, context, credentials = _setup(Path(tmp), database_url, receiver.url, args.clients)
+            # Production's indexing (the web process's indexer every 2 s); nothing sent by the web
+            # processes: the outbox's messages wait for the sender, timed on its own below.
             env = {"PORTAL_NATIONAL_STORE_URL": receiver.url, "PORTAL_API_CLIENT_RATE_LIMIT": "1000000 per minute",
                    "PORTAL_INDEXER_INTERVAL": "2", "PORTAL_JOBS_INTERVAL": "0"}
             bodies, log = Bodies(pdf), Path(tmp) / "gunicorn.log"
-            before = receiver.count()["received"]
-            naive = _run_pushes(app, credentials, bodies, date(2019, 5, 2), args.pushes, "api_naive_send", log, env)
-            naive["messages"] = receiver.count()["received"] - before
-            print(f"{backend}, naive send inside the request: {naive['per_second']:.1f} pushes/s, "
-                  f"p50 {naive['p50']:.0f} ms, p95 {naive['p95']:.0f} ms", flush=True)
-            portal = _run_pushes(app, credentials, bodies, date(2019, 5, 3), args.pushes, None, log, env)
-            print(f"{backend}, outbox: {portal['per_second']:.1f} pushes/s, p50 {portal['p50']:.0f} ms, "
-                  f"p95 {portal['p95']:.0f} ms", flush=True)
-            before = receiver.count()
-            sender = _drain_outbox()
-            after = receiver.count()
-            print(f"{backend}, outbox sender: {sender['sent']} of {sender['pending']} messages, "
-                  f"{sender['per_second']:.0f} messages/s, {sender['left']} left; the receiver got "
-                  f"{after['received'] - before['received']}", flush=True)
-            rows.append(f"| {backend} | naive send inside the request (baseline) | {naive['pushes']} | "
-                        f"{naive['created']} | {naive['per_second']:.1f} | {naive['p50']:.0f} | {naive['p95']:.0f} | "
-                        f"{naive['messages']} in the requests |")
-            rows.append(f"| {backend} | outbox (portal) | {portal['pushes']} | {portal['created']} | "
-                        f"{portal['per_second']:.1f} | {portal['p50']:.0f} | {portal['p95']:.0f} | "
-                        f"**{sender['per_second']:.0f}/s** ({sender['sent']} by the sender) |")
+            runs: dict[str, list[dict]] = {NAIVE: [], OUTBOX: []}
+            naive_messages = 0
+            for n in range(args.runs):
+                for i, path in enumerate((NAIVE, OUTBOX) if n % 2 == 0 else (OUTBOX, NAIVE)):
+                    before = receiver.count()["received"]
+                    run = _run_pushes(app, credentials, bodies, date(2019, 5, 1) + timedelta(days=10 * n + i),
+                                      args.pushes, "api_naive_send" if path == NAIVE else None, log, env)
+                    if path == NAIVE:
+                        naive_messages += receiver.count()["received"] - before
+                    runs[path].append(run)
+                    print(f"{backend}, {path}, run {n + 1}: {run['per_second']:.1f} pushes/s, p50 {run['p50']:.0f} "
+                          f"ms, p95 {run['p95']:.0f} ms; {_cpu_line(run)}", flush=True)
+            worker = _send_by_worker(app, receiver, Path(tmp) / "worker.log")
+            print(f"{backend}, flask worker: {worker['sent']} of {worker['pending']} messages, "
+                  f"{worker['per_second']:.0f} messages/s", flush=True)
+            _requeue_all()
+            sender = _send_in_process()
+            print(f"{backend}, outbox.send_due: {sender['sent']} of {sender['pending']} messages, "
+                  f"{sender['per_second']:.0f} messages/s, {sender['left']} left", flush=True)
+            naive, portal = _summary(runs[NAIVE]), _summary(runs[OUTBOX])
+            rows = []
+            assert naive_messages >= naive["created"], "the naive path's messages did not all arrive"
+            for path, s, sent in ((NAIVE, naive, "each posted by its request"),
+                                  (OUTBOX, portal, f"{sender['per_second']:.0f}/s (`send_due`), "
+                                                   f"{worker['per_second']:.0f}/s (`flask worker`)")):
+                rows.append(f"| {backend} | {path} | {s['pushes']:,} | {s['created']:,} | "
+                            f"{s['per_second']:.1f} ({s['low']:.1f}-{s['high']:.1f}) | {s['p50']:.0f} | "
+                            f"{s['p95']:.0f} | {s['cpu_server']:.1f} / {s['cpu_machine']:.1f} | {sent} |")
             db.session.remove()
             if database_url:
                 with db.engine.begin() as conn:
@@ -302,6 +401,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pushes", type=int, default=1000, help="pushes timed per path (at most 9,999)")
     parser.add_argument("--clients", type=int, default=8, help="machine clients pushing at once")
+    parser.add_argument("--runs", type=int, default=3, help="runs of each path, in turns (at most 5)")
     parser.add_argument("--database-url", help="an EMPTY PostgreSQL database, measured after SQLite (emptied again)")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "BENCHMARKS.md")
     parser.add_argument("--serve-receiver", type=Path, help=argparse.SUPPRESS)
@@ -314,14 +414,16 @@ def main() -> None:
     if args.database_url:
         rows += measure("PostgreSQL", args.database_url, args, pdf)
     backends = "SQLite and PostgreSQL" if args.database_url else "SQLite"
-    command = f"bench/api.py --pushes {args.pushes} --clients {args.clients}" + (
+    command = f"bench/api.py --pushes {args.pushes} --runs {args.runs}" + (
         " --database-url …" if args.database_url else "")
     lines = [f"Run {date.today().isoformat()} on {platform.machine()}, Python {platform.python_version()}, "
              f"`{command}` ({backends}): gunicorn (gunicorn.conf.py, 2 sync workers), {args.clients} machine "
-             "clients of one unit pushing 1-page PDFs (each published at once) as fast as answers come, a local "
-             "receiver answering at once. Latency in ms.", "",
-             "| database | path | pushes | 201 | pushes/s | p50 | p95 | messages to the receiver |",
-             "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |", *rows]
+             "clients of one unit pushing distinct 1-page PDFs (each published at once) as fast as answers come, "
+             "the two paths in turns; a local receiver answering at once. Pushes/s: median of the runs (range); "
+             "latency in ms over all the pushes of a path; CPU ms per push: gunicorn (workers and their helpers) / "
+             "the whole machine (the clients, the database server, and whatever else ran).", "",
+             "| database | path | pushes | 201 | pushes/s | p50 | p95 | CPU ms per push | messages to the receiver |",
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |", *rows]
     write_section(args.out, "api", "\n".join(lines))
 
 
