@@ -174,8 +174,8 @@ def _background_indexer(app: Flask, interval: float) -> None:
         with app.app_context():
             try:
                 if search_index().state == OK:
-                    drain(search_index(), timeout=interval)
-                    search_index().compact()  # only when the queue is empty: nobody waits on it
+                    drain(search_index(), timeout=interval, follow=False)
+                    search_index().compact()  # after catching up, in this thread: no request waits on it
             except Exception:
                 log.exception("background indexing failed; will retry")
             finally:
