@@ -54,7 +54,7 @@ def serve_receiver(port_file: Path) -> None:
     connection); GET /_count says how many messages and distinct Idempotency-Keys it got."""
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-    lock, keys, seen, arrivals = threading.Lock(), set(), [0], []
+    lock, keys, seen, arrivals, delay = threading.Lock(), set(), [0], [], [0.0]
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -75,12 +75,16 @@ def serve_receiver(port_file: Path) -> None:
                 seen[0] += 1
                 keys.add(key)
                 arrivals.append(time.monotonic())
+            if delay[0]:
+                time.sleep(delay[0])
             self._answer({"accepted": key})
 
         def do_GET(self):  # how many so far, and when the first and the last of them arrived
             with lock:
                 if self.path == "/_reset":
                     arrivals.clear()
+                elif self.path.startswith("/_delay/"):  # answer every message this many ms late
+                    delay[0] = int(self.path.rsplit("/", 1)[1]) / 1000
                 self._answer({"received": seen[0], "keys": len(keys),
                               "first": arrivals[0] if arrivals else None, "last": arrivals[-1] if arrivals else None})
 
@@ -110,6 +114,11 @@ class Receiver:
         import requests
 
         return requests.get(self.base + ("/_reset" if reset else "/_count"), timeout=10).json()
+
+    def answer_late(self, ms: int) -> None:
+        import requests
+
+        requests.get(f"{self.base}/_delay/{ms}", timeout=10).raise_for_status()
 
     def stop(self) -> None:
         self.process.terminate()
@@ -395,6 +404,17 @@ def measure(backend: str, database_url: str | None, args, pdf: bytes) -> list[st
             print(f"{backend}, outbox.send_due: {sender['sent']} of {sender['pending']} messages, "
                   f"{sender['per_second']:.0f} messages/s, {sender['left']} left", flush=True)
             naive, portal = _summary(runs[NAIVE]), _summary(runs[OUTBOX])
+            slow = {}
+            if args.slow_receiver_ms:
+                # The same two paths once more, the store answering each message late.
+                receiver.answer_late(args.slow_receiver_ms)
+                for i, path in enumerate((NAIVE, OUTBOX)):
+                    slow[path] = _run_pushes(app, credentials, bodies, date(2019, 4, 1) + timedelta(days=i),
+                                             args.pushes, "api_naive_send" if path == NAIVE else None, log, env)
+                    print(f"{backend}, {path}, receiver {args.slow_receiver_ms} ms late: "
+                          f"{slow[path]['per_second']:.1f} pushes/s, p50 {slow[path]['p50']:.0f} ms, "
+                          f"p95 {slow[path]['p95']:.0f} ms", flush=True)
+                receiver.answer_late(0)
             rows = []
             assert naive_messages >= naive["created"], "the naive path's messages did not all arrive"
             for path, s, sent in ((NAIVE, naive, "each posted by its request"),
@@ -403,6 +423,11 @@ def measure(backend: str, database_url: str | None, args, pdf: bytes) -> list[st
                 rows.append(f"| {backend} | {path} | {s['pushes']:,} | {s['created']:,} | "
                             f"{s['per_second']:.1f} ({s['low']:.1f}-{s['high']:.1f}) | {s['p50']:.0f} | "
                             f"{s['p95']:.0f} | {s['cpu_server']:.1f} / {s['cpu_machine']:.1f} | {sent} |")
+            for path, run in slow.items():
+                rows.append(f"| {backend} | {path}, receiver answering in {args.slow_receiver_ms} ms | "
+                            f"{run['pushes']:,} | {run['created']:,} | {run['per_second']:.1f} | {run['p50']:.0f} | "
+                            f"{run['p95']:.0f} | {run['cpu_server']:.1f} / {run['cpu_machine']:.1f} | "
+                            f"{'each posted by its request' if path == NAIVE else 'later, by the sender'} |")
             db.session.remove()
             if database_url:
                 with db.engine.begin() as conn:
@@ -419,6 +444,8 @@ def main() -> None:
     parser.add_argument("--pushes", type=int, default=1000, help="pushes timed per path (at most 9,999)")
     parser.add_argument("--clients", type=int, default=8, help="machine clients pushing at once")
     parser.add_argument("--runs", type=int, default=3, help="runs of each path, in turns (at most 5)")
+    parser.add_argument("--slow-receiver-ms", type=int, default=0,
+                        help="also one run of each path with the store answering this many ms late")
     parser.add_argument("--database-url", help="an EMPTY PostgreSQL database, measured after SQLite (emptied again)")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "BENCHMARKS.md")
     parser.add_argument("--serve-receiver", type=Path, help=argparse.SUPPRESS)
@@ -432,11 +459,13 @@ def main() -> None:
         rows += measure("PostgreSQL", args.database_url, args, pdf)
     backends = "SQLite and PostgreSQL" if args.database_url else "SQLite"
     command = f"bench/api.py --pushes {args.pushes} --runs {args.runs}" + (
+        f" --slow-receiver-ms {args.slow_receiver_ms}" if args.slow_receiver_ms else "") + (
         " --database-url …" if args.database_url else "")
     lines = [f"Run {date.today().isoformat()} on {platform.machine()}, Python {platform.python_version()}, "
              f"`{command}` ({backends}): gunicorn (gunicorn.conf.py, 2 sync workers), {args.clients} machine "
              "clients of one unit pushing distinct 1-page PDFs (each published at once) as fast as answers come, "
-             "the two paths in turns; a local receiver answering at once. Pushes/s: median of the runs (range); "
+             "the two paths in turns; a local receiver answering at once (last rows: late). "
+             "Pushes/s: median of the runs (range); "
              "latency in ms over all the pushes of a path; CPU ms per push: gunicorn (workers and their helpers) / "
              "the whole machine (the clients, the database server, and whatever else ran).", "",
              "| database | path | pushes | 201 | pushes/s | p50 | p95 | CPU ms per push | messages to the receiver |",
