@@ -1,7 +1,7 @@
 """Machine API benchmark: pushes per second through `PUT /api/v1/results/<code>`, and outbox messages per second.
 
-    .venv/bin/python bench/api.py                    # 1,000 pushes a path, SQLite
-    .venv/bin/python bench/api.py --pushes 2000 --database-url postgresql://portal:portal@127.0.0.1:5432/portal_bench
+    .venv/bin/python bench/api.py                    # 3 runs of 1,000 pushes a path, SQLite
+    .venv/bin/python bench/api.py --slow-receiver-ms 100 --database-url postgresql://portal:portal@127.0.0.1/portal_bench
 
 A throw-away portal (SQLite in a temporary directory; with `--database-url` the same again on an
 EMPTY PostgreSQL database, emptied afterwards) with one unit and --clients machine clients of it,
@@ -11,11 +11,16 @@ that answers at once (a small HTTP/1.1 server in its own process). Each client t
 as fast as answers come: pushes/s, p50/p95 latency.
 
 - the portal: the push writes the national store's message into the outbox in its transaction and
-  answers; after the pushes, the outbox sender (`outbox.send_due`, what `flask worker` and the web
-  processes' background thread run) posts every pending message to the receiver: messages/s;
+  answers; after the pushes, `flask --app wsgi worker` posts every pending message (timed by the
+  receiver, first arrival to last), then, all put back to pending, `outbox.send_due` in this
+  process (what the worker and the web processes' jobs thread run): messages/s;
 - the baseline, in the same run and on the same database: "naive send inside the request", the push
   posting its message itself before answering, no outbox (bench/api_naive_send.py, put in place in
   each gunicorn worker). Its messages/s is its pushes/s.
+
+The paths run in turns (--runs of each), the machine being shared; `--slow-receiver-ms N` adds one
+run of each with the store answering N ms late. Printed as it goes: each run's pushes/s, p50/p95
+and CPU ms per push (gunicorn, the clients, the whole machine).
 
 Figures go to docs/BENCHMARKS.md, between this benchmark's markers.
 """
