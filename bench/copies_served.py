@@ -29,11 +29,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "Bench-password-1"
 BOOT = """
-import os, sys
-if os.environ.get("BENCH_RETRY_PATH"):
+import importlib, os, sys
+if os.environ.get("BENCH_INSTALL"):  # a bench-only path put in place before the app is loaded
     sys.path.insert(0, "bench")
-    import copies_retry_path
-    copies_retry_path.install()
+    importlib.import_module(os.environ["BENCH_INSTALL"]).install()
 from gunicorn.app.wsgiapp import run
 sys.argv[0] = "gunicorn"
 run()
@@ -78,16 +77,21 @@ class Client:
         return self.request(f"/api/v1/me/results/{code}/copies", b"", {"X-CSRFToken": self.token})[0]
 
 
-def _start(app, retry_path: bool, log: Path) -> tuple[subprocess.Popen, str]:
+def start_gunicorn(app, log: Path, install: str | None = None, env: dict | None = None
+                   ) -> tuple[subprocess.Popen, str]:
+    """gunicorn -c gunicorn.conf.py wsgi:app with two workers on the bench's database and data
+    directory, on a free port; `install` names a bench module whose install() replaces a path of
+    the portal in each worker (a baseline), `env` adds settings. (the process, its base URL)"""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
            "PORTAL_DATA_DIR": app.config["PORTAL_DATA_DIR"], "SECRET_KEY": "bench",
            "PORTAL_LOGIN_RATE_LIMIT": "100000 per minute", "PORTAL_JOBS_INTERVAL": "0",
-           "PORTAL_INDEXER_INTERVAL": "0", "GUNICORN_WORKERS": "2", "GUNICORN_BIND": f"127.0.0.1:{port}"}
-    if retry_path:
-        env["BENCH_RETRY_PATH"] = "1"
+           "PORTAL_INDEXER_INTERVAL": "0", "GUNICORN_WORKERS": "2", "GUNICORN_BIND": f"127.0.0.1:{port}",
+           **(env or {})}
+    if install:
+        env["BENCH_INSTALL"] = install
     with open(log, "ab") as out:
         server = subprocess.Popen([sys.executable, "-c", BOOT, "-c", "gunicorn.conf.py", "--no-control-socket",
                                    "wsgi:app"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -120,7 +124,7 @@ def _run(app, code: str, clients: int, requests: int, retry_path: bool, log: Pat
     from portal.models import CertifiedCopy
 
     objects = Path(app.config["PORTAL_DATA_DIR"]) / "files" / "objects"
-    server, url = _start(app, retry_path, log)
+    server, url = start_gunicorn(app, log, "copies_retry_path" if retry_path else None)
     try:
         logged_in = [Client(url).login("holder") for _ in range(clients)]
         warming = [threading.Thread(target=c.ask_copy, args=(code,)) for c in logged_in[:4]]

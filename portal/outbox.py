@@ -1,13 +1,14 @@
 """The outbox to the national data store: a message per state a published result
 passes through, written in the transaction of the change, and a sender that delivers them.
 
-The sender takes one due message at a time (on PostgreSQL locked with FOR UPDATE SKIP LOCKED, so
-several senders share the work; on SQLite one sender at a time, by a lock file) and holds it while
-it posts. A message is due when its retry time has come and every earlier message of its result
-has been sent: a result's messages arrive in PhienBan order. A refusal or no answer in time puts
-the message off with exponential backoff and jitter; it is never given up, and after a day of
-failures it is shown as failing. A sender killed mid-post leaves the message as it was: it is
-posted again, and the receiver knows it by its Idempotency-Key.
+The sender takes due messages a batch at a time (on PostgreSQL locked with FOR UPDATE SKIP LOCKED,
+so several senders share the work; on SQLite one sender at a time, by a lock file), posts them on
+one kept connection and settles the batch in one commit. A message is due when its retry time has
+come and every earlier message of its result has been sent: a result's messages arrive in PhienBan
+order. A refusal or no answer in time puts the message off with exponential backoff and jitter; it
+is never given up, and after a day of failures it is shown as failing. A sender killed mid-batch
+leaves the batch as it was: its messages are posted again, and the receiver knows them by their
+Idempotency-Key.
 """
 
 from __future__ import annotations
@@ -102,35 +103,45 @@ def queue_expired_if_due() -> int:
 
 # --- sending ---------------------------------------------------------------------------------
 
+SEND_BATCH = 50  # messages claimed by one query and settled by one commit
+
+
 def send_due(limit: int = 100, should_stop: Callable[[], bool] = lambda: False) -> int:
-    """Post up to `limit` due messages, one transaction each; how many were posted."""
+    """Post up to `limit` due messages on one kept connection; how many were posted.
+
+    Due messages are claimed a batch at a time (at most one per result: a later one waits for the
+    earlier to be sent), posted in order, and settled by one commit per batch. A sender killed in the
+    middle of a batch leaves the whole batch as it was: its messages are posted again, and the receiver
+    knows them by their Idempotency-Key; a result's order is kept all the same."""
     if not national_store.enabled():
         return 0
     posted = 0
-    with _sender_slot() as ours:
+    with _sender_slot() as ours, national_store.connection() as http:
         while ours and posted < limit and not should_stop():
-            message = _claim()
-            if message is None:
+            messages = _claim(min(SEND_BATCH, limit - posted))
+            if not messages:
                 db.session.rollback()
                 break
-            key = national_store.idempotency_key(message.payload[national_store.F_RESULT_CODE], message.version)
-            answer = national_store.post(message.payload, key)
-            _settle(message, answer)
+            for message in messages:
+                if should_stop():
+                    break  # the rest of the batch stays as it was
+                key = national_store.idempotency_key(message.payload[national_store.F_RESULT_CODE], message.version)
+                _settle(message, national_store.post(message.payload, key, http))
+                posted += 1
             db.session.commit()
-            posted += 1
     return posted
 
 
-def _claim() -> OutboxMessage | None:
+def _claim(count: int) -> list[OutboxMessage]:
     earlier = aliased(OutboxMessage)
     blocked = exists().where(earlier.result_id == OutboxMessage.result_id, earlier.version < OutboxMessage.version,
                              earlier.status != SENT)
     query = (select(OutboxMessage).where(OutboxMessage.status != SENT, OutboxMessage.next_attempt_at <= utcnow(),
                                          ~blocked)
-             .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(1))
+             .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(count))
     if db.engine.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True, of=OutboxMessage)
-    return db.session.scalars(query).first()
+    return list(db.session.scalars(query))
 
 
 def _settle(message: OutboxMessage, answer: national_store.Answer) -> None:

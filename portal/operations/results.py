@@ -184,7 +184,11 @@ def _stored_file(spooled: Spooled, scan: PreparedScan, actor: User | None, group
     if group is not None:
         existing = group.stored.get(spooled.sha256)
     else:
-        existing = db.session.scalars(select(StoredFile).where(StoredFile.sha256 == spooled.sha256)).first()
+        # No autoflush: the draft's rows are written in one flush at the commit, so that SQLite's write
+        # lock is held for that flush and the commit only, not while the file is kept (fsync) and the
+        # rest is added (two workers pushing at once waited on each other: bench/api.py).
+        with db.session.no_autoflush:
+            existing = db.session.scalars(select(StoredFile).where(StoredFile.sha256 == spooled.sha256)).first()
     storage().keep(spooled.path, spooled.sha256, synced=spooled.synced)
     if existing is not None:  # stored before (by a draft that failed to commit, say) but unused
         return existing

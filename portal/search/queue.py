@@ -86,11 +86,13 @@ def replacer(index: SearchIndex, writer):
     return replace
 
 
-def drain(index: SearchIndex, *, timeout: float = 2.0, batch: int = 500) -> int:
+def drain(index: SearchIndex, *, timeout: float = 2.0, batch: int = 500, follow: bool = True) -> int:
     """Index queued results until the queue is empty; returns how many rows were handled.
 
     Stops early, leaving rows queued, when another process holds the writer for `timeout`
-    seconds or the index is unavailable.
+    seconds or the index is unavailable. With `follow` False it also stops after a batch that was
+    not full: it has caught up, and what was queued meanwhile waits for the next turn (a periodic
+    indexer chasing a steady stream of pushes committed a tiny segment every few results).
     """
     handled = 0
     while True:
@@ -144,3 +146,5 @@ def drain(index: SearchIndex, *, timeout: float = 2.0, batch: int = 500) -> int:
                                .values(attempts=IndexQueueEntry.attempts + 1, last_error=error))
         db.session.commit()
         handled += len(rows)
+        if not follow and len(rows) < batch:
+            return handled
