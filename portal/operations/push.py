@@ -18,7 +18,7 @@ from ..identifiers import InvalidInput, normalize_result_code, normalize_unit_co
 from ..imports.manifest import COLUMNS, LABELS, ManifestRow
 from ..imports.rows import RowError, RowInput, check_row, known_procedure, sentence
 from ..models import ApiClient, Result
-from ..models.results import BORN_DIGITAL, REVOKED
+from ..models.results import BORN_DIGITAL, PUBLISHED, REVOKED
 from ..scans import PreparedScan
 from . import OperationError, transactional
 from .imports import _Context, _procedure
@@ -43,9 +43,11 @@ class PushConflict(OperationError):
     """The code (or the file) already holds something else (409)."""
 
 
-def check_metadata(client: ApiClient, code: str, metadata: dict) -> tuple[RowInput, str | None, dict]:
+def check_metadata(client: ApiClient, code: str, metadata: dict, procedures: dict
+                   ) -> tuple[RowInput, str | None, dict]:
     """The metadata as a checked row, the code it replaces, and any field errors (not raised, so
-    that the caller can add the file's). PushForbidden for another unit's code."""
+    that the caller can add the file's). PushForbidden for another unit's code. `procedures` keeps
+    the catalogue's answers for the push that follows (one look-up a request)."""
     errors: dict[str, str] = {}
     values = dict.fromkeys(COLUMNS, "")
     for column in COLUMNS:
@@ -84,7 +86,7 @@ def check_metadata(client: ApiClient, code: str, metadata: dict) -> tuple[RowInp
             errors["replaces"] = sentence(str(err))
     row = None
     try:
-        row = check_row(ManifestRow(1, values), {client.unit.code: client.unit}, {})
+        row = check_row(ManifestRow(1, values), {client.unit.code: client.unit}, procedures)
     except RowError as err:
         errors.update(err.fields)
     return row, replaces, errors
@@ -117,25 +119,31 @@ def _existing(client: ApiClient, code: str, row: RowInput, scan: PreparedScan, r
     return result
 
 
-def push(client: ApiClient, code: str, row: RowInput, scan: PreparedScan, replaces_code: str | None
-         ) -> tuple[Result, bool]:
-    """(the result, whether it was made now). The scan is kept or discarded whatever happens."""
+def answer(result: Result) -> dict:
+    """What the client is told of a result it pushed or revoked."""
+    return {"result_code": result.code, "status": result.status, "published": result.status == PUBLISHED,
+            "origin": result.origin, "replaces": result.replaces.code if result.replaces else None}
+
+
+def push(client: ApiClient, code: str, row: RowInput, scan: PreparedScan, replaces_code: str | None,
+         procedures: dict) -> tuple[dict, bool]:
+    """(the answer, whether the result was made now). The scan is kept or discarded whatever happens."""
     code = row.fields["result_code"]
     try:
         try:
             existing = _existing(client, code, row, scan, replaces_code)
             if existing is not None:
-                return existing, False
-            result = _add(client, row, scan, replaces_code)
+                return answer(existing), False
+            made = answer(_add(client, row, scan, replaces_code, procedures))  # before the commit expires it
             db.session.commit()
-            return result, True
+            return made, True
         except (IntegrityError, PushConflict) as err:
             # The same code (or file) stored meanwhile, maybe by a retry racing its first try:
             # seen at the commit, or by add_draft's own checks after ours.
             db.session.rollback()
             existing = _existing(client, code, row, scan, replaces_code)
             if existing is not None:
-                return existing, False
+                return answer(existing), False
             if isinstance(err, PushConflict):
                 raise
             raise PushConflict("Tệp này đã được lưu cho một kết quả khác; không lưu trùng.") from None
@@ -146,7 +154,8 @@ def push(client: ApiClient, code: str, row: RowInput, scan: PreparedScan, replac
         scan.discard()  # a no-op for the files kept
 
 
-def _add(client: ApiClient, row: RowInput, scan: PreparedScan, replaces_code: str | None) -> Result:
+def _add(client: ApiClient, row: RowInput, scan: PreparedScan, replaces_code: str | None, procedures: dict
+         ) -> Result:
     replaces = None
     if replaces_code:
         replaces = db.session.scalars(select(Result).where(Result.code == replaces_code)).first()
@@ -154,7 +163,7 @@ def _add(client: ApiClient, row: RowInput, scan: PreparedScan, replaces_code: st
             raise PushInvalid({"replaces": f"Không có kết quả {replaces_code} của đơn vị để thay thế."})
         if (reason := why_not_client(client, "replace", replaces)) is not None:
             raise PushInvalid({"replaces": reason})
-    context = _Context(None, {client.unit.code: client.unit})
+    context = _Context(None, {client.unit.code: client.unit}, procedures)
     procedure = known_procedure(row.procedure_code, context.procedures) or _procedure(context, row)
     data = ResultInput(procedure=procedure, unit=client.unit, origin=BORN_DIGITAL, **row.fields)
     try:

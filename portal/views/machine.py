@@ -18,7 +18,6 @@ from .. import audit
 from ..access import PermissionDenied
 from ..errors import UserError
 from ..extensions import csrf, db, limiter
-from ..models.results import PUBLISHED
 from ..operations import api_clients, push
 from ..scans import ScanError
 from . import api_schemas as schemas
@@ -104,11 +103,6 @@ def _errors(fields: dict[str, str], status: int = 422):
     return response
 
 
-def _result_json(result) -> dict:
-    return {"result_code": result.code, "status": result.status, "published": result.status == PUBLISHED,
-            "origin": result.origin, "replaces": result.replaces.code if result.replaces else None}
-
-
 @bp.put("/api/v1/results/<code>")
 @takes_body(UPLOAD)
 @client_limit  # before the body is parsed
@@ -136,7 +130,8 @@ def put_result(form: dict, code: str):
     if upload is None or not upload.filename:
         errors["file"] = "Thiếu tệp PDF kết quả (trường file)."
     try:
-        row, replaces, row_errors = push.check_metadata(client, code, metadata)
+        procedures: dict = {}  # the catalogue's answers, looked up once for the check and the push
+        row, replaces, row_errors = push.check_metadata(client, code, metadata, procedures)
         errors = {**row_errors, **errors}
         if "file" not in errors:
             try:
@@ -151,7 +146,7 @@ def put_result(form: dict, code: str):
             audit.record("result.push_refused", target=code[:64], details={"errors": sorted(errors)})
             db.session.commit()
             return _errors(errors)
-        result, created = push.push(client, code, row, scan, replaces)
+        told, created = push.push(client, code, row, scan, replaces, procedures)
     except push.PushInvalid as err:
         return _errors(err.fields)
     except push.PushForbidden as err:
@@ -160,7 +155,7 @@ def put_result(form: dict, code: str):
         return jsonify(error="conflict", message=str(err)), 409
     except ScanError as err:
         return _errors({"file": str(err)})
-    return _result_json(result), 201 if created else 200
+    return told, 201 if created else 200
 
 
 @bp.post("/api/v1/results/<code>/revocation")
@@ -184,4 +179,4 @@ def revoke_result(body: dict, code: str):
         return jsonify(error="forbidden", message=str(err)), 403
     except UserError as err:
         return jsonify(error="refused", message=str(err)), 409
-    return {**_result_json(result), "revoked_now": done}, 200
+    return {**push.answer(result), "revoked_now": done}, 200
