@@ -482,6 +482,26 @@ def browser():
         browser.close()
 
 
+# Redis, as the nodes of a province share it (rate limits): tests/redis_service.py.
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    from .redis_service import RedisServer
+
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server):
+    """Redis running and empty at the start of the test (started again if a test stopped it)."""
+    if not redis_server.answers():
+        redis_server.start()
+    redis_server.flush()
+    return redis_server.url
+
+
 # The national identity's OpenID Connect service, played by tests/oidc_provider.py in its own process.
 @pytest.fixture(scope="session")
 def oidc_provider(tmp_path_factory):
