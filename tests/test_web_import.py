@@ -308,3 +308,26 @@ def test_folders_no_job_owns_are_removed_once_old(app, world):
         os.utime(folder, (stamp, stamp))
     assert imports.remove_expired_job_files() == 1
     assert not old.exists() and new.is_dir()
+
+
+def test_a_job_that_keeps_killing_its_process_is_given_up_after_its_runs(app, client, world, pdfs, clock):
+    from datetime import timedelta
+
+    from portal.operations import imports
+    from portal.timeutil import utcnow
+
+    login(client, "staff_a")
+    post_import(client, make_zip({"bang-ke.csv": manifest_csv([row(1, file="1.pdf")]), "1.pdf": pdfs[0]}), "lo.zip")
+    batch = db.session.scalars(select(ImportBatch)).one()
+    for run in range(1, imports.MAX_ATTEMPTS + 1):  # each run taken, then its process killed
+        assert imports.claim_next_web_batch().id == batch.id
+        db.session.refresh(batch)
+        assert batch.attempts == run and batch.status == "running"
+        assert imports.claim_next_web_batch() is None  # alive: nobody takes it over
+        clock.shift(imports.STALE_AFTER + timedelta(seconds=1))
+    assert imports.claim_next_web_batch() is None  # given up, not taken a fourth time
+    db.session.refresh(batch)
+    assert batch.status == "failed" and batch.error == imports.GIVEN_UP and batch.finished_at <= utcnow()
+    page = client.get(f"/admin/imports/{batch.id}").get_data(as_text=True)
+    assert f"Lô đã được chạy {imports.MAX_ATTEMPTS} lần" in page
+    assert not jobs.run_once()

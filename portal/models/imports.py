@@ -43,6 +43,7 @@ class ImportBatch(db.Model):
     failed: Mapped[int] = mapped_column(default=0)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")  # runs of a web job begun
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     error: Mapped[str | None] = mapped_column(Text)  # why the whole batch could not run
     # When a web job's folder (the upload, unpacked) was removed: once the job is done, or

@@ -52,6 +52,12 @@ COMMIT_EVERY = 50          # rows per transaction
 COMMIT_SECONDS = 2.0       # ... or sooner, so that progress shows
 INDEX_ALONGSIDE_FROM = 200  # rows from which a process beside the import writes the index
 STALE_AFTER = timedelta(minutes=2)  # a running batch with no heartbeat for this long was killed
+# Runs of a web job: one that has killed its process this many times (a file that crashes the
+# reader, say) is given up, failed with a message for staff, instead of being taken over forever.
+MAX_ATTEMPTS = 3
+GIVEN_UP = (f"Lô đã được chạy {MAX_ATTEMPTS} lần và lần nào quy trình nhập cũng dừng giữa chừng; đã dừng hẳn. "
+            "Các dòng đã nhập được giữ nguyên. Hãy kiểm tra các tệp của lô (tệp hỏng, quá lớn) rồi tải lên lại "
+            "phần còn lại.")
 
 
 def manifest_digest(path: Path) -> str:
@@ -83,15 +89,20 @@ def open_batch(actor: User | None, manifest: Path, files_dir: Path, *, publish: 
 
 
 def claim_next_web_batch() -> ImportBatch | None:
-    """Take a queued web job (or one whose worker died) for this process; None if there is none."""
+    """Take a queued web job (or one whose worker died, up to MAX_ATTEMPTS runs) for this process;
+    None if there is none. A job that died on its last run is failed here, for staff to see."""
     now = utcnow()
-    takeable = (ImportBatch.status == QUEUED) | (
-        (ImportBatch.status == RUNNING) & (ImportBatch.heartbeat_at < now - STALE_AFTER))
+    died = (ImportBatch.source == "web") & (ImportBatch.status == RUNNING) & (
+        ImportBatch.heartbeat_at < now - STALE_AFTER)
+    for batch in db.session.scalars(select(ImportBatch).where(died, ImportBatch.attempts >= MAX_ATTEMPTS)).all():
+        _finish(batch, FAILED, GIVEN_UP)
+    takeable = (ImportBatch.status == QUEUED) | (died & (ImportBatch.attempts < MAX_ATTEMPTS))
     candidates = db.session.scalars(select(ImportBatch.id).where(ImportBatch.source == "web", takeable)
                                     .order_by(ImportBatch.id).limit(5)).all()
     for batch_id in candidates:
         taken = db.session.execute(update(ImportBatch).where(ImportBatch.id == batch_id, takeable)
-                                   .values(status=RUNNING, heartbeat_at=now)).rowcount
+                                   .values(status=RUNNING, heartbeat_at=now,
+                                           attempts=ImportBatch.attempts + 1)).rowcount
         db.session.commit()
         if taken:
             return db.session.get(ImportBatch, batch_id)
