@@ -73,17 +73,46 @@ def _active(user) -> bool:
     return bool(user is not None and getattr(user, "is_authenticated", False) and user.is_active)
 
 
-def visible_results(user) -> Select:
+class Scope(NamedTuple):
+    """Which results a user may see, said without any engine: everything, the results of some
+    units, or one holder's in some states (none of these: nothing). The database (`results_in`) and
+    each search backend (portal/search/restriction.py) turn it into their own query."""
+
+    everything: bool = False
+    unit_ids: frozenset[int] = frozenset()
+    holder_id: str | None = None
+    statuses: frozenset[str] = frozenset()  # a holder's: never a draft
+
+
+NOTHING = Scope()
+
+
+def scope_of(user) -> Scope:
     """The results `user` may see at all."""
-    query = select(Result)
     if not _active(user):
-        return query.where(false())
+        return NOTHING
     if user.role == ADMIN:
-        return query
+        return Scope(everything=True)
     if user.role in (STAFF, REVIEWER):
-        return query.where(Result.unit_id == user.unit_id)
+        return Scope(unit_ids=frozenset({user.unit_id}))
     # A holder sees only results issued to them, and never a draft.
-    return query.where(Result.holder_id == user.holder_id, Result.status.in_(HOLDER_VISIBLE_STATUSES))
+    return Scope(holder_id=user.holder_id, statuses=frozenset(HOLDER_VISIBLE_STATUSES))
+
+
+def results_in(scope: Scope) -> Select:
+    query = select(Result)
+    if scope.everything:
+        return query
+    if scope.unit_ids:
+        return query.where(Result.unit_id.in_(sorted(scope.unit_ids)))
+    if scope.holder_id is not None:
+        return query.where(Result.holder_id == scope.holder_id, Result.status.in_(sorted(scope.statuses)))
+    return query.where(false())
+
+
+def visible_results(user) -> Select:
+    """The results `user` may see at all, as a query of the database."""
+    return results_in(scope_of(user))
 
 
 def visible_outbox_messages(user) -> Select:
@@ -105,20 +134,6 @@ def get_retryable_message_or_404(user, message_id: int) -> OutboxMessage:
     if message is None or not may_retry_sync(user):
         raise NotVisible
     return message
-
-
-def index_restriction(user):
-    """The same rule as `visible_results`, as a Whoosh query AND-ed into every search."""
-    from whoosh.query import Every, NullQuery, Term
-
-    if not _active(user):
-        return NullQuery
-    if user.role == ADMIN:
-        return Every()
-    if user.role in (STAFF, REVIEWER):
-        return Term("unit", str(user.unit_id))
-    # Indexed only while the result is in a state its holder may see.
-    return Term("holder_visible", user.holder_id)
 
 
 def get_holder_result_or_404(user, code: str) -> Result:

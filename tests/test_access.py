@@ -178,3 +178,37 @@ def test_staff_list_filters_come_from_the_database(client, world, pdfs):
     assert listed("status=expired") == {old.id} and listed("status=draft") == {new.id}
     assert listed("procedure=1.010711") == {old.id, new.id} and listed("procedure=2.002131") == set()
     assert listed("status=nonsense&phase=9") == {old.id, new.id}  # unknown values are ignored
+
+
+def test_the_access_scope_names_no_engine_and_both_backends_follow_it(app, world, pdfs):
+    """access.scope_of says who sees what without a search engine; the database and the Whoosh
+    restriction each turn it into their own query, and find the same results."""
+    from whoosh.query import Every, NullQuery, Or, Term
+
+    from portal import access, search
+    from portal.models.results import HOLDER_VISIBLE_STATUSES
+    from portal.search.restriction import whoosh_restriction
+
+    from .conftest import CCCD_A
+
+    assert access.scope_of(None) == access.NOTHING
+    assert access.scope_of(world["admin"]) == access.Scope(everything=True)
+    assert access.scope_of(world["staff_a"]) == access.Scope(unit_ids=frozenset({world["staff_a"].unit_id}))
+    assert access.scope_of(world["holder_a"]) == access.Scope(holder_id=CCCD_A,
+                                                              statuses=frozenset(HOLDER_VISIBLE_STATUSES))
+    assert whoosh_restriction(access.NOTHING) is NullQuery
+    assert whoosh_restriction(access.Scope(everything=True)) == Every()
+    assert whoosh_restriction(access.Scope(unit_ids=frozenset({2, 1}))) == Or([Term("unit", "1"), Term("unit", "2")])
+    with pytest.raises(ValueError):  # the index keeps no drafts for holders: it cannot answer that
+        whoosh_restriction(access.Scope(holder_id=CCCD_A, statuses=frozenset({"draft"})))
+
+    published = make_result(world, pdfs[0], reviewer="reviewer_a")
+    draft = make_result(world, pdfs[1], document_number="2/GP-SKHCN")
+    search.sync()
+    for user in ("admin", "staff_a", "staff_b", "reviewer_a", "holder_a"):
+        in_database = set(db.session.scalars(access.visible_results(world[user]).with_only_columns(
+            access.Result.id)))
+        in_index = {r.id for r, _hit in search.search_results(world[user], "", search.Filters()).items}
+        assert in_database == in_index, user
+    assert {published.id, draft.id} <= set(db.session.scalars(access.visible_results(world["staff_a"])
+                                                             .with_only_columns(access.Result.id)))

@@ -18,7 +18,7 @@ from flask import Flask, current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from ..access import index_restriction, visible_results
+from ..access import scope_of, visible_results
 from ..extensions import db
 from ..models import Result, ResultFile
 from ..timeutil import utcnow
@@ -26,6 +26,7 @@ from . import queries
 from .index import MISSING, OK, REBUILDING, IndexUnavailable, SearchIndex
 from .queries import Filters, Hit
 from .queue import drain, enqueue_all_since
+from .restriction import whoosh_restriction
 from .schema import TEXT_FIELDS, document_for
 
 log = logging.getLogger(__name__)
@@ -121,7 +122,7 @@ def search_results(user, q: str, filters: Filters, *, page: int = 1, per_page: i
 
     Sorted by relevance when words were typed, else newest first.
     """
-    query, has_words = queries.build(index_restriction(user), q, filters, TEXT_FIELDS)
+    query, has_words = queries.build(whoosh_restriction(scope_of(user)), q, filters, TEXT_FIELDS)
     hits = queries.run(search_index().searcher(), query, page=page, per_page=per_page,
                        by_relevance=has_words, texts=_texts)
     ids = [hit.result_id for hit in hits.hits]
