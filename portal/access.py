@@ -199,6 +199,22 @@ def is_business_account(user) -> bool:
     return _active(user) and user.role == HOLDER and user.holder_kind == ORGANISATION
 
 
+def has_own_store(user) -> bool:
+    """A citizen's or a business's account: the holder's pages and API are for them only (for
+    anyone else they do not exist)."""
+    return _active(user) and user.role == HOLDER
+
+
+def works_for_department(user) -> bool:
+    """Staff of any kind: the department's pages are for them only."""
+    return _active(user) and user.role in (ADMIN, STAFF, REVIEWER)
+
+
+def sees_every_unit(user) -> bool:
+    """Chooses among all units (filters, a unit for a new result); staff keep to their own."""
+    return scope_of(user).everything
+
+
 def is_reviewer(user) -> bool:
     """Publishes, returns and revokes results of a unit (four eyes: never one's own)."""
     return _active(user) and user.role in (REVIEWER, ADMIN)
@@ -230,6 +246,11 @@ def why_not_remove_member(user, member: User) -> str | None:
         return why
     if member.id == user.id:
         return "Bạn không tự gỡ mình khỏi doanh nghiệp được; hãy nhờ một người quản lý khác."
+    return why_not_fellow(user, member)
+
+
+def why_not_fellow(user, member: User) -> str | None:
+    """None when `member` is an active account of the same business as `user`."""
     if member.role != HOLDER or member.holder_id != user.holder_id or not member.active:
         return "Tài khoản này không thuộc doanh nghiệp của bạn."
     return None

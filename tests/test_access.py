@@ -196,6 +196,12 @@ def test_the_access_scope_names_no_engine_and_both_backends_follow_it(app, world
     assert access.scope_of(world["staff_a"]) == access.Scope(unit_ids=frozenset({world["staff_a"].unit_id}))
     assert access.scope_of(world["holder_a"]) == access.Scope(holder_id=CCCD_A,
                                                               statuses=frozenset(HOLDER_VISIBLE_STATUSES))
+    roles = {name: (access.has_own_store(world[name]), access.works_for_department(world[name]),
+                    access.sees_every_unit(world[name])) for name in ("admin", "staff_a", "reviewer_a", "holder_a")}
+    assert roles == {"admin": (False, True, True), "staff_a": (False, True, False),
+                     "reviewer_a": (False, True, False), "holder_a": (True, False, False)}
+    assert (access.has_own_store(None), access.works_for_department(None), access.sees_every_unit(None)) == (
+        False, False, False)
     assert whoosh_restriction(access.NOTHING) is NullQuery
     assert whoosh_restriction(access.Scope(everything=True)) == Every()
     assert whoosh_restriction(access.Scope(unit_ids=frozenset({2, 1}))) == Or([Term("unit", "1"), Term("unit", "2")])

@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from .. import audit
-from ..access import PermissionDenied, require, why_not_remove_member
+from ..access import PermissionDenied, require, why_not_fellow, why_not_remove_member
 from ..extensions import db
 from ..identifiers import InvalidInput, normalize_holder_id
 from ..models import ClaimCode, Result, User
@@ -91,11 +91,6 @@ def _managers(holder_id: str) -> int:
                                                         User.active, User.business_manager)).all())
 
 
-def _require_fellow(actor: User, member: User) -> None:
-    if member.role != HOLDER or member.holder_id != actor.holder_id or not member.active:
-        raise OperationError("Tài khoản này không thuộc doanh nghiệp của bạn.")
-
-
 def member_username(actor: User, short_name: str) -> str:
     """A member's username: the business's tax code, a dot, the name the manager chose."""
     return f"{actor.holder_id}.{(short_name or '').strip().lower()}"
@@ -136,7 +131,8 @@ def remove_member(actor: User, member: User) -> None:
 def set_manager(actor: User, member: User, manager: bool) -> None:
     """Make a member a manager of the business, or no longer one (never the last)."""
     require(actor, "manage_members")
-    _require_fellow(actor, member)
+    if (why := why_not_fellow(actor, member)) is not None:
+        raise OperationError(why)
     if not manager and member.business_manager and _managers(actor.holder_id) <= 1:
         raise OperationError("Doanh nghiệp phải có ít nhất một người quản lý.")
     member.business_manager = manager

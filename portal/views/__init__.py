@@ -95,9 +95,10 @@ def register_views(app: Flask) -> None:
     def globals_():
         from flask_login import current_user
 
-        from ..access import is_business_account
+        from ..access import can, is_business_account, sees_every_unit, works_for_department
         from ..operations import settings
 
-        # What the navigation offers: decided in access.py, not in the template.
+        # What the navigation and the pages' wording offer: decided in access.py, not in the template.
         return {"department_name": app.config["DEPARTMENT_NAME"], "help_line": settings.help_line,
-                "nav": {"members": is_business_account(current_user)}}
+                "nav": {"members": is_business_account(current_user), "department": works_for_department(current_user),
+                        "manage": can(current_user, "manage"), "every_unit": sees_every_unit(current_user)}}

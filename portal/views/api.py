@@ -10,7 +10,7 @@ from flask_login import current_user
 from flask_smorest import current_api
 
 from .. import search
-from ..access import AssuranceTooLow, get_holder_result_or_404, visible_copies
+from ..access import AssuranceTooLow, get_holder_result_or_404, has_own_store, visible_copies
 from ..errors import UserError
 from ..extensions import csrf, db
 from ..models import CertifiedCopy
@@ -31,7 +31,7 @@ def _holder_only() -> None:
     """401 for nobody, 403 for an account that has no results of its own (staff)."""
     if not current_user.is_authenticated:
         refuse(401, "Cần đăng nhập bằng tài khoản công dân hoặc doanh nghiệp.")
-    if not current_user.is_holder:
+    if not has_own_store(current_user):
         refuse(403, "Chỉ tài khoản công dân, doanh nghiệp có kho kết quả riêng.")
 
 

@@ -10,6 +10,7 @@ from ..access import (
     get_fellow_member_or_404,
     get_holder_copy_or_404,
     get_holder_result_or_404,
+    has_own_store,
     is_business_account,
     visible_copies,
     why_not_assured,
@@ -31,7 +32,7 @@ bp = Blueprint("me", __name__, url_prefix="/me")
 @bp.get("/results")
 @login_required
 def results():
-    if not current_user.is_holder:
+    if not has_own_store(current_user):
         abort(404)
     q, filters, page, per_page = searching.read_args(staff=False)
     found, problem = searching.run(current_user, q, filters, page, per_page)
@@ -84,7 +85,7 @@ def issue_copy(code: str):
 @bp.get("/copies")
 @login_required
 def copy_list():
-    if not current_user.is_holder:
+    if not has_own_store(current_user):
         abort(404)
     page = db.paginate(visible_copies(current_user).order_by(CertifiedCopy.issued_at.desc(), CertifiedCopy.id.desc()),
                        page=page_arg(), per_page=30, error_out=False)
@@ -120,7 +121,7 @@ def result_page_large(code: str, page_number: int):
 @login_required
 def access_log():
     """Who looked at my results: every view, download and look-up, from the audit trail."""
-    if not current_user.is_holder:
+    if not has_own_store(current_user):
         abort(404)
     page = db.paginate(audit.events_about(current_user), page=page_arg(),
                        per_page=30, error_out=False)

@@ -7,6 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select, text
 
 from .. import outbox, search
+from ..access import works_for_department
 from ..extensions import db, limiter
 from ..fixity import files_health
 from ..forms.accounts import LookupForm
@@ -20,7 +21,7 @@ bp = Blueprint("public", __name__)
 @bp.get("/")
 def index():
     if current_user.is_authenticated:
-        return redirect(url_for("admin.results" if current_user.is_staff else "me.results"))
+        return redirect(url_for("admin.results" if works_for_department(current_user) else "me.results"))
     return render_template("index.html", form=LookupForm())
 
 

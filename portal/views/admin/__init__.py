@@ -3,6 +3,7 @@
 from flask import Blueprint, abort, flash
 from flask_login import current_user, login_required
 
+from ...access import works_for_department
 from ..account import require_second_factor
 from ..gate import audience_check
 
@@ -13,7 +14,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 @login_required
 def staff_only():
     # Holders have no business here; the page does not exist for them.
-    if not (current_user.is_authenticated and current_user.is_staff):  # OPTIONS gets past login_required
+    if not works_for_department(current_user):  # OPTIONS gets past login_required
         abort(404)
     return require_second_factor()
 

@@ -13,6 +13,7 @@ from ...access import (
     get_held_upload,
     get_result_or_404,
     is_reviewer,
+    sees_every_unit,
     visible_batches,
     visible_results,
 )
@@ -47,10 +48,11 @@ def home():
 @bp.get("/results")
 def results():
     q, filters, page_number, _ = searching.read_args(staff=True)
-    if not current_user.is_admin:
+    if not sees_every_unit(current_user):
         filters.unit = None  # the restriction already keeps them to their unit
+    every_unit = sees_every_unit(current_user)
     context = dict(q=q, filters=filters, statuses=searching.STAFF_STATUS_CHOICES,
-                   units=db.session.scalars(select(Unit).order_by(Unit.name)).all() if current_user.is_admin else [],
+                   units=db.session.scalars(select(Unit).order_by(Unit.name)).all() if every_unit else [],
                    procedures=db.session.scalars(select(Procedure).order_by(Procedure.code)).all())
     per_page = current_app.config["PER_PAGE"]
     if q:
@@ -181,7 +183,7 @@ def _fill_choices(form: ResultMetadataForm) -> None:
     form.procedure_code.choices = [("", "— Chọn thủ tục —")] + [
         (p.code, f"{p.code} — {p.name}") for p in procedures
     ]
-    if current_user.is_admin:
+    if sees_every_unit(current_user):
         units = db.session.scalars(select(Unit).where(Unit.active).order_by(Unit.name))
         form.unit_id.choices = [(u.id, u.name) for u in units]
     else:
