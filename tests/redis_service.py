@@ -14,6 +14,17 @@ from pathlib import Path
 import pytest
 
 
+def stop_process(process: subprocess.Popen, grace: float = 10) -> None:
+    """SIGTERM, then SIGKILL if it has not ended within `grace` seconds."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -61,11 +72,6 @@ class RedisServer:
         redis.Redis(port=self.port).flushall()
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process is not None:
+            stop_process(self.process)
         self.process = None

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from .redis_service import free_port
+from .redis_service import free_port, stop_process
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow
@@ -57,13 +57,7 @@ class Node:
         return answer.status_code
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process, grace=20)
 
 
 @pytest.fixture
