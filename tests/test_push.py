@@ -133,6 +133,22 @@ def test_every_field_error_is_listed_in_vietnamese(one_stop, pdfs):
     assert refused and all(e.actor_name == "Một cửa A (API)" for e in refused)
 
 
+def test_parts_of_the_wrong_kind_are_refused_in_words(one_stop, pdfs):
+    """A file sent as a text field, the metadata sent as a file, a reason that is not text: 422, never a 500."""
+    text_file = one_stop.http.put(f"/api/v1/results/{CODE}", headers=one_stop.headers,
+                                  content_type="multipart/form-data",
+                                  data={"metadata": json.dumps(metadata()), "file": "không phải tệp"})
+    assert text_file.status_code == 422 and "tệp gửi kèm" in text_file.get_json()["errors"]["file"]
+    file_metadata = one_stop.http.put(f"/api/v1/results/{CODE}", headers=one_stop.headers,
+                                      content_type="multipart/form-data",
+                                      data={"metadata": (io.BytesIO(json.dumps(metadata()).encode()), "m.json"),
+                                            "file": (io.BytesIO(pdfs[0]), "kq.pdf")})
+    assert file_metadata.status_code == 422 and "không phải tệp" in file_metadata.get_json()["errors"]["metadata"]
+    assert stored_results() == 0
+    number = one_stop.http.post(f"/api/v1/results/{CODE}/revocation", json={"reason": 5}, headers=one_stop.headers)
+    assert number.status_code == 422 and number.get_json()["errors"]["reason"] == "Lý do thu hồi phải là chữ."
+
+
 def test_a_body_over_the_limit_is_refused_before_it_is_read(app, one_stop, pdfs):
     app.config["MAX_UPLOAD_BYTES"] = 1024
     answer = one_stop.put(CODE, metadata(), pdfs[0] + b"\0" * 200_000)

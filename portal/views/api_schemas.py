@@ -11,6 +11,7 @@ from __future__ import annotations
 import marshmallow as ma
 from flask_smorest.fields import Upload
 from marshmallow import fields
+from werkzeug.datastructures import FileStorage
 
 from .query import read_number
 from .searching import HOLDER_STATUS_CHOICES, MAX_PAGE, clean_text, clean_year
@@ -183,6 +184,15 @@ class Verification(Schema):
 
 # --- machine API ---------------------------------------------------------------------------------
 
+class FilePart(Upload):
+    """A file part of a multipart body; a text field of that name is refused, not taken for a file."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, FileStorage):
+            raise ma.ValidationError("Trường này phải là một tệp gửi kèm (phần tệp của multipart), không phải chữ.")
+        return value
+
+
 class PushForm(Schema):
     """The multipart body of a push. Both parts are required, but a missing one is reported by the
     view together with every error of the manifest's rules (push.check_metadata), so the parser loads
@@ -190,8 +200,9 @@ class PushForm(Schema):
 
     metadata = fields.String(required=True, metadata={
         "description": "Đối tượng JSON, tên trường là tên cột của bảng kê (procedure_code, document_number, "
-                       "issue_date, holder_id, holder_name, ...; replaces: mã kết quả được thay thế)."})
-    file = Upload(required=True, metadata={"description": "Tệp PDF kết quả điện tử."})
+                       "issue_date, holder_id, holder_name, ...; replaces: mã kết quả được thay thế).",
+        "messages": {"invalid": "Trường metadata phải là chữ (một đối tượng JSON), không phải tệp gửi kèm."}})
+    file = FilePart(required=True, metadata={"description": "Tệp PDF kết quả điện tử."})
 
     def load(self, data, *, many=None, partial=None, unknown=None):
         return super().load(data, many=many, partial=True, unknown=unknown)
@@ -199,7 +210,8 @@ class PushForm(Schema):
 
 class Revocation(Schema):
     reason = fields.String(required=True, metadata={
-        "description": "Lý do thu hồi.", "messages": {"required": "Cần ghi rõ lý do thu hồi (trường reason)."}})
+        "description": "Lý do thu hồi.", "messages": {"required": "Cần ghi rõ lý do thu hồi (trường reason).",
+                                                       "invalid": "Lý do thu hồi phải là chữ."}})
 
 
 class PushAnswer(Schema):
