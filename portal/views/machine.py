@@ -21,9 +21,9 @@ from ..extensions import csrf, db, limiter
 from ..operations import api_clients, push
 from ..scans import ScanError
 from . import api_schemas as schemas
-from .admin.results import _checked_scan
 from .gate import UPLOAD, audience_check, takes_body
 from .openapi import CLIENT, Blueprint
+from .uploads import checked_scan
 
 bp = Blueprint("machine", __name__, description="Hệ thống một cửa của đơn vị gửi kết quả điện tử")
 csrf.exempt(bp)  # the bearer token is in a header a cross-site page cannot send; cookies count for nothing here
@@ -135,7 +135,7 @@ def put_result(form: dict, code: str):
         errors = {**row_errors, **errors}
         if "file" not in errors:
             try:
-                scan = _checked_scan(upload)
+                scan = checked_scan(upload)
             except ScanError as err:
                 errors["file"] = str(err)
         if scan is not None and scan.source is not None:

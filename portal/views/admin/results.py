@@ -29,12 +29,12 @@ from ...operations import held as held_ops
 from ...operations import results as ops
 from ...operations import slips as slip_ops
 from ...previews import SIZES
-from ...scans import ScanError, Spooled, prepare
-from ...storage import TooLarge, storage
+from ...scans import ScanError
 from .. import searching
 from ..documents import send_document, send_held_page, send_page
 from ..gate import UPLOAD, takes_body
 from ..query import DATABASE_INT_MAX, id_arg, number_arg, page_arg
+from ..uploads import checked_scan
 from . import bp, flash_error
 
 ZOOMS = (100, 150, 200, 300)  # the scan's width in the viewer, in percent of the viewer's
@@ -214,26 +214,10 @@ def _input_from(form: ResultMetadataForm) -> ops.ResultInput:
 def _spool_upload(form: UploadForm):
     """The uploaded file checked and made into a PDF, or None with the error on the form."""
     try:
-        return _checked_scan(form.file.data)
+        return checked_scan(form.file.data)
     except ScanError as err:
         form.file.errors.append(str(err))
         return None
-
-
-def _checked_scan(upload):
-    """The uploaded file checked and made into a PDF; ScanError says what is wrong with it."""
-    store = storage()
-    try:
-        path, sha, size = store.spool(upload.stream, limit=current_app.config["MAX_UPLOAD_BYTES"])
-    except TooLarge:
-        limit = current_app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024)
-        raise ScanError(f"Tệp vượt quá giới hạn {limit} MB.") from None
-    spooled = Spooled(path, sha, size, upload.mimetype or "")
-    try:
-        return prepare(store, spooled, upload.filename or "")
-    except BaseException:  # refused, or no space left for the PDF made from an image
-        store.discard(path)
-        raise
 
 
 def _held_for(form: UploadForm):
@@ -297,7 +281,7 @@ def hold_scan():
     if upload is None or not upload.filename:
         return jsonify(error="no_file", message="Chưa chọn tệp bản quét."), 400
     try:
-        held = held_ops.hold(current_user, _checked_scan(upload))
+        held = held_ops.hold(current_user, checked_scan(upload))
     except ScanError as err:
         return jsonify(error="scan", message=str(err)), 400
     return jsonify(token=held.token, name=held.original_name, size=held.size_label, pages=held.page_count,
