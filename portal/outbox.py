@@ -23,7 +23,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import exists, func, select
+from sqlalchemy import Select, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
@@ -181,8 +181,13 @@ def _sender_slot():
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def counts() -> dict[str, int]:
-    found = dict(db.session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all())
+def counts(messages: Select | None = None) -> dict[str, int]:
+    """Messages by status: all of them, or those of `messages` (a query of OutboxMessage, such as
+    the ones a user may see: access.visible_outbox_messages)."""
+    query = select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+    if messages is not None:
+        query = query.where(OutboxMessage.id.in_(messages.with_only_columns(OutboxMessage.id).scalar_subquery()))
+    found = dict(db.session.execute(query).all())
     return {status: found.get(status, 0) for status in OUTBOX_STATUSES}
 
 

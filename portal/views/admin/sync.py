@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
 
-from ... import national_store
+from ... import national_store, outbox
 from ...access import get_retryable_message_or_404, may_retry_sync, visible_outbox_messages
 from ...errors import UserError
 from ...extensions import db
@@ -29,9 +28,7 @@ def sync_page():
     status = request.args.get("status")
     status = status if status in OUTBOX_STATUSES else None
     mine = visible_outbox_messages(current_user)
-    counts = dict(db.session.execute(
-        select(OutboxMessage.status, func.count()).where(OutboxMessage.id.in_(
-            mine.with_only_columns(OutboxMessage.id).scalar_subquery())).group_by(OutboxMessage.status)).all())
+    counts = outbox.counts(mine)
     query = mine.order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
     if status:
         query = query.where(OutboxMessage.status == status)
