@@ -142,13 +142,18 @@ class ResultsPage(Schema):
     results = fields.List(fields.Nested(Result), required=True)
 
 
-class Copy(Schema):
+class CopyFacts(Schema):
+    """What a copy is, as its holder's list and any verifier see it alike."""
+
     verification_code = fields.String(required=True)
     register_number = fields.String(required=True)
     issued_at = fields.String(required=True, metadata={"format": "date-time"})
-    result_code = fields.String(required=True)
     pages = fields.Integer(required=True)
     sha256 = fields.String(required=True)
+
+
+class Copy(CopyFacts):
+    result_code = fields.String(required=True)
     download_url = fields.String(required=True, metadata={"format": "uri"})
     verify_url = fields.String(required=True, metadata={"format": "uri"})
 
@@ -172,12 +177,7 @@ class VerifiedResult(Schema):
     revoked_on = _date(required=True, allow_none=True)
 
 
-class Verification(Schema):
-    verification_code = fields.String(required=True)
-    register_number = fields.String(required=True)
-    issued_at = fields.String(required=True, metadata={"format": "date-time"})
-    pages = fields.Integer(required=True)
-    sha256 = fields.String(required=True)
+class Verification(CopyFacts):
     holder_name = fields.String(required=True, metadata={"description": "Tên người được cấp, che bớt."})
     result = fields.Nested(VerifiedResult, required=True)
 
