@@ -28,6 +28,7 @@ Figures go to docs/BENCHMARKS.md, between this benchmark's markers.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import platform
 import signal
@@ -44,7 +45,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from copies import _percentiles as percentiles  # noqa: E402
-from copies_served import start_gunicorn  # noqa: E402
+from copies_served import run_together, start_gunicorn  # noqa: E402
 from search import write_section  # noqa: E402
 
 UNIT = "000.02.21.H48"
@@ -229,10 +230,8 @@ def _push_all(pushers: list[Pusher], jobs: list) -> tuple[list[float], list[int]
     """Every job pushed by the clients at once, each taking the next job as its answer comes."""
     latencies, statuses, lock = [], [], threading.Lock()
     queue = iter(jobs)
-    gate = threading.Barrier(len(pushers) + 1)
 
     def work(pusher: Pusher) -> None:
-        gate.wait()
         while True:
             with lock:
                 job = next(queue, None)
@@ -244,14 +243,8 @@ def _push_all(pushers: list[Pusher], jobs: list) -> tuple[list[float], list[int]
                 latencies.append((time.perf_counter() - start) * 1000)
                 statuses.append(status)
 
-    threads = [threading.Thread(target=work, args=(p,)) for p in pushers]
-    for thread in threads:
-        thread.start()
-    gate.wait()
-    start = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    return latencies, statuses, time.perf_counter() - start
+    wall = run_together([functools.partial(work, pusher) for pusher in pushers])
+    return latencies, statuses, wall
 
 
 def _run_pushes(app, credentials, bodies: Bodies, day: date, pushes: int, install: str | None, log: Path,

@@ -10,6 +10,7 @@ with two workers, logs N clients in (GET /login, POST /login), and has them ask
 
 from __future__ import annotations
 
+import functools
 import os
 import platform
 import re
@@ -77,6 +78,24 @@ class Client:
         return self.request(f"/api/v1/me/results/{code}/copies", b"", {"X-CSRFToken": self.token})[0]
 
 
+def run_together(tasks: list) -> float:
+    """Every task in its own thread, all let go at the same instant; seconds until the last ends."""
+    gate = threading.Barrier(len(tasks) + 1)
+
+    def begin(task) -> None:
+        gate.wait()
+        task()
+
+    threads = [threading.Thread(target=begin, args=(task,)) for task in tasks]
+    for thread in threads:
+        thread.start()
+    gate.wait()
+    start = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - start
+
+
 def start_gunicorn(app, log: Path, install: str | None = None, env: dict | None = None
                    ) -> tuple[subprocess.Popen, str]:
     """gunicorn -c gunicorn.conf.py wsgi:app with two workers on the bench's database and data
@@ -136,10 +155,8 @@ def _run(app, code: str, clients: int, requests: int, retry_path: bool, log: Pat
         files_before = sum(1 for p in objects.rglob("*") if p.is_file())
         shares = [requests // clients + (1 if i < requests % clients else 0) for i in range(clients)]
         latencies, statuses, lock = [], [], threading.Lock()
-        gate = threading.Barrier(clients + 1)
 
         def ask(client: Client, count: int) -> None:
-            gate.wait()
             for _ in range(count):
                 start = time.perf_counter()
                 status = client.ask_copy(code)
@@ -147,14 +164,7 @@ def _run(app, code: str, clients: int, requests: int, retry_path: bool, log: Pat
                     latencies.append((time.perf_counter() - start) * 1000)
                     statuses.append(status)
 
-        threads = [threading.Thread(target=ask, args=pair) for pair in zip(logged_in, shares)]
-        for thread in threads:
-            thread.start()
-        gate.wait()
-        start = time.perf_counter()
-        for thread in threads:
-            thread.join()
-        wall = time.perf_counter() - start
+        wall = run_together([functools.partial(ask, client, count) for client, count in zip(logged_in, shares)])
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=120)
