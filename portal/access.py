@@ -136,6 +136,15 @@ def get_retryable_message_or_404(user, message_id: int) -> OutboxMessage:
     return message
 
 
+def get_sent_result_or_404(code: str | None) -> Result:
+    """A result the national data store may fetch through the signed link its message carried
+    (the signature checked by the caller): one that has been published, never a draft."""
+    result = db.session.scalars(select(Result).where(Result.code == code)).first() if code else None
+    if result is None or result.status not in HOLDER_VISIBLE_STATUSES:
+        raise NotVisible
+    return result
+
+
 def get_holder_result_or_404(user, code: str) -> Result:
     """A holder's own result by its code, or 404 whatever code is put in the URL."""
     if not _active(user) or user.role != HOLDER:

@@ -2,12 +2,12 @@
 
 import shutil
 
-from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, url_for
+from flask import Blueprint, current_app, jsonify, redirect, render_template, url_for
 from flask_login import current_user
-from sqlalchemy import select, text
+from sqlalchemy import text
 
 from .. import outbox, search
-from ..access import works_for_department
+from ..access import get_sent_result_or_404, works_for_department
 from ..extensions import db, limiter
 from ..fixity import files_health
 from ..forms.accounts import LookupForm
@@ -82,13 +82,7 @@ def _free_space_health() -> tuple[bool, dict]:
 def national_store_file(signed: str):
     """A result's file for the national data store, through the expiring signed link its message
     carried (portal/national_store.py); nothing without a valid, unexpired signature."""
-    from ..models import Result
-    from ..models.results import HOLDER_VISIBLE_STATUSES
     from ..national_store import code_from_link
     from .documents import send_document
 
-    code = code_from_link(signed)
-    result = db.session.scalars(select(Result).where(Result.code == code)).first() if code else None
-    if result is None or result.status not in HOLDER_VISIBLE_STATUSES:
-        abort(404)
-    return send_document(result)
+    return send_document(get_sent_result_or_404(code_from_link(signed)))
