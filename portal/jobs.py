@@ -33,9 +33,13 @@ TIDY_SECONDS = 3600.0  # between two looks, in one process, for import folders t
 _next_tidy = 0.0
 
 
+def node() -> str:
+    return socket.gethostname()[:100]
+
+
 def worker_id() -> str:
     """Who holds a lease: the node and the process (a thread of a web process, or a worker)."""
-    return f"{socket.gethostname()}:{os.getpid()}"[:120]
+    return f"{node()}:{os.getpid()}"[:120]
 
 
 def lease_until() -> datetime:

@@ -159,3 +159,21 @@ def test_without_inprocess_jobs_a_web_process_starts_no_background_work(db_url, 
     with web.app_context():
         assert queues.in_process() is False
         db.engine.dispose()
+
+
+def test_a_job_received_on_another_node_is_left_to_a_worker_that_sees_its_files(app, job, tmp_path):
+    import shutil
+
+    from portal import jobs
+
+    assert job.received_on == jobs.node()
+    folder = imports.job_folder(job.id)
+    away = shutil.move(folder, tmp_path / "on-node-b")  # its upload is on node B's disk
+    job.received_on = "node-b"
+    db.session.commit()
+    assert imports.claim_next_web_batch(A) is None  # not failed for a manifest this node cannot see
+    assert db.session.get(ImportBatch, job.id).status == "queued"
+
+    shutil.move(away, folder)  # the nodes share the data directory, or this is node B
+    assert imports.claim_next_web_batch(A).id == job.id
+    assert imports.run_web_batch(db.session.get(ImportBatch, job.id)).status == "done"

@@ -20,6 +20,7 @@ def upgrade():
     with op.batch_alter_table('import_batches', schema=None) as batch_op:
         batch_op.add_column(sa.Column('lease_until', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('leased_by', sa.String(length=120), nullable=True))
+        batch_op.add_column(sa.Column('received_on', sa.String(length=120), nullable=True))
     with op.batch_alter_table('stored_files', schema=None) as batch_op:
         batch_op.add_column(sa.Column('ocr_lease_until', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('ocr_attempts', sa.Integer(), server_default='0', nullable=False))
@@ -32,5 +33,6 @@ def downgrade():
         batch_op.drop_column('ocr_attempts')
         batch_op.drop_column('ocr_lease_until')
     with op.batch_alter_table('import_batches', schema=None) as batch_op:
+        batch_op.drop_column('received_on')
         batch_op.drop_column('leased_by')
         batch_op.drop_column('lease_until')

@@ -48,6 +48,9 @@ class ImportBatch(db.Model):
     # another worker takes the job over only once the lease has run out (portal/jobs.py).
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     leased_by: Mapped[str | None] = mapped_column(String(120))
+    # The node (host name) whose data directory received a web job's upload: a worker elsewhere that
+    # does not see the job's folder leaves the job to one that does (operations.imports).
+    received_on: Mapped[str | None] = mapped_column(String(120))
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     error: Mapped[str | None] = mapped_column(Text)  # why the whole batch could not run
     # When a web job's folder (the upload, unpacked) was removed: once the job is done, or

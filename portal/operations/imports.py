@@ -100,7 +100,8 @@ def claim_next_web_batch(worker: str | None = None) -> ImportBatch | None:
     for `worker` (this process by default), with a lease; None if there is none. A job that died on
     its last run is failed here, for staff to see. On PostgreSQL the candidate row is locked with
     SKIP LOCKED, so workers claiming at once take different jobs; on SQLite the conditional update
-    does it (one writer at a time)."""
+    does it (one writer at a time). A job whose folder this node does not see, received on another
+    node, is left to a worker there (or one sharing its data directory)."""
     from ..jobs import lease_until, worker_id
 
     now = utcnow()
@@ -117,11 +118,12 @@ def claim_next_web_batch(worker: str | None = None) -> ImportBatch | None:
         db.session.commit()
     takeable = (ImportBatch.source == "web") & (
         (ImportBatch.status == QUEUED) | (died & (ImportBatch.attempts < MAX_ATTEMPTS)))
-    query = select(ImportBatch.id).where(takeable).order_by(ImportBatch.id).limit(1)
+    query = select(ImportBatch.id, ImportBatch.received_on).where(takeable).order_by(ImportBatch.id).limit(20)
     if db.engine.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     for _try in range(5):
-        batch_id = db.session.scalar(query)
+        batch_id = next((found for found, received_on in db.session.execute(query)
+                         if _files_here(found, received_on)), None)
         if batch_id is None:
             db.session.rollback()
             return None
@@ -132,6 +134,14 @@ def claim_next_web_batch(worker: str | None = None) -> ImportBatch | None:
         if taken:
             return db.session.get(ImportBatch, batch_id)
     return None
+
+
+def _files_here(batch_id: int, received_on: str | None) -> bool:
+    """Whether this node may run the job: it sees the job's folder (its own data directory, or one
+    shared by the nodes), or the job was received here (a folder lost here fails the job)."""
+    from ..jobs import node
+
+    return received_on in (None, node()) or job_folder(batch_id).is_dir()
 
 
 def _hold(batch_id: int, worker: str | None) -> None:
@@ -312,12 +322,12 @@ def create_web_batch(actor: User, upload, loose_files: list) -> ImportBatch:
     """Keep an uploaded ZIP (or a manifest and its files) in a job folder and queue the job."""
     require(actor, "upload", unit=actor.unit)
     config = current_app.config
-    from ..jobs import worker_id
+    from ..jobs import node, worker_id
 
     lease = max(timedelta(seconds=config["JOB_LEASE_SECONDS"]), RECEIVING_LEASE)
     batch = ImportBatch(source="web", name=Path(upload.filename or "lo").name[:255], manifest_sha256="",
                         files_dir="", status=RUNNING, heartbeat_at=utcnow(),  # not queued until its files are in
-                        lease_until=utcnow() + lease, leased_by=worker_id(),
+                        lease_until=utcnow() + lease, leased_by=worker_id(), received_on=node(),
                         unit_id=None if actor.is_admin else actor.unit_id, created_by_id=actor.id)
     db.session.add(batch)
     db.session.commit()
