@@ -186,6 +186,12 @@ def visible_batches(user) -> Select:
     return query.where((ImportBatch.unit_id == user.unit_id) | (ImportBatch.created_by_id == user.id))
 
 
+def sees_all_background_work(user) -> bool:
+    """The background queues (OCR, the national sync, the index queue) are an admin's to watch;
+    staff see their unit's import jobs only (visible_batches)."""
+    return can(user, "manage")
+
+
 def get_batch_or_404(user, batch_id: int) -> ImportBatch:
     batch = db.session.scalars(visible_batches(user).where(ImportBatch.id == batch_id)).first()
     if batch is None:

@@ -140,4 +140,10 @@ def load(instance_path: Path) -> dict:
         # Retries: the first after about this many seconds, doubling up to the cap (with jitter).
         "NATIONAL_STORE_RETRY_SECONDS": float(env.get("PORTAL_NATIONAL_STORE_RETRY_SECONDS", "10")),
         "NATIONAL_STORE_RETRY_MAX_SECONDS": float(env.get("PORTAL_NATIONAL_STORE_RETRY_MAX_SECONDS", "3600")),
+        # Background work (portal/jobs.py): 1, the default, the web process runs imports, OCR and the
+        # national sync itself (one command, `make run`); 0, it runs none and `flask --app wsgi worker`
+        # processes, on any node, take the work. A worker holds a job for a lease it renews as it goes;
+        # another worker takes the job over only once the lease has run out (its worker died).
+        "INPROCESS_JOBS": env.get("PORTAL_INPROCESS_JOBS", "1") == "1",
+        "JOB_LEASE_SECONDS": float(env.get("PORTAL_JOB_LEASE_SECONDS", "120")),
     }

@@ -1,26 +1,50 @@
-"""Background work each web process does between requests: web import jobs, OCR, the messages to
-the national data store, and now and then the removal of ended import jobs' folders and the look for
-results whose validity ended.
+"""Background work: web import jobs, OCR, the messages to the national data store, and now and
+then the removal of ended import jobs' folders and the look for results whose validity ended.
 
 The queues are tables in the database (import_batches, stored_files.ocr_status, outbox_messages),
-so any process can take the next item: this thread, or `flask worker` (all of it in one process),
-`flask import-worker` / `flask ocr-pending` run beside the web servers.
+so any process on any node can take the next item. Who takes it is a setting: with
+PORTAL_INPROCESS_JOBS=1 (the default: one command, `make run`, does everything) each web process
+runs a thread of this work, started by its first request; with 0 the web processes run none and
+`flask --app wsgi worker` processes (as many as wanted, on any node) do. An import job or a scan's
+recognition is held for a lease (JOB_LEASE_SECONDS) its worker renews as it goes: a worker that
+died (kill -9, a lost node) leaves the item to another once the lease has run out, at most
+MAX_ATTEMPTS runs. Outbox messages are held by a row lock for the transaction that sends them.
+
+The Whoosh index is not in this: it is kept on each node by its web processes (portal/search),
+whatever this setting, and by a worker that shares the node's data directory.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import socket
 import threading
 import time
+from datetime import datetime, timedelta
 
-from flask import Flask
+from flask import Flask, current_app
 
 from .extensions import db
+from .timeutil import utcnow
 
 log = logging.getLogger(__name__)
 TIDY_SECONDS = 3600.0  # between two looks, in one process, for import folders to remove
 _next_tidy = 0.0
+
+
+def node() -> str:
+    return socket.gethostname()[:100]
+
+
+def worker_id() -> str:
+    """Who holds a lease: the node and the process (a thread of a web process, or a worker)."""
+    return f"{node()}:{os.getpid()}"[:120]
+
+
+def lease_until() -> datetime:
+    """The end of a lease taken or renewed now."""
+    return utcnow() + timedelta(seconds=current_app.config["JOB_LEASE_SECONDS"])
 
 
 def run_once(should_stop=lambda: False) -> bool:
@@ -79,7 +103,7 @@ def init_app(app: Flask) -> None:
     def start_jobs_for_this_process():
         interval = app.config.get("JOBS_INTERVAL", 3.0)
         pid = os.getpid()  # gunicorn forks: each worker starts its own
-        if not interval or pid in started_in:
+        if not interval or not app.config.get("INPROCESS_JOBS", True) or pid in started_in:
             return
         with lock:
             if pid not in started_in:

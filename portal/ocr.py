@@ -11,9 +11,11 @@ import logging
 import shutil
 import subprocess
 import tempfile
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 
+from flask import current_app
 from sqlalchemy import select, update
 
 from . import audit, search
@@ -21,10 +23,16 @@ from .extensions import db
 from .models import ResultFile, StoredFile
 from .models.files import OCR_DONE, OCR_FAILED, OCR_PENDING, OCR_RUNNING
 from .storage import storage
+from .timeutil import utcnow
 
 log = logging.getLogger(__name__)
 LANGUAGE = "vie"
 TIMEOUT_SECONDS = 900
+# Runs of a scan's recognition begun: one whose worker died this many times (a scan that gets the
+# process killed) is failed with GIVEN_UP instead of being taken over forever.
+MAX_ATTEMPTS = 3
+GIVEN_UP = f"Quy trình nhận dạng dừng giữa chừng {MAX_ATTEMPTS} lần với bản quét này; đã dừng hẳn."
+FAILED = "Không nhận dạng được chữ trong bản quét (Tesseract báo lỗi hoặc quá thời gian)."
 
 
 class OcrFailed(Exception):
@@ -61,32 +69,62 @@ def pending_count() -> int:
     return db.session.scalar(select(db.func.count(StoredFile.id)).where(StoredFile.ocr_status == OCR_PENDING)) or 0
 
 
-def requeue_interrupted() -> int:
-    """Files left "running" by a process that died. Run by hand (`flask ocr-pending`): a file
-    another worker is reading at that moment is read twice, which costs time, not correctness."""
-    count = db.session.execute(update(StoredFile).where(StoredFile.ocr_status == OCR_RUNNING)
-                               .values(ocr_status=OCR_PENDING)).rowcount
+def _lease() -> timedelta:
+    # One recognition cannot renew its lease (it is one subprocess), but it is stopped at
+    # TIMEOUT_SECONDS: a living worker settles the scan within that.
+    return timedelta(seconds=TIMEOUT_SECONDS + current_app.config["JOB_LEASE_SECONDS"])
+
+
+def give_up_dead() -> int:
+    """Fail the scans whose recognition died on its last run (lease out, MAX_ATTEMPTS runs)."""
+    count = db.session.execute(update(StoredFile).where(
+        StoredFile.ocr_status == OCR_RUNNING, StoredFile.ocr_lease_until < utcnow(),
+        StoredFile.ocr_attempts >= MAX_ATTEMPTS).values(ocr_status=OCR_FAILED)).rowcount  # its lease kept: see why
     db.session.commit()
     return count
 
 
+def why_failed(stored: StoredFile) -> str:
+    """A failed scan's reason for staff: given up (its lease was kept), or Tesseract's failure."""
+    return GIVEN_UP if stored.ocr_lease_until is not None else FAILED
+
+
+def claim_next() -> StoredFile | None:
+    """Take a waiting scan, or one whose worker died (its lease ran out; up to MAX_ATTEMPTS runs),
+    with a lease; None if there is none."""
+    now = utcnow()
+    give_up_dead()
+    takeable = (StoredFile.ocr_status == OCR_PENDING) | (
+        # None: left running by a process of the time before leases (migration 0018)
+        (StoredFile.ocr_status == OCR_RUNNING) & (StoredFile.ocr_attempts < MAX_ATTEMPTS)
+        & (StoredFile.ocr_lease_until.is_(None) | (StoredFile.ocr_lease_until < now)))
+    query = select(StoredFile.id).where(takeable).order_by(StoredFile.id).limit(1)
+    if db.engine.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    for _try in range(5):
+        file_id = db.session.scalar(query)
+        if file_id is None:
+            db.session.rollback()
+            return None
+        claimed = db.session.execute(update(StoredFile).where(StoredFile.id == file_id, takeable).values(
+            ocr_status=OCR_RUNNING, ocr_lease_until=now + _lease(), ocr_attempts=StoredFile.ocr_attempts + 1)).rowcount
+        db.session.commit()
+        if claimed:
+            return db.session.get(StoredFile, file_id)
+    return None
+
+
 def run_pending(limit: int | None = None) -> int:
-    """Recognise waiting scans, one at a time, each claimed first so that several workers share
-    the queue; returns how many were done. Nothing happens where OCR is unavailable."""
+    """Recognise waiting scans, one at a time, each claimed with a lease so that several workers
+    share the queue; returns how many were done. Nothing happens where OCR is unavailable."""
     if not available():
         return 0
     handled = 0
     while limit is None or handled < limit:
-        file_id = db.session.scalar(select(StoredFile.id).where(StoredFile.ocr_status == OCR_PENDING)
-                                    .order_by(StoredFile.id).limit(1))
-        if file_id is None:
+        stored = claim_next()
+        if stored is None:
             break
-        claimed = db.session.execute(update(StoredFile).where(
-            StoredFile.id == file_id, StoredFile.ocr_status == OCR_PENDING).values(ocr_status=OCR_RUNNING)).rowcount
-        db.session.commit()
-        if not claimed:
-            continue
-        stored = db.session.get(StoredFile, file_id)
+        stored.ocr_lease_until = None  # settled below, whatever happens
         try:
             text = recognise(storage().path_for(stored.sha256))
         except OcrFailed as err:

@@ -36,6 +36,8 @@ CLASSES = [
     ("admin", "admin", ("/admin/units", "/admin/users", "/admin/procedures", "/admin/audit", "/admin/settings",
                         "/admin/api-clients",
                         "/admin/sync/")),  # /admin/sync (the list) is staff's; sending again is an admin's
+    # /admin/jobs (the background queues) is staff's too: their unit's import jobs; the other queues
+    # are shown to an admin only (tests/test_job_leases.py).
     ("staff", "admin", ("/admin/",)),
     ("holder", "me", ("/me/",)),
     ("api", "api", ("/api/v1/me/",)),

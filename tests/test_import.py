@@ -215,12 +215,12 @@ def test_a_file_that_crashes_the_pdf_reader_is_reported_and_the_batch_goes_on(ap
     assert not any((Path(app.config["PORTAL_DATA_DIR"]) / "files" / "tmp").iterdir())  # nothing left behind
 
 
-def test_a_stalled_file_is_given_up_before_its_job_would_be_taken_over():
-    # A web job whose heartbeat is older than STALE_AFTER is run again by another process; a
-    # group waits at most two tries of one file, and commits (a heartbeat) soon after.
+def test_a_stalled_file_is_given_up_before_its_job_would_be_taken_over(app):
+    # A web job whose lease ran out is run again by another process; the lease is renewed with
+    # each row read, and a row waits at most two tries of one file.
     from portal.imports import reader
 
-    assert 2 * reader.READ_SECONDS + imports.COMMIT_SECONDS < imports.STALE_AFTER.total_seconds() / 1.2
+    assert 2 * reader.READ_SECONDS + imports.COMMIT_SECONDS < app.config["JOB_LEASE_SECONDS"] / 1.2
 
 
 def test_a_file_that_keeps_the_pdf_reader_busy_is_stopped_and_reported(app, cli, world, folder, monkeypatch):

@@ -324,7 +324,7 @@ def test_a_job_that_keeps_killing_its_process_is_given_up_after_its_runs(app, cl
         db.session.refresh(batch)
         assert batch.attempts == run and batch.status == "running"
         assert imports.claim_next_web_batch() is None  # alive: nobody takes it over
-        clock.shift(imports.STALE_AFTER + timedelta(seconds=1))
+        clock.shift(timedelta(seconds=app.config["JOB_LEASE_SECONDS"] + 1))  # its lease ran out
     assert imports.claim_next_web_batch() is None  # given up, not taken a fourth time
     db.session.refresh(batch)
     assert batch.status == "failed" and batch.error == imports.GIVEN_UP and batch.finished_at <= utcnow()

@@ -69,9 +69,6 @@ def register(app: Flask) -> None:
 
         if not ocr.available():
             raise click.ClickException("OCR is unavailable: install ocrmypdf and tesseract-ocr-vie.")
-        stuck = ocr.requeue_interrupted()
-        if stuck:
-            click.echo(f"{stuck} file(s) whose recognition was interrupted are queued again.")
         waiting = ocr.pending_count()
         with click.progressbar(length=waiting, label="OCR", show_pos=True) as bar:
             done = 0

@@ -19,13 +19,14 @@ def register(app: Flask) -> None:
     @click.option("--interval", default=1.0, show_default=True, help="Seconds to wait when there is nothing to do.")
     def worker(interval: float) -> None:
         """Run all background work (index queue, imports, OCR, national sync) until SIGTERM or SIGINT.
-        The item in hand is finished first; a message being posted is at most one timeout away."""
+        The item in hand is finished first; a message being posted is at most one timeout away.
+        Any number may run, on any node: each takes an item with a lease (PORTAL_JOB_LEASE_SECONDS)."""
         from .. import jobs, search
 
         stop = threading.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
-        click.echo("worker started", err=True)
+        click.echo(f"worker started: {jobs.worker_id()} (the name its leases carry)", err=True)
         while not stop.is_set():
             busy = False
             try:

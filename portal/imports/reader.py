@@ -30,8 +30,8 @@ AHEAD = 16  # files read ahead of the row being imported
 PROCESSES = 2  # reading processes: with the importing process, enough to keep two cores busy
 MEMORY_LIMIT = 2 * 1024**3  # address space of a reading process
 # A scan of 50 MB reads in a few seconds; a file still being read after this is hostile. A file
-# may be tried twice: both tries must end well within the two minutes after which a web import
-# job without a heartbeat is taken over by another process (operations.imports.STALE_AFTER).
+# may be tried twice: both tries must end well within the lease (JOB_LEASE_SECONDS, two minutes)
+# after which a web import job whose worker renewed nothing is taken over by another.
 READ_SECONDS = 40
 
 

@@ -29,6 +29,10 @@ class StoredFile(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # Text recognition of a scan without a text layer: None (not needed), or one of OCR_*.
     ocr_status: Mapped[str | None] = mapped_column(String(16), index=True)
+    # A running recognition's lease: a worker that died leaves the scan to another once it has run
+    # out, at most ocr.MAX_ATTEMPTS times (a scan that kills Tesseract is failed, not tried forever).
+    ocr_lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ocr_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 # Roles of a file in a result: the PDF that stands for the paper result, and the image an

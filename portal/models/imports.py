@@ -44,6 +44,13 @@ class ImportBatch(db.Model):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(default=0, server_default="0")  # runs of a web job begun
+    # The worker that holds a web job (host:pid) and until when: it renews the lease as it goes;
+    # another worker takes the job over only once the lease has run out (portal/jobs.py).
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    leased_by: Mapped[str | None] = mapped_column(String(120))
+    # The node (host name) whose data directory received a web job's upload: a worker elsewhere that
+    # does not see the job's folder leaves the job to one that does (operations.imports).
+    received_on: Mapped[str | None] = mapped_column(String(120))
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     error: Mapped[str | None] = mapped_column(Text)  # why the whole batch could not run
     # When a web job's folder (the upload, unpacked) was removed: once the job is done, or

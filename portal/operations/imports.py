@@ -51,7 +51,10 @@ from .results import DraftGroup, ResultInput, add_draft, add_publication, find_d
 COMMIT_EVERY = 50          # rows per transaction
 COMMIT_SECONDS = 2.0       # ... or sooner, so that progress shows
 INDEX_ALONGSIDE_FROM = 200  # rows from which a process beside the import writes the index
-STALE_AFTER = timedelta(minutes=2)  # a running batch with no heartbeat for this long was killed
+# A web job is held by its worker for a lease (JOB_LEASE_SECONDS, renewed between rows and with
+# each group); one whose lease ran out (its worker died) is taken over by another. While its files
+# are being received it is held by the web process for at least this long.
+RECEIVING_LEASE = timedelta(minutes=10)
 # Runs of a web job: one that has killed its process this many times (a file that crashes the
 # reader, say) is given up, failed with a message for staff, instead of being taken over forever.
 MAX_ATTEMPTS = 3
@@ -88,30 +91,84 @@ def open_batch(actor: User | None, manifest: Path, files_dir: Path, *, publish: 
     return batch
 
 
-def claim_next_web_batch() -> ImportBatch | None:
-    """Take a queued web job (or one whose worker died, up to MAX_ATTEMPTS runs) for this process;
-    None if there is none. A job that died on its last run is failed here, for staff to see."""
+class LeaseLost(Exception):
+    """This worker's lease on a job ran out and another worker took the job over."""
+
+
+def claim_next_web_batch(worker: str | None = None) -> ImportBatch | None:
+    """Take a queued web job, or one whose lease ran out (its worker died; up to MAX_ATTEMPTS runs),
+    for `worker` (this process by default), with a lease; None if there is none. A job that died on
+    its last run is failed here, for staff to see. On PostgreSQL the candidate row is locked with
+    SKIP LOCKED, so workers claiming at once take different jobs; on SQLite the conditional update
+    does it (one writer at a time). A job whose folder this node does not see, received on another
+    node, is left to a worker there (or one sharing its data directory)."""
+    from ..jobs import lease_until, worker_id
+
     now = utcnow()
     died = (ImportBatch.source == "web") & (ImportBatch.status == RUNNING) & (
-        ImportBatch.heartbeat_at < now - STALE_AFTER)
-    for batch in db.session.scalars(select(ImportBatch).where(died, ImportBatch.attempts >= MAX_ATTEMPTS)).all():
-        _finish(batch, FAILED, GIVEN_UP)
-    takeable = (ImportBatch.status == QUEUED) | (died & (ImportBatch.attempts < MAX_ATTEMPTS))
-    candidates = db.session.scalars(select(ImportBatch.id).where(ImportBatch.source == "web", takeable)
-                                    .order_by(ImportBatch.id).limit(5)).all()
-    for batch_id in candidates:
-        taken = db.session.execute(update(ImportBatch).where(ImportBatch.id == batch_id, takeable)
-                                   .values(status=RUNNING, heartbeat_at=now,
-                                           attempts=ImportBatch.attempts + 1)).rowcount
+        ImportBatch.lease_until.is_(None) | (ImportBatch.lease_until < now))
+    for batch_id in db.session.scalars(select(ImportBatch.id).where(died, ImportBatch.attempts >= MAX_ATTEMPTS)).all():
+        given_up = db.session.execute(update(ImportBatch).where(
+            ImportBatch.id == batch_id, died, ImportBatch.attempts >= MAX_ATTEMPTS).values(
+            status=FAILED, error=GIVEN_UP, finished_at=now, lease_until=None)).rowcount
+        if given_up:
+            batch = db.session.get(ImportBatch, batch_id)
+            audit.record("import.finish", actor=batch.created_by, target=f"lô {batch.id}", details={
+                "imported": batch.imported, "skipped": batch.skipped, "failed": batch.failed, "error": GIVEN_UP})
+        db.session.commit()
+    takeable = (ImportBatch.source == "web") & (
+        (ImportBatch.status == QUEUED) | (died & (ImportBatch.attempts < MAX_ATTEMPTS)))
+    query = select(ImportBatch.id, ImportBatch.received_on).where(takeable).order_by(ImportBatch.id).limit(20)
+    if db.engine.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    for _try in range(5):
+        batch_id = next((found for found, received_on in db.session.execute(query)
+                         if _files_here(found, received_on)), None)
+        if batch_id is None:
+            db.session.rollback()
+            return None
+        taken = db.session.execute(update(ImportBatch).where(ImportBatch.id == batch_id, takeable).values(
+            status=RUNNING, heartbeat_at=now, lease_until=lease_until(), leased_by=worker or worker_id(),
+            attempts=ImportBatch.attempts + 1)).rowcount
         db.session.commit()
         if taken:
             return db.session.get(ImportBatch, batch_id)
     return None
 
 
-def run_batch(batch: ImportBatch, manifest: Path, progress: Callable[[int, int], None] | None = None) -> ImportBatch:
+def _files_here(batch_id: int, received_on: str | None) -> bool:
+    """Whether this node may run the job: it sees the job's folder (its own data directory, or one
+    shared by the nodes), or the job was received here (a folder lost here fails the job)."""
+    from ..jobs import node
+
+    return received_on in (None, node()) or job_folder(batch_id).is_dir()
+
+
+def _hold(batch_id: int, worker: str | None) -> None:
+    """Renew `worker`'s lease on the job, in the transaction under way (not committed here). The
+    first write of a group's transaction: it takes the job's row (PostgreSQL) or the database
+    (SQLite) before the rows are written, so a takeover and a group never interleave, and a worker
+    whose job was taken over stops here, its group undone. A command-line batch (no worker) has
+    no lease."""
+    from ..jobs import lease_until
+
+    values = {"heartbeat_at": utcnow()}
+    if worker is None:
+        db.session.execute(update(ImportBatch).where(ImportBatch.id == batch_id).values(**values))
+        return
+    held = db.session.execute(update(ImportBatch).where(
+        ImportBatch.id == batch_id, ImportBatch.leased_by == worker, ImportBatch.status == RUNNING).values(
+        lease_until=lease_until(), **values)).rowcount
+    if not held:
+        db.session.rollback()
+        raise LeaseLost(f"import job {batch_id} was taken over by another worker")
+
+
+def run_batch(batch: ImportBatch, manifest: Path, progress: Callable[[int, int], None] | None = None,
+              worker: str | None = None) -> ImportBatch:
     """Import every row of `manifest` not yet done in this batch. `progress(done, total)` is
-    called as rows are handled (a progress bar, a job page)."""
+    called as rows are handled (a progress bar, a job page). A web job runs under `worker`'s lease,
+    renewed between rows and with each group; LeaseLost if another worker took it over."""
     actor = db.session.get(User, batch.created_by_id) if batch.created_by_id else None
     batch.status, batch.heartbeat_at = RUNNING, utcnow()
     batch.started_at = batch.started_at or utcnow()
@@ -130,27 +187,35 @@ def run_batch(batch: ImportBatch, manifest: Path, progress: Callable[[int, int],
     todo = [row for row in rows if row.line not in done]
     if progress:
         progress(len(done), len(rows))
+    renew_every = current_app.config["JOB_LEASE_SECONDS"] / 3
     store_root = str(storage().root)
     with spool_folder(store_root) as spool_dir, indexing_alongside(len(todo) >= INDEX_ALONGSIDE_FROM), \
             closing(read_ahead(todo, lambda row: _where(locate, row.values.get("file", "")), store_root, spool_dir,
                                current_app.config["MAX_UPLOAD_BYTES"])) as scans:
         group: list = []
         handled, started = len(done), time.monotonic()
+        renewed = started
         for item in scans:
             group.append(item)
             if len(group) >= COMMIT_EVERY or time.monotonic() - started > COMMIT_SECONDS:
-                _import_group(batch, group, context)
+                _import_group(batch, group, context, worker)
                 handled, group, started = handled + len(group), [], time.monotonic()
+                renewed = started
                 if progress:
                     progress(handled, len(rows))
+            elif worker is not None and time.monotonic() - renewed > renew_every:
+                _hold(batch.id, worker)  # nothing else is in this transaction: the group is in memory
+                db.session.commit()
+                renewed = time.monotonic()
         if group:
-            _import_group(batch, group, context)
+            _import_group(batch, group, context, worker)
             if progress:
                 progress(len(rows), len(rows))
     # The index queue has every row (written with it); the indexer beside a large batch, or a web
     # process's, has written most of them to the index meanwhile; this writes the rest. (The
     # small segments the drains leave are merged by a web process's indexer when it is idle.)
     search.sync(timeout=60.0)
+    _hold(batch.id, worker)
     return _finish(batch, DONE, None)
 
 
@@ -174,12 +239,14 @@ def _where(locate: Callable[[str], Path], name: str) -> tuple[Path, str] | RowEr
         return err
 
 
-def _import_group(batch: ImportBatch, group: list, context: _Context) -> None:
+def _import_group(batch: ImportBatch, group: list, context: _Context, worker: str | None = None) -> None:
     """A group of rows in one transaction, flushed once (the INSERTs go in batches). Should the
     flush fail on a code or file the group could not foresee (another process stored it
     meanwhile, or a generated code is one a later row of the group gives), the group is rolled
     back and its rows are added one at a time, each in a savepoint that sees the rows before it.
-    Its files are discarded only once the group is in: the second pass needs them."""
+    Its files are discarded only once the group is in: the second pass needs them. Its first write
+    renews the lease (_hold): a worker that lost its job adds nothing."""
+    _hold(batch.id, worker)
     try:
         with db.session.no_autoflush:
             drafts = DraftGroup.for_files(
@@ -192,11 +259,15 @@ def _import_group(batch: ImportBatch, group: list, context: _Context) -> None:
         db.session.rollback()
         context.forget()
         # A write first, so that the rows' savepoints nest in one transaction on SQLite too.
-        db.session.execute(update(ImportBatch).where(ImportBatch.id == batch.id).values(heartbeat_at=utcnow()))
+        _hold(batch.id, worker)
         outcomes = [_import_row(batch, row, scan, context, None) for row, scan in group]
     for outcome in outcomes:
         setattr(batch, outcome, getattr(batch, outcome) + 1)
     batch.heartbeat_at = utcnow()
+    if worker is not None:
+        from ..jobs import lease_until
+
+        batch.lease_until = lease_until()  # counted from the commit, however long the group took
     db.session.commit()
     for _row, scan in group:
         if isinstance(scan, PreparedScan):
@@ -251,8 +322,12 @@ def create_web_batch(actor: User, upload, loose_files: list) -> ImportBatch:
     """Keep an uploaded ZIP (or a manifest and its files) in a job folder and queue the job."""
     require(actor, "upload", unit=actor.unit)
     config = current_app.config
+    from ..jobs import node, worker_id
+
+    lease = max(timedelta(seconds=config["JOB_LEASE_SECONDS"]), RECEIVING_LEASE)
     batch = ImportBatch(source="web", name=Path(upload.filename or "lo").name[:255], manifest_sha256="",
                         files_dir="", status=RUNNING, heartbeat_at=utcnow(),  # not queued until its files are in
+                        lease_until=utcnow() + lease, leased_by=worker_id(), received_on=node(),
                         unit_id=None if actor.is_admin else actor.unit_id, created_by_id=actor.id)
     db.session.add(batch)
     db.session.commit()
@@ -334,14 +409,23 @@ def job_folder(batch_id: int) -> Path:
 
 
 def run_web_batch(batch: ImportBatch) -> ImportBatch:
-    """A job uploaded on the web: its manifest and files are in the job's own folder, removed
-    once the job is done (its scans are in the store now). A failed job's folder is kept for
-    IMPORT_KEEP_FAILED_DAYS (remove_expired_job_files); a job killed half-way is not failed: it
-    keeps its folder, from which the process that takes it over resumes it."""
+    """A job uploaded on the web, claimed by claim_next_web_batch: its manifest and files are in
+    the job's own folder, removed once the job is done (its scans are in the store now). A failed
+    job's folder is kept for IMPORT_KEEP_FAILED_DAYS (remove_expired_job_files); a job killed
+    half-way is not failed: it keeps its folder, from which the worker that takes it over resumes
+    it. A worker that finds its job taken over (it had stalled past its lease) leaves it."""
+    import logging
+
+    worker = batch.leased_by
     manifest = next(job_folder(batch.id).glob("manifest.*"), None)
     if manifest is None:
         return _finish(batch, FAILED, "Không tìm thấy bảng kê của lô này.")
-    batch = run_batch(batch, manifest)
+    try:
+        batch = run_batch(batch, manifest, worker=worker)
+    except LeaseLost as err:
+        logging.getLogger(__name__).warning("%s; this worker leaves it", err)
+        db.session.rollback()
+        return batch
     if batch.status == DONE:
         remove_job_files(batch)
     return batch
