@@ -20,7 +20,7 @@ from . import audit, search
 from .extensions import db
 from .models import ResultFile, StoredFile
 from .models.files import OCR_DONE, OCR_FAILED, OCR_PENDING, OCR_RUNNING
-from .storage import storage
+from .storage import FileDamaged, storage
 
 log = logging.getLogger(__name__)
 LANGUAGE = "vie"
@@ -43,7 +43,7 @@ def available() -> bool:
 
 
 def recognise(pdf: Path) -> str:
-    """The text Tesseract reads on every page of `pdf` (our own stored file, never a user's path)."""
+    """The text Tesseract reads on every page of `pdf` (a checked copy of a stored file, never a user's path)."""
     with tempfile.TemporaryDirectory(prefix="ocr-") as tmp:
         sidecar, output = Path(tmp) / "text.txt", Path(tmp) / "ocr.pdf"
         command = ["ocrmypdf", "--language", LANGUAGE, "--sidecar", str(sidecar), "--output-type", "pdf",
@@ -88,8 +88,9 @@ def run_pending(limit: int | None = None) -> int:
             continue
         stored = db.session.get(StoredFile, file_id)
         try:
-            text = recognise(storage().path_for(stored.sha256))
-        except OcrFailed as err:
+            with storage().local_copy(stored.sha256) as pdf:
+                text = recognise(pdf)
+        except (OcrFailed, FileDamaged) as err:
             log.warning("OCR of %s failed: %s", stored.sha256, err)
             stored.ocr_status = OCR_FAILED
         else:
