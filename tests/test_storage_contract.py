@@ -38,9 +38,8 @@ def make_store(kind, tmp_path, request):
     s3_server = request.getfixturevalue("s3_server")
     from portal.storage.s3 import S3Storage, client_for
 
-    def make(area=FILES, presign_seconds=60):
-        return S3Storage(client_for(s3_server.config()), s3_server.bucket, "contract", area, tmp=tmp_path / "tmp",
-                         presign_seconds=presign_seconds)
+    def make(area=FILES):
+        return S3Storage(client_for(s3_server.config()), s3_server.bucket, "contract", area, tmp=tmp_path / "tmp")
     return make
 
 
@@ -158,9 +157,9 @@ def test_an_upload_past_the_limit_leaves_nothing(store):
 
 
 def test_a_download_address_only_where_the_store_has_one(kind, make_store):
-    store = make_store(presign_seconds=60)
+    store = make_store()
     sha256 = store.put_bytes(SCAN)
-    url = store.download_url(sha256, "KQ-1.pdf", "application/pdf")
+    url = store.download_url(sha256, "KQ-1.pdf", "application/pdf", 60)
     if kind == "local":
         assert url is None  # the app sends local files itself
         return
@@ -180,8 +179,8 @@ def test_a_download_address_is_short_lived(kind, make_store):
     X-Amz-Date): what is checked is that the address says so, signed, from now."""
     if kind == "local":
         pytest.skip("the local store gives no address")
-    store = make_store(presign_seconds=45)
-    url = store.download_url(store.put_bytes(SCAN), "KQ-1.pdf", "application/pdf")
+    store = make_store()
+    url = store.download_url(store.put_bytes(SCAN), "KQ-1.pdf", "application/pdf", 45)
     query = parse_qs(urlsplit(url).query)
     assert query["X-Amz-Expires"] == ["45"] and query["X-Amz-Algorithm"] == ["AWS4-HMAC-SHA256"]
     signed_at = datetime.strptime(query["X-Amz-Date"][0], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)

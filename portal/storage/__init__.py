@@ -129,9 +129,9 @@ class Storage(Spool):
         """Forget a file (nothing happens if it is not there)."""
         raise NotImplementedError
 
-    def download_url(self, sha256: str, file_name: str, media_type: str) -> str | None:
-        """A short-lived address the client fetches the file from itself, or None where the store
-        has none (the local one): the app then sends the file."""
+    def download_url(self, sha256: str, file_name: str, media_type: str, seconds: int) -> str | None:
+        """An address the client fetches the file from itself, valid `seconds`, or None where the
+        store has none (the local one): the app then sends the file."""
         return None
 
     # --- built on the above ---
@@ -295,8 +295,7 @@ def _make(config, area: str) -> Storage:
     if _kind(config) == "s3":
         from .s3 import S3Storage, client_for
 
-        return S3Storage(client_for(config), config["S3_BUCKET"], config["S3_PREFIX"], area, tmp=tmp,
-                         presign_seconds=config["S3_PRESIGN_SECONDS"])
+        return S3Storage(client_for(config), config["S3_BUCKET"], config["S3_PREFIX"], area, tmp=tmp)
     from .local import LocalStorage
 
     return LocalStorage(Path(config["PORTAL_DATA_DIR"]) / area, tmp=tmp)

@@ -52,9 +52,9 @@ def _prefix(prefix: str | None) -> str:
 
 
 class S3Storage(Storage):
-    def __init__(self, client, bucket: str, prefix: str | None, area: str, tmp, presign_seconds: int = 60):
+    def __init__(self, client, bucket: str, prefix: str | None, area: str, tmp):
         super().__init__(tmp)
-        self.client, self.bucket, self.presign_seconds = client, bucket, int(presign_seconds)
+        self.client, self.bucket = client, bucket
         self.base = f"{_prefix(prefix)}{area}/"
 
     def _key(self, sha256: str) -> str:
@@ -113,11 +113,11 @@ class S3Storage(Storage):
     def remove(self, sha256: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=self._key(sha256))
 
-    def download_url(self, sha256: str, file_name: str, media_type: str) -> str | None:
+    def download_url(self, sha256: str, file_name: str, media_type: str, seconds: int) -> str | None:
         ascii_name = file_name.encode("ascii", "replace").decode().replace('"', "_").replace("?", "_")
         disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(file_name)}"
         return self.client.generate_presigned_url(
-            "get_object", ExpiresIn=self.presign_seconds,
+            "get_object", ExpiresIn=int(seconds),
             Params={"Bucket": self.bucket, "Key": self._key(sha256), "ResponseContentType": media_type,
                     "ResponseContentDisposition": disposition, "ResponseCacheControl": "private, no-store"})
 

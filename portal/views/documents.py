@@ -119,7 +119,7 @@ def _checked_source(sha256: str, name: str) -> BinaryIO | str:
     itself (checked here first; its bytes then leave the bucket, not this node). FileDamaged if not whole."""
     store = storage()
     if current_app.config["S3_PRESIGNED_DOWNLOADS"]:
-        url = store.download_url(sha256, name, "application/pdf")
+        url = store.download_url(sha256, name, "application/pdf", current_app.config["S3_PRESIGN_SECONDS"])
         if url is not None:
             store.check(sha256)
             return url
