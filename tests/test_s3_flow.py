@@ -184,6 +184,18 @@ def test_a_damaged_object_is_never_sent_and_shows_in_fixity_and_healthz(app, cli
     assert client.get("/healthz").get_json()["files"]["missing"] == 1
 
 
+def test_healthz_says_whether_the_bucket_answers(app, client, db_url, tmp_path, s3_env, signing_keys):
+    health = client.get("/healthz").get_json()
+    assert health["status"] == "ok" and health["file_store"] == {"backend": "s3", "status": "ok"}
+    elsewhere = make_app(db_url, tmp_path / "node-c", **signing_keys, **{**s3_env, "S3_BUCKET": "no-such-bucket"})
+    with elsewhere.app_context():
+        search.search_index().create_empty()
+        answer = elsewhere.test_client().get("/healthz")
+        # A warning for the operators: every node shares the bucket, a load balancer taking them out mends nothing.
+        assert answer.status_code == 200 and answer.get_json()["status"] == "warning"
+        assert answer.get_json()["file_store"] == {"backend": "s3", "status": "unreachable"}
+
+
 @pytest.mark.slow
 def test_backup_of_a_bucket_restores_into_an_empty_one(app, backend, db_url, tmp_path, world, results, s3_env,
                                                        s3_server, signing_keys):

@@ -129,6 +129,10 @@ class Storage(Spool):
         """Forget a file (nothing happens if it is not there)."""
         raise NotImplementedError
 
+    def reachable(self) -> bool:
+        """Whether the store answers (/healthz); a local directory always does."""
+        return True
+
     def download_url(self, sha256: str, file_name: str, media_type: str, seconds: int) -> str | None:
         """An address the client fetches the file from itself, valid `seconds`, or None where the
         store has none (the local one): the app then sends the file."""

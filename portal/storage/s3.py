@@ -35,7 +35,8 @@ def client_for(config):
             _clients[key] = boto3.client(
                 "s3", endpoint_url=endpoint, region_name=key[1],
                 # Path-style addresses where an endpoint is given: MinIO and most S3-compatible services want them.
-                config=Config(signature_version="s3v4", retries={"max_attempts": 5, "mode": "standard"},
+                config=Config(signature_version="s3v4", retries={"max_attempts": 3, "mode": "standard"},
+                              connect_timeout=5, read_timeout=60,
                               s3={"addressing_style": "path" if endpoint else "auto"}))
         return _clients[key]
 
@@ -112,6 +113,15 @@ class S3Storage(Storage):
 
     def remove(self, sha256: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=self._key(sha256))
+
+    def reachable(self) -> bool:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+        except (BotoCoreError, ClientError):
+            return False
+        return True
 
     def download_url(self, sha256: str, file_name: str, media_type: str, seconds: int) -> str | None:
         ascii_name = file_name.encode("ascii", "replace").decode().replace('"', "_").replace("?", "_")
