@@ -442,14 +442,13 @@ def _victim_slip(reviewer, result):
     from datetime import timedelta
 
     from portal.models import HandoverSlip
-    from portal.operations import slips
+    from portal.storage import SLIPS, storage
     from portal.timeutil import utcnow
 
     data = b"%PDF-1.4 victim's hand-over slips"
     slip = HandoverSlip(created_by_id=reviewer.id, unit_id=reviewer.unit_id, expires_at=utcnow() + timedelta(days=7),
                         slip_count=1, result_codes=[result.code], sha256=hashlib.sha256(data).hexdigest())
-    slips.path_of(slip).parent.mkdir(parents=True, exist_ok=True)
-    slips.path_of(slip).write_bytes(data)
+    storage(SLIPS).put_bytes(data)
     db.session.add(slip)
     return slip
 

@@ -16,9 +16,9 @@ from sqlalchemy import select
 
 from portal import search
 from portal.extensions import db
-from portal.models import AuditEvent, CertifiedCopy, Result
+from portal.models import AuditEvent, CertifiedCopy, HandoverSlip, Result
 from portal.operations import results as result_ops
-from portal.storage import FILES, HELD, storage
+from portal.storage import FILES, HELD, SLIPS, storage
 
 from .conftest import CCCD_B, csrf_token, login, make_app, make_result, result_form, upload
 from .test_copies import copy_bytes, issue
@@ -37,7 +37,7 @@ def no_local_files(app) -> None:
     """Nothing kept in the data directory: files, page images and held scans are in the bucket
     (the spool folder is there, and empty)."""
     data = Path(app.config["PORTAL_DATA_DIR"])
-    for folder in ("files", "held", "previews"):
+    for folder in ("files", "held", "previews", "slips"):
         kept = [p for p in (data / folder).rglob("*") if p.is_file()] if (data / folder).exists() else []
         assert kept == [], folder
 
@@ -114,6 +114,27 @@ def test_a_scan_held_for_its_uploader_lives_in_the_bucket_and_goes_with_its_entr
         f"portal/previews/{held.document_sha256[:2]}/{held.document_sha256}-1.png"]  # now the result's page
     assert db.session.scalars(select(Result)).one().document.sha256 == held.document_sha256
     no_local_files(app)
+
+
+def test_hand_over_slips_are_in_the_bucket_served_by_any_node_and_deleted_when_due(app, client, world, pdfs,
+                                                                                  s3_server, tmp_path, clock):
+    from datetime import timedelta
+
+    from .test_review_desk import _publish_ticked
+
+    draft = make_result(world, pdfs[0], holder_id=CCCD_B, holder_name="Người Chưa Có Tài Khoản")
+    login(client, "reviewer_a")
+    _publish_ticked(client, [draft])
+    slip = db.session.scalars(select(HandoverSlip)).one()
+    assert objects(s3_server, SLIPS) == [f"portal/slips/{slip.sha256[:2]}/{slip.sha256[2:4]}/{slip.sha256}"]
+    node_b = second_node(app, tmp_path).test_client()
+    login(node_b, "reviewer_a")
+    sent = node_b.get(f"/admin/slips/{slip.id}.pdf")
+    assert sent.status_code == 200 and hashlib.sha256(sent.data).hexdigest() == slip.sha256
+    no_local_files(app)
+    clock.shift(timedelta(days=app.config["HANDOVER_SLIP_DAYS"], minutes=1))
+    assert "1 hand-over slips deleted." in app.test_cli_runner().invoke(args=["purge-expired"]).output
+    assert objects(s3_server, SLIPS) == []
 
 
 @pytest.fixture

@@ -29,9 +29,10 @@ from typing import BinaryIO
 
 CHUNK = 1024 * 1024
 _SHA256 = re.compile(r"[0-9a-f]{64}")
-# The stores' areas: the results' files (and certified copies), and the holding area's scans.
-FILES, HELD = "files", "held"
-AREAS = (FILES, HELD)
+# The stores' areas: the results' files (and certified copies), which backups copy and nothing
+# deletes; the holding area's scans; the hand-over slips (claim codes in clear, deleted after days).
+FILES, HELD, SLIPS = "files", "held", "slips"
+AREAS = (FILES, HELD, SLIPS)
 
 
 class TooLarge(Exception):
@@ -251,7 +252,7 @@ def _digest_of(fh: BinaryIO) -> str:
 # --- the configured store ---------------------------------------------------------------------
 
 def storage(area: str = FILES) -> Storage:
-    """The store of `area` (FILES: results and copies; HELD: the holding area), as configured."""
+    """The store of `area` (FILES, HELD or SLIPS), as configured."""
     from flask import current_app  # not above: the scan reader's processes import this module
 
     if area not in AREAS:
@@ -302,7 +303,8 @@ def _make(config, area: str) -> Storage:
         return S3Storage(client_for(config), config["S3_BUCKET"], config["S3_PREFIX"], area, tmp=tmp)
     from .local import LocalStorage
 
-    return LocalStorage(Path(config["PORTAL_DATA_DIR"]) / area, tmp=tmp)
+    # Slips are for the web user's eyes alone (0400); other files its group may read (a backup operator).
+    return LocalStorage(Path(config["PORTAL_DATA_DIR"]) / area, tmp=tmp, mode=0o400 if area == SLIPS else 0o440)
 
 
 def __getattr__(name: str):

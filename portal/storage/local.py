@@ -17,9 +17,10 @@ from . import PreviewCache, Storage, checked_hash, is_hash
 
 
 class LocalStorage(Storage):
-    def __init__(self, root: str | os.PathLike, tmp: str | os.PathLike | None = None):
-        """`tmp`: where uploads are spooled; on the same file system as `root` (keep renames)."""
-        self.root = Path(root)
+    def __init__(self, root: str | os.PathLike, tmp: str | os.PathLike | None = None, mode: int = 0o440):
+        """`tmp`: where uploads are spooled; on the same file system as `root` (keep renames).
+        `mode`: of the stored files."""
+        self.root, self.mode = Path(root), mode
         super().__init__(tmp if tmp else self.root / "tmp")
 
     def path_for(self, sha256: str) -> Path:
@@ -39,7 +40,7 @@ class LocalStorage(Storage):
         if not synced:
             with open(temp_path, "rb") as fh:
                 os.fsync(fh.fileno())
-        os.chmod(temp_path, 0o440)
+        os.chmod(temp_path, self.mode)
         os.replace(temp_path, target)
 
     def open_unchecked(self, sha256: str) -> BinaryIO:
