@@ -9,6 +9,7 @@ role); boto3's client is thread-safe and made once per process.
 
 from __future__ import annotations
 
+import os
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -29,7 +30,8 @@ def client_for(config):
     from botocore.config import Config
 
     endpoint = config.get("S3_ENDPOINT_URL") or None
-    key = (endpoint, config.get("S3_REGION") or "us-east-1")
+    # The process id too: a client made before a fork (gunicorn --preload) is not shared with the children.
+    key = (endpoint, config.get("S3_REGION") or "us-east-1", os.getpid())
     with _clients_lock:
         if key not in _clients:
             _clients[key] = boto3.client(
