@@ -2,9 +2,9 @@
 an opaque token, while they correct the form around it; the next submit without a file uses it.
 
 Files go to a content-addressed store area of their own (storage.storage(HELD): `held/` in the
-data directory or the bucket), apart from the results' store: a held scan is nobody's result, is not backed up nor
-checked for fixity, and goes when its entry goes (used, or HOLD_HOURS old: purged at each new
-hold and by `flask purge-expired`). The token is looked up in the table (access.get_held_upload),
+data directory or the bucket), apart from the results' store: a held scan is nobody's result, is
+not backed up nor checked for fixity, and goes when its entry goes (used, or HOLD_HOURS old:
+purged at each new hold and by `flask purge-expired`). The token is looked up in the table (access.get_held_upload),
 never made into a path; only SHA-256 values the portal computed reach the file system.
 """
 
