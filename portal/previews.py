@@ -30,6 +30,7 @@ PREVIEW_MAX_HEIGHT = 2700  # three A4 pages' height at that width: a taller page
 # or a stamp's date read by a reviewer zoomed in.
 SIZES = {"normal": (PREVIEW_WIDTH, PREVIEW_MAX_HEIGHT), "large": (1800, 5400)}
 PREVIEW_SECONDS = 30
+MAX_PAGE = 999_999  # page numbers a cached image's name may carry (storage.PreviewCache)
 
 
 def page_image(sha256: str, page_number: int, size: str = "normal", store: Storage | None = None) -> bytes | None:
@@ -44,6 +45,8 @@ def page_image(sha256: str, page_number: int, size: str = "normal", store: Stora
     from .copies.pdf import CopyFailed
 
     width, height = SIZES[size]
+    if not 1 <= page_number <= MAX_PAGE:  # no such page (and no such name in the cache)
+        return None
     cache = previews()
     name = cache.name_for(sha256, page_number, size)
     if (cached := cache.get(name)) is not None:

@@ -210,3 +210,4 @@ def test_page_images_are_cached_and_removed_with_their_file(cache):
     assert [cache.get(name) for name in names] == [None, None, b"\x89PNG\x02"]
     with pytest.raises(ValueError):
         cache.get("../" + names[2])
+
