@@ -211,3 +211,13 @@ def test_page_images_are_cached_and_removed_with_their_file(cache):
     with pytest.raises(ValueError):
         cache.get("../" + names[2])
 
+
+
+@pytest.mark.parametrize(("settings", "words"), [({"STORAGE": "ftp"}, "PORTAL_STORAGE='ftp'"),
+                                                 ({"STORAGE": "s3", "S3_BUCKET": ""}, "PORTAL_S3_BUCKET")])
+def test_wrong_storage_settings_stop_the_start(tmp_path, settings, words):
+    from portal import create_app
+
+    with pytest.raises(RuntimeError, match=words):
+        create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/p.db",
+                    "PORTAL_DATA_DIR": str(tmp_path / "data"), **settings})

@@ -286,6 +286,11 @@ def spool_root(config) -> Path:
     return Path(config["PORTAL_DATA_DIR"]) / "files" / "tmp"
 
 
+def check_settings(config) -> None:
+    """RuntimeError naming the setting when the storage settings cannot work."""
+    _kind(config)
+
+
 def _kind(config) -> str:
     kind = (config.get("STORAGE") or "local").lower()
     if kind not in ("local", "s3"):
