@@ -199,6 +199,7 @@ def main() -> None:
     from portal.copies.keys import ensure_signing_key
     from portal.models import CertifiedCopy
     from portal.operations import copies as ops
+    from portal.storage import storage
     from portal.timeutil import utcnow
 
     rows, stage_rows, baseline_rows = [], [], []
@@ -219,12 +220,14 @@ def main() -> None:
             rows.append((pages, p50, p95, peak))
             probe = CertifiedCopy(year=2026, number=999999, verification_code="BENCHBENCHBENCH2", issued_at=utcnow(),
                                   holder_id=result.holder_id, holder_name=result.holder_name)
-            job = ops.copy_job(probe, result, holder, signing)
-            stages = _stages(job, args.runs)
-            stage_rows.append((pages, {k: _percentiles(v) for k, v in stages.items()}))
-            # Portal and baseline in this (bench) process, one after the other, for a fair comparison.
-            portal_here = _stages(job, args.runs, in_process=True)
-            baseline = _stages(_svg_qr(job), args.runs, in_process=True, patches=_baseline_pipeline(job.original_path))
+            with storage().local_copy(result.document.sha256) as original:
+                job = ops.copy_job(probe, result, holder, signing, original)
+                stages = _stages(job, args.runs)
+                stage_rows.append((pages, {k: _percentiles(v) for k, v in stages.items()}))
+                # Portal and baseline in this (bench) process, one after the other, for a fair comparison.
+                portal_here = _stages(job, args.runs, in_process=True)
+                baseline = _stages(_svg_qr(job), args.runs, in_process=True,
+                                   patches=_baseline_pipeline(job.original_path))
             baseline_rows.append((pages, {k: _percentiles(v) for k, v in portal_here.items()},
                                   {k: _percentiles(v) for k, v in baseline.items()}))
             print(f"{pages} page(s): issue p50 {p50:.0f} ms, p95 {p95:.0f} ms, peak RSS {peak:.0f} MB")

@@ -39,9 +39,10 @@ def issue_copy_with_retries(actor, result):
             copy = CertifiedCopy(year=year, number=number, verification_code=new_verification_code(),
                                  result_id=result.id, holder_id=result.holder_id, holder_name=result.holder_name,
                                  requested_by_id=actor.id, issued_at=issued_at)
-            job = copy_job(copy, result, actor, signing)
-            db.session.rollback()
-            produced = worker.run(pdf.produce, job, processes=config["COPY_PROCESSES"])
+            with storage().local_copy(result.document.sha256) as original:
+                job = copy_job(copy, result, actor, signing, original)
+                db.session.rollback()
+                produced = worker.run(pdf.produce, job, processes=config["COPY_PROCESSES"])
             if (reason := why_no_copy(result)) is not None:
                 raise OperationError(reason)
             copy.sha256 = storage().put_bytes(produced.pdf)

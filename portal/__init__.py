@@ -27,6 +27,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     if overrides:
         app.config.update(overrides)
     Path(app.config["PORTAL_DATA_DIR"]).mkdir(parents=True, exist_ok=True)
+    from .storage import check_settings
+
+    check_settings(app.config)  # a wrong PORTAL_STORAGE stops the start, not the first download
     if app.config["PROXY_HOPS"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_HOPS"], x_proto=1)
 

@@ -146,4 +146,17 @@ def load(instance_path: Path) -> dict:
         # another worker takes the job over only once the lease has run out (its worker died).
         "INPROCESS_JOBS": env.get("PORTAL_INPROCESS_JOBS", "1") == "1",
         "JOB_LEASE_SECONDS": float(env.get("PORTAL_JOB_LEASE_SECONDS", "120")),
+        # Object storage (PORTAL_STORAGE=s3)
+        # Where files are kept (portal/storage/): "local" (under the data directory) or "s3" (an
+        # S3-compatible bucket, for nodes that share no directory). Credentials: AWS_ACCESS_KEY_ID and
+        # AWS_SECRET_ACCESS_KEY (or an instance role), as boto3 reads them.
+        "STORAGE": env.get("PORTAL_STORAGE", "local"),
+        "S3_BUCKET": env.get("PORTAL_S3_BUCKET", ""),
+        "S3_ENDPOINT_URL": env.get("PORTAL_S3_ENDPOINT_URL", ""),  # empty: AWS itself
+        "S3_REGION": env.get("PORTAL_S3_REGION", "us-east-1"),
+        "S3_PREFIX": env.get("PORTAL_S3_PREFIX", ""),  # keys start with it (one bucket, several portals)
+        # Downloads go to the client through the app (checked, audited) unless this is 1: then the
+        # client is sent to a presigned address of the object, valid PORTAL_S3_PRESIGN_SECONDS.
+        "S3_PRESIGNED_DOWNLOADS": env.get("PORTAL_S3_PRESIGNED_DOWNLOADS", "0") == "1",
+        "S3_PRESIGN_SECONDS": int(env.get("PORTAL_S3_PRESIGN_SECONDS", "60")),
     }

@@ -22,7 +22,7 @@ from . import audit, search
 from .extensions import db
 from .models import ResultFile, StoredFile
 from .models.files import OCR_DONE, OCR_FAILED, OCR_PENDING, OCR_RUNNING
-from .storage import storage
+from .storage import FileDamaged, storage
 from .timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ def available() -> bool:
 
 
 def recognise(pdf: Path) -> str:
-    """The text Tesseract reads on every page of `pdf` (our own stored file, never a user's path)."""
+    """The text Tesseract reads on every page of `pdf` (a checked copy of a stored file, never a user's path)."""
     with tempfile.TemporaryDirectory(prefix="ocr-") as tmp:
         sidecar, output = Path(tmp) / "text.txt", Path(tmp) / "ocr.pdf"
         command = ["ocrmypdf", "--language", LANGUAGE, "--sidecar", str(sidecar), "--output-type", "pdf",
@@ -126,8 +126,9 @@ def run_pending(limit: int | None = None) -> int:
             break
         stored.ocr_lease_until = None  # settled below, whatever happens
         try:
-            text = recognise(storage().path_for(stored.sha256))
-        except OcrFailed as err:
+            with storage().local_copy(stored.sha256) as pdf:
+                text = recognise(pdf)
+        except (OcrFailed, FileDamaged) as err:
             log.warning("OCR of %s failed: %s", stored.sha256, err)
             stored.ocr_status = OCR_FAILED
         else:

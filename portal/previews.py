@@ -1,12 +1,14 @@
-"""Page images of stored PDFs, drawn by PDFium in the rendering process and cached beside the files.
+"""Page images of stored PDFs, drawn by PDFium in the rendering process and cached in the store
+(storage.previews(): beside the files, or in the bucket, so that every node serves them).
 
 Two sizes, from a fixed set (SIZES; never a number taken from the URL): "normal", shown in the
 result's page, and "large", opened on its own page to be read and pinch-zoomed. The image of a page
 is at most that size's width and height, whatever the page's size: a 1 KB PDF can declare a page
 of 100 x 14,400 points, which drawn 900 pixels wide was a 900 x 129,600 bitmap and took a web
 process from 160 to 404 MB. It is drawn in the rendering process (portal/copies/worker.py:
-spawned, its address space limited, replaced after a number of tasks), which writes the PNG into
-the cache; the web process only sends the file. A reviewer reads the scan zoomed in "large" too.
+spawned, its address space limited, replaced after a number of tasks) from a checked temporary
+copy of the file, into a temporary PNG the web process caches and sends. A reviewer reads the
+scan zoomed in "large" too.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from pathlib import Path
 
 from flask import current_app
 
-from .storage import LocalStorage, storage
+from .storage import Storage, previews, storage
 
 log = logging.getLogger(__name__)
 PREVIEW_WIDTH = 900
@@ -28,9 +30,10 @@ PREVIEW_MAX_HEIGHT = 2700  # three A4 pages' height at that width: a taller page
 # or a stamp's date read by a reviewer zoomed in.
 SIZES = {"normal": (PREVIEW_WIDTH, PREVIEW_MAX_HEIGHT), "large": (1800, 5400)}
 PREVIEW_SECONDS = 30
+MAX_PAGE = 999_999  # page numbers a cached image's name may carry (storage.PreviewCache)
 
 
-def page_image(sha256: str, page_number: int, size: str = "normal", store: LocalStorage | None = None) -> Path | None:
+def page_image(sha256: str, page_number: int, size: str = "normal", store: Storage | None = None) -> bytes | None:
     """PNG of one page (1-based), drawn once then served from the cache; None if no such page
     (or the page could not be drawn).
 
@@ -42,21 +45,26 @@ def page_image(sha256: str, page_number: int, size: str = "normal", store: Local
     from .copies.pdf import CopyFailed
 
     width, height = SIZES[size]
-    cache_dir = Path(current_app.config["PORTAL_DATA_DIR"]) / "previews" / sha256[:2]
-    target = cache_dir / (f"{sha256}-{page_number}.png" if size == "normal" else f"{sha256}-{page_number}-{size}.png")
-    if target.is_file():
-        return target
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    store = store or storage()
-    store.check(sha256)
-    source = store.path_for(sha256)
-    try:
-        drawn = worker.run(draw_page, str(source), page_number, str(target), width, height,
-                           processes=current_app.config["COPY_PROCESSES"], timeout=PREVIEW_SECONDS)
-    except CopyFailed:
-        log.warning("page %s of %s could not be drawn", page_number, sha256)
+    if not 1 <= page_number <= MAX_PAGE:  # no such page (and no such name in the cache)
         return None
-    return target if drawn else None
+    cache = previews()
+    name = cache.name_for(sha256, page_number, size)
+    if (cached := cache.get(name)) is not None:
+        return cached
+    store = store or storage()
+    with store.local_copy(sha256) as source:
+        target = source.with_suffix(".png")
+        try:
+            drawn = worker.run(draw_page, str(source), page_number, str(target), width, height,
+                               processes=current_app.config["COPY_PROCESSES"], timeout=PREVIEW_SECONDS)
+        except CopyFailed:
+            log.warning("page %s of %s could not be drawn", page_number, sha256)
+            return None
+        if not drawn:
+            return None
+        image = target.read_bytes()
+    cache.put(name, image)
+    return image
 
 
 def preview_scale(width: float, height: float, max_width: int = PREVIEW_WIDTH,

@@ -17,7 +17,7 @@ import pypdfium2
 import pypdfium2.raw as pdfium_c
 from PIL import Image
 
-from .storage import LocalStorage
+from .storage import Spool
 
 PDF, JPEG, PNG, TIFF = "application/pdf", "image/jpeg", "image/png", "image/tiff"
 EXTENSIONS = {".pdf": PDF, ".jpg": JPEG, ".jpeg": JPEG, ".png": PNG, ".tif": TIFF, ".tiff": TIFF}
@@ -50,9 +50,9 @@ class PreparedScan:
     original_name: str
 
     def discard(self) -> None:
-        LocalStorage.discard(self.document.path)
+        Spool.discard(self.document.path)
         if self.source:
-            LocalStorage.discard(self.source.path)
+            Spool.discard(self.source.path)
 
 
 def sniff(head: bytes) -> str | None:
@@ -176,8 +176,9 @@ def image_to_pdf(path: Path) -> bytes:
         raise ScanError("Không chuyển được ảnh quét sang PDF: tệp ảnh bị hỏng.") from None
 
 
-def prepare(store: LocalStorage, upload: Spooled, original_name: str) -> PreparedScan:
-    """Check a spooled upload and make its PDF. Raises ScanError; the caller discards on error."""
+def prepare(store: Spool, upload: Spooled, original_name: str) -> PreparedScan:
+    """Check a spooled upload and make its PDF (spooled by `store`, a store or a reader's spool
+    folder). Raises ScanError; the caller discards on error."""
     name = Path(original_name or "").name
     if upload.size == 0:
         raise ScanError("Tệp rỗng (0 byte).")
@@ -201,6 +202,6 @@ def prepare(store: LocalStorage, upload: Spooled, original_name: str) -> Prepare
     try:
         page_count, text = read_pdf(pdf_path)
     except ScanError:
-        LocalStorage.discard(pdf_path)
+        Spool.discard(pdf_path)
         raise
     return PreparedScan(document, upload, page_count, text, name)

@@ -442,14 +442,13 @@ def _victim_slip(reviewer, result):
     from datetime import timedelta
 
     from portal.models import HandoverSlip
-    from portal.operations import slips
+    from portal.storage import SLIPS, storage
     from portal.timeutil import utcnow
 
     data = b"%PDF-1.4 victim's hand-over slips"
     slip = HandoverSlip(created_by_id=reviewer.id, unit_id=reviewer.unit_id, expires_at=utcnow() + timedelta(days=7),
                         slip_count=1, result_codes=[result.code], sha256=hashlib.sha256(data).hexdigest())
-    slips.path_of(slip).parent.mkdir(parents=True, exist_ok=True)
-    slips.path_of(slip).write_bytes(data)
+    storage(SLIPS).put_bytes(data)
     db.session.add(slip)
     return slip
 
@@ -534,3 +533,37 @@ def national_receiver(tmp_path_factory):
 def receiver(national_receiver):
     """The receiver, running, behaving, with an empty log at the start of the test."""
     yield from national_receiver.fresh()
+
+
+# An S3-protocol server (moto's standalone server), as a province's nodes share a bucket: tests/s3_service.py.
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory):
+    from .s3_service import S3Server
+
+    server = S3Server(tmp_path_factory.mktemp("s3"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3_env(s3_server, monkeypatch):
+    """The settings that make an app keep its files in the (emptied) test bucket, the credentials
+    in the environment where boto3 reads them."""
+    from .s3_service import ACCESS_KEY, SECRET_KEY
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+    s3_server.empty()
+    return s3_server.config(prefix="portal")
+
+
+@pytest.fixture
+def s3_app(db_url, tmp_path, signing_keys, s3_env):
+    """The portal with its files in the bucket (a test module uses it as its `app`)."""
+    app = make_app(db_url, tmp_path / "data", **signing_keys, **s3_env)
+    with app.app_context():
+        search.search_index().create_empty()
+        yield app
+        db.session.remove()
+        db.engine.dispose()

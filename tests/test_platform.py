@@ -15,6 +15,7 @@ from .conftest import csrf_token, login, make_result
 def test_healthz(client):
     response = client.get("/healthz")
     assert response.status_code == 200 and response.json["database"] == "ok"
+    assert response.json["file_store"] == {"backend": "local", "status": "ok"}
 
 
 def test_security_headers_and_language(client):

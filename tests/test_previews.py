@@ -80,3 +80,11 @@ def test_the_review_queue_and_the_holders_page_show_their_images(app, client, wo
     login(reviewer, "reviewer_a")
     assert f"/admin/results/{draft.id}/pages/1.png" in reviewer.get("/admin/review").get_data(as_text=True)
     assert reviewer.get(f"/admin/results/{draft.id}/pages/1.png").data.startswith(b"\x89PNG")
+
+
+def test_page_numbers_out_of_range_are_no_page_not_an_error(app, client, world, pdfs):
+    result = make_result(world, pdfs[0], reviewer="reviewer_a", valid_until=None)
+    login(client, "holder_a")
+    for page in (0, 2, 1_000_000, 10**12):
+        assert client.get(f"/me/results/{result.code}/pages/{page}.png").status_code == 404, page
+    assert client.get(f"/me/results/{result.code}/pages/1.png").status_code == 200

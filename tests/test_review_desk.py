@@ -14,7 +14,7 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.models import AuditEvent, ClaimCode, HandoverSlip, Result
 from portal.operations import accounts, claims
-from portal.operations import slips as slip_ops
+from portal.storage import SLIPS, storage
 
 from .conftest import CCCD_A, CCCD_B, MST_C, PASSWORD, UNIT_A, csrf_token, login, make_result
 
@@ -169,7 +169,7 @@ def test_only_the_reviewer_who_published_downloads_the_slips_and_only_for_a_whil
         assert stranger.get(url).status_code in (403, 404), other
         assert f"/admin/slips/{slip.id}.pdf" not in _text(stranger.get("/admin/slips"))
     assert app.test_client().get(url).status_code in (302, 401, 404)
-    path = slip_ops.path_of(slip)
+    path = storage(SLIPS).path_for(slip.sha256)
     assert path.is_file() and (path.stat().st_mode & 0o077) == 0
 
     clock.shift(timedelta(days=app.config["HANDOVER_SLIP_DAYS"], minutes=-1))

@@ -153,6 +153,8 @@ def _refuse_non_empty_target(data_dir: Path) -> None:
             if Path(root, name).resolve() not in own:
                 raise BackupError(f"Thư mục dữ liệu {data_dir} không trống (có {Path(root, name)}): "
                                   "restore chỉ ghi vào một thư mục dữ liệu trống.")
+    if (stored := next(iter(storage().stored()), None)) is not None:  # a bucket (PORTAL_STORAGE=s3)
+        raise BackupError(f"Kho tệp đích không trống (có tệp {stored}): restore chỉ ghi vào một kho tệp trống.")
 
 
 def _check_schema(manifest: dict) -> None:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from ..processes import helper_process
 from ..scans import PreparedScan, ScanError, Spooled, prepare
-from ..storage import LocalStorage, TooLarge, out_of_space
+from ..storage import Spool, TooLarge, out_of_space
 
 AHEAD = 16  # files read ahead of the row being imported
 PROCESSES = 2  # reading processes: with the importing process, enough to keep two cores busy
@@ -35,10 +35,10 @@ MEMORY_LIMIT = 2 * 1024**3  # address space of a reading process
 READ_SECONDS = 40
 
 
-def read_scan(store_root: str, spool_dir: str, path: Path, name: str, max_bytes: int) -> PreparedScan | ScanError:
+def read_scan(spool_dir: str, path: Path, name: str, max_bytes: int) -> PreparedScan | ScanError:
     """The file spooled and checked, or the ScanError that says why not (an exception crosses
-    back from the reading process as a value)."""
-    store = LocalStorage(store_root, tmp=spool_dir)
+    back from the reading process as a value). The store keeps it later, in the importing process."""
+    store = Spool(spool_dir)
     try:
         try:
             with open(path, "rb") as fh:
@@ -86,11 +86,11 @@ class _Readers:
             return self.submit(args).result(timeout=READ_SECONDS)
         except BrokenProcessPool:
             self.replace()
-            return ScanError(f"Tệp «{args[3]}» làm trình đọc PDF dừng đột ngột (tệp hỏng hoặc quá nặng); "
+            return ScanError(f"Tệp «{args[2]}» làm trình đọc PDF dừng đột ngột (tệp hỏng hoặc quá nặng); "
                              "hãy quét hoặc xuất lại tệp này.")
         except TimeoutError:
             self.replace(kill=True)
-            return ScanError(f"Đọc tệp «{args[3]}» mất quá {READ_SECONDS} giây (tệp hỏng hoặc quá nặng); "
+            return ScanError(f"Đọc tệp «{args[2]}» mất quá {READ_SECONDS} giây (tệp hỏng hoặc quá nặng); "
                              "hãy quét hoặc xuất lại tệp này.")
 
     def close(self) -> None:
@@ -98,11 +98,11 @@ class _Readers:
 
 
 @contextmanager
-def spool_folder(store_root: str) -> Iterator[Path]:
-    """A folder of the store's for one import's spooled files, removed with whatever is left in
-    it (files a reading process that was killed had spooled) once the import is done. A killed
-    import's folder is removed at the next import."""
-    tmp = Path(store_root) / "tmp"
+def spool_folder(spool_root: str | Path) -> Iterator[Path]:
+    """A folder in the store's spool folder for one import's spooled files, removed with whatever
+    is left in it (files a reading process that was killed had spooled) once the import is done.
+    A killed import's folder is removed at the next import."""
+    tmp = Path(spool_root)
     for folder in tmp.glob("import-*-*"):
         pid = folder.name.split("-")[1]
         if pid.isdigit() and not _alive(int(pid)):
@@ -115,7 +115,7 @@ def spool_folder(store_root: str) -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def read_ahead(items: list, locate: Callable[[object], tuple[Path, str] | Exception], store_root: str,
+def read_ahead(items: list, locate: Callable[[object], tuple[Path, str] | Exception],
                spool_dir: Path, max_bytes: int) -> Iterator[tuple[object, PreparedScan | Exception]]:
     """(item, scan or error) for each item, in order, the files of the next ones being read
     meanwhile. `locate(item)` gives the file's path and its name as written, or the error that
@@ -146,7 +146,7 @@ def read_ahead(items: list, locate: Callable[[object], tuple[Path, str] | Except
             if isinstance(where, Exception):
                 pending.append((item, where, None))
             else:
-                args = (store_root, str(spool_dir), where[0], where[1], max_bytes)
+                args = (str(spool_dir), where[0], where[1], max_bytes)
                 pending.append((item, args, readers.submit(args)))
             if len(pending) >= AHEAD:
                 yield take()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
+from pathlib import Path
 
 import segno
 from flask import current_app, render_template
@@ -83,12 +84,13 @@ def _certificate_html(copy: CertifiedCopy, result: Result, actor: User, original
     )
 
 
-def copy_job(copy: CertifiedCopy, result: Result, actor: User, signing) -> pdf.CopyJob:
-    """Everything the rendering process needs to make this copy's file."""
+def copy_job(copy: CertifiedCopy, result: Result, actor: User, signing, original: Path) -> pdf.CopyJob:
+    """Everything the rendering process needs to make this copy's file; `original`: a checked
+    temporary copy of the result's file (storage.local_copy), which that process reads."""
     config = current_app.config
     return pdf.CopyJob(
         certificate_html=_certificate_html(copy, result, actor, result.document.page_count),
-        original_path=str(storage().path_for(result.document.sha256)),
+        original_path=str(original),
         stamp_template=STAMP, code=copy.display_code,
         department=config["DEPARTMENT_NAME"], location=config["PROVINCE_NAME"],
         signed_at=to_local(utcnow()).isoformat(timespec="seconds"), signing=signing,
@@ -101,8 +103,11 @@ def _check_original(result: Result) -> None:
         storage().check(result.document.sha256)
     except FileDamaged as damage:
         record_damage(damage, result=result, kind="copy original")
-        raise OperationError("Tệp gốc của kết quả này hiện không đọc được nguyên vẹn nên chưa cấp được bản sao. "
-                             "Sở đã ghi nhận sự cố và sẽ khôi phục tệp; vui lòng thử lại sau.") from None
+        raise OperationError(ORIGINAL_DAMAGED) from None
+
+
+ORIGINAL_DAMAGED = ("Tệp gốc của kết quả này hiện không đọc được nguyên vẹn nên chưa cấp được bản sao. "
+                    "Sở đã ghi nhận sự cố và sẽ khôi phục tệp; vui lòng thử lại sau.")
 
 
 def issue_copy(actor: User, result: Result) -> CertifiedCopy:
@@ -133,12 +138,17 @@ def _make_and_register(actor: User, result: Result, signing, reservation: number
     copy = CertifiedCopy(year=reservation.year, number=reservation.number, verification_code=new_verification_code(),
                          result_id=result.id, holder_id=result.holder_id, holder_name=result.holder_name,
                          requested_by_id=actor.id, issued_at=issued_at)
-    job = copy_job(copy, result, actor, signing)
-    db.session.rollback()  # no transaction stays open while the file is made
+    sha256 = result.document.sha256
     try:
-        produced = worker.run(pdf.produce, job, processes=current_app.config["COPY_PROCESSES"])
+        with storage().local_copy(sha256) as original:
+            job = copy_job(copy, result, actor, signing, original)
+            db.session.rollback()  # no transaction stays open while the file is made
+            produced = worker.run(pdf.produce, job, processes=current_app.config["COPY_PROCESSES"])
     except pdf.CopyFailed as err:
         raise OperationError(str(err)) from None
+    except FileDamaged as damage:  # damaged since _check_original
+        record_damage(damage, result=result, kind="copy original")
+        raise OperationError(ORIGINAL_DAMAGED) from None
     if (reason := why_no_copy(result)) is not None:  # revoked while we were rendering
         raise OperationError(reason)
     copy.sha256 = storage().put_bytes(produced.pdf)

@@ -1,10 +1,10 @@
 """The holding area: a scan that passed every check is kept for the person who uploaded it, under
 an opaque token, while they correct the form around it; the next submit without a file uses it.
 
-Files go to a content-addressed store of their own under the data directory (storage.LocalStorage,
-`held/`), apart from the results' store: a held scan is nobody's result, is not backed up nor
-checked for fixity, and goes when its entry goes (used, or HOLD_HOURS old: purged at each new
-hold and by `flask purge-expired`). The token is looked up in the table (access.get_held_upload),
+Files go to a content-addressed store area of their own (storage.storage(HELD): `held/` in the
+data directory or the bucket), apart from the results' store: a held scan is nobody's result, is
+not backed up nor checked for fixity, and goes when its entry goes (used, or HOLD_HOURS old:
+purged at each new hold and by `flask purge-expired`). The token is looked up in the table (access.get_held_upload),
 never made into a path; only SHA-256 values the portal computed reach the file system.
 """
 
@@ -12,30 +12,24 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
-from pathlib import Path
 
-from flask import current_app
 from sqlalchemy import delete, select
 
 from ..access import HeldUploadRefused, require
 from ..extensions import db
 from ..models import HeldUpload, StoredFile, User
 from ..scans import PDF, PreparedScan, Spooled
-from ..storage import FileDamaged, LocalStorage, storage
+from ..storage import HELD, FileDamaged, Spool, Storage, previews, storage
 from ..timeutil import utcnow
 from . import transactional
 
 HOLD_HOURS = 24
 
 
-def held_store() -> LocalStorage:
-    """The holding store; it spools through the results' store's temporary folder (same file
-    system: keeping a file is a rename)."""
-    ext = current_app.extensions
-    if "portal_held_storage" not in ext:
-        ext["portal_held_storage"] = LocalStorage(Path(current_app.config["PORTAL_DATA_DIR"]) / "held",
-                                                  tmp=storage().tmp)
-    return ext["portal_held_storage"]
+def held_store() -> Storage:
+    """The holding store; it spools through the results' store's temporary folder (locally, the
+    same file system: keeping a file is a rename)."""
+    return storage(HELD)
 
 
 def hold(actor: User, scan: PreparedScan) -> HeldUpload:
@@ -86,7 +80,7 @@ def scan_of(held: HeldUpload) -> PreparedScan:
     except BaseException:
         for spooled in copies:
             if spooled is not None:
-                LocalStorage.discard(spooled.path)
+                Spool.discard(spooled.path)
         raise
     return PreparedScan(copies[0], copies[1], held.page_count, held.text, held.original_name)
 
@@ -114,12 +108,10 @@ def _forget(ids: list[int]) -> int:
         HeldUpload.document_sha256.in_(hashes)))) | set(db.session.scalars(select(HeldUpload.source_sha256).where(
             HeldUpload.source_sha256.in_(hashes))))
     stored = set(db.session.scalars(select(StoredFile.sha256).where(StoredFile.sha256.in_(hashes))))
-    previews = Path(current_app.config["PORTAL_DATA_DIR"]) / "previews"
     for sha256 in hashes - still_held:
-        held_store().path_for(sha256).unlink(missing_ok=True)  # path_for takes only a SHA-256
+        held_store().remove(sha256)
         if sha256 not in stored:  # its page images were drawn only for the holding area
-            for image in (previews / sha256[:2]).glob(f"{sha256}-*.png"):
-                image.unlink(missing_ok=True)
+            previews().remove_all_of(sha256)
     return len(ids)
 
 

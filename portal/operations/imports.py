@@ -188,9 +188,8 @@ def run_batch(batch: ImportBatch, manifest: Path, progress: Callable[[int, int],
     if progress:
         progress(len(done), len(rows))
     renew_every = current_app.config["JOB_LEASE_SECONDS"] / 3
-    store_root = str(storage().root)
-    with spool_folder(store_root) as spool_dir, indexing_alongside(len(todo) >= INDEX_ALONGSIDE_FROM), \
-            closing(read_ahead(todo, lambda row: _where(locate, row.values.get("file", "")), store_root, spool_dir,
+    with spool_folder(storage().tmp) as spool_dir, indexing_alongside(len(todo) >= INDEX_ALONGSIDE_FROM), \
+            closing(read_ahead(todo, lambda row: _where(locate, row.values.get("file", "")), spool_dir,
                                current_app.config["MAX_UPLOAD_BYTES"])) as scans:
         group: list = []
         handled, started = len(done), time.monotonic()

@@ -2,21 +2,18 @@
 who has no account yet (their claim code, name, results, what to do, a QR code to /claim).
 
 Claim codes are secrets (only their hash is stored, portal/operations/claims.py); the slips hold
-them in clear, so the PDF is kept apart from the content-addressed store (which is backed up and
-never forgets) in PORTAL_DATA_DIR/slips, sent only to the reviewer who published, and deleted
-HANDOVER_SLIP_DAYS after. The row in handover_slips is the truth: a file without a live row is
-never sent, and expired rows get their file removed whenever slips are listed, made or asked for.
+them in clear, so the PDF is kept apart from the results' files (which are backed up and never
+forgotten), in the store's SLIPS area (PORTAL_DATA_DIR/slips, or the bucket's), sent only to the
+reviewer who published, and deleted HANDOVER_SLIP_DAYS after. The row in handover_slips is the
+truth: a file without a live row is never sent, and expired rows get their file removed whenever
+slips are listed, made or asked for.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
-import re
-import tempfile
 from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import Path
 
 import segno
 from flask import current_app, render_template
@@ -26,10 +23,9 @@ from .. import audit
 from ..errors import UserError
 from ..extensions import db
 from ..models import HandoverSlip, Result, User
+from ..storage import SLIPS, storage
 from ..timeutil import today, utcnow
 from . import claims, transactional
-
-_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass
@@ -40,17 +36,6 @@ class Slip:
     holder_id: str
     code: str = ""
     results: list[Result] = field(default_factory=list)
-
-
-def _directory() -> Path:
-    return Path(current_app.config["PORTAL_DATA_DIR"]) / "slips"
-
-
-def path_of(slip: HandoverSlip) -> Path:
-    """Where the PDF of a slip row is (its name is its hash, checked to be one)."""
-    if not _SHA256.fullmatch(slip.sha256 or ""):
-        raise ValueError("not a SHA-256 hex digest")
-    return _directory() / f"{slip.sha256}.pdf"
 
 
 def claim_url() -> str:
@@ -98,16 +83,7 @@ def _store(actor: User, slips: list[Slip], data: bytes) -> HandoverSlip:
                        expires_at=utcnow() + timedelta(days=current_app.config["HANDOVER_SLIP_DAYS"]),
                        slip_count=len(slips), sha256=sha256,
                        result_codes=[result.code for slip in slips for result in slip.results])
-    target = path_of(row)
-    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd, temp_name = tempfile.mkstemp(dir=target.parent, suffix=".pdf")  # 0600: the web user's alone
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.replace(temp_name, target)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
+    storage(SLIPS).put_bytes(data)
     db.session.add(row)
     db.session.flush()
     audit.record("slip.issue", actor=actor, target=f"slip {row.id}",
@@ -134,7 +110,7 @@ def purge_expired() -> int:
     expired = db.session.scalars(select(HandoverSlip).where(HandoverSlip.removed_at.is_(None),
                                                             HandoverSlip.expires_at <= now)).all()
     for slip in expired:  # random codes: no two slips' PDFs are the same file
-        path_of(slip).unlink(missing_ok=True)
+        storage(SLIPS).remove(slip.sha256)
         slip.removed_at = now
         audit.record("slip.remove", target=f"slip {slip.id}", details={"slips": slip.slip_count})
     return len(expired)

@@ -8,19 +8,17 @@ when it asked for JSON), the event goes into the audit trail and /healthz counts
 
 from __future__ import annotations
 
-import hashlib
 import io
 import os
 from typing import BinaryIO
 
-from flask import abort, request, send_file
+from flask import abort, current_app, redirect, request, send_file
 
 from .. import audit
 from ..fixity import record_damage
 from ..models import CertifiedCopy, HandoverSlip, HeldUpload, Result
-from ..operations.held import held_store
 from ..previews import page_image
-from ..storage import FileDamaged, storage
+from ..storage import HELD, SLIPS, FileDamaged, storage
 from .errors import answer
 
 UNAVAILABLE_TITLE = "Tệp tạm thời không tải được"
@@ -32,15 +30,16 @@ def send_document(result: Result):
     document = result.document
     if document is None:
         abort(404)
+    name = f"{result.code}.pdf"
     try:
-        stream = storage().open_verified(document.sha256)
+        source = _checked_source(document.sha256, name)
     except FileDamaged as damage:
         return _unavailable(damage, result, "document")
     try:
         audit.record_access("result.download", result, sha256=document.sha256)
-        return _send_pdf(stream, document.sha256, f"{result.code}.pdf")
+        return _send_pdf(source, document.sha256, name)
     except BaseException:
-        stream.close()
+        _close(source)
         raise
 
 
@@ -57,40 +56,39 @@ def send_page(result: Result, page_number: int, size: str = "normal"):
         abort(404)
     # A page seen is the document seen.
     audit.record_access("result.preview", result, page=page_number, **({"size": size} if size != "normal" else {}))
-    return send_file(image, mimetype="image/png", max_age=0)
+    return send_file(io.BytesIO(image), mimetype="image/png", max_age=0)
 
 
 def send_held_page(held: HeldUpload, page_number: int):
     """A page of a scan in the holding area, for its uploader only (access.get_held_upload)."""
     try:
-        image = page_image(held.document_sha256, page_number, store=held_store())
+        image = page_image(held.document_sha256, page_number, store=storage(HELD))
     except FileDamaged:
         abort(404)
     if image is None:
         abort(404)
-    return send_file(image, mimetype="image/png", max_age=0)
+    return send_file(io.BytesIO(image), mimetype="image/png", max_age=0)
 
 
 def send_copy(copy: CertifiedCopy):
     try:
-        stream = storage().open_verified(copy.sha256)
+        source = _checked_source(copy.sha256, copy.file_name)
     except FileDamaged as damage:
         return _unavailable(damage, copy.result, "copy", register_number=copy.register_number)
     try:
         audit.record_access("copy.download", copy.result, register_number=copy.register_number)
-        return _send_pdf(stream, copy.sha256, copy.file_name)
+        return _send_pdf(source, copy.sha256, copy.file_name)
     except BaseException:
-        stream.close()
+        _close(source)
         raise
 
 
-def send_slip(slip: HandoverSlip, path):
+def send_slip(slip: HandoverSlip):
     """A batch's hand-over slips: claim codes in clear, so never cached anywhere on the way."""
     try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        abort(404)
-    if hashlib.sha256(data).hexdigest() != slip.sha256:  # not the slips that were made: send nothing
+        with storage(SLIPS).open_verified(slip.sha256) as fh:
+            data = fh.read()
+    except FileDamaged:  # gone, or not the slips that were made: send nothing
         abort(404)
     audit.record_access("slip.download", None, slip=slip.id)
     response = send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=True,
@@ -99,13 +97,36 @@ def send_slip(slip: HandoverSlip, path):
     return response
 
 
-def _send_pdf(stream: BinaryIO, sha256: str, name: str):
-    """The very handle that was checked goes out; its hash is the perfect ETag."""
+def _send_pdf(stream: BinaryIO | str, sha256: str, name: str):
+    """The very handle that was checked goes out; its hash is the perfect ETag. (An address: the
+    client is sent there, and told to keep nothing.)"""
+    if isinstance(stream, str):
+        response = redirect(stream, 303)
+        response.headers["Cache-Control"] = "no-store, private"
+        return response
     size = os.fstat(stream.fileno()).st_size
     response = send_file(stream, mimetype="application/pdf", as_attachment=True, download_name=name, etag=sha256)
     if response.status_code == 200:
         response.content_length = size
     return response
+
+
+def _checked_source(sha256: str, name: str) -> BinaryIO | str:
+    """The stored file, checked whole: opened (the default), or, with PORTAL_S3_PRESIGNED_DOWNLOADS=1
+    on an S3 store, a short-lived address of the object for the client to fetch it from the bucket
+    itself (checked here first; its bytes then leave the bucket, not this node). FileDamaged if not whole."""
+    store = storage()
+    if current_app.config["S3_PRESIGNED_DOWNLOADS"]:
+        url = store.download_url(sha256, name, "application/pdf", current_app.config["S3_PRESIGN_SECONDS"])
+        if url is not None:
+            store.check(sha256)
+            return url
+    return store.open_verified(sha256)
+
+
+def _close(source: BinaryIO | str) -> None:
+    if not isinstance(source, str):
+        source.close()
 
 
 def _unavailable(damage: FileDamaged, result: Result, kind: str, **details):

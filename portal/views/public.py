@@ -13,6 +13,7 @@ from ..fixity import files_health
 from ..forms.accounts import LookupForm
 from ..lookup import public_lookup
 from ..national_store import FILE_LINK_PATH
+from ..storage import storage as file_storage
 from ..timeutil import to_local
 
 bp = Blueprint("public", __name__)
@@ -39,18 +40,21 @@ def lookup():
 def healthz():
     """200 while the database and the index can be read, else 503 (status "error").
     Other checks report without failing it: status "warning" asks an operator to look (damaged
-    files, low disk space, messages to the national data store over an hour late); none is mended
-    by a node or a restart, and a load balancer would take every node out for it."""
+    files, a file store that does not answer, low disk space, messages to the national data store
+    over an hour late); none is mended by a node or a restart, and a load balancer would take every
+    node out for it."""
     database_ok, database = _database_health()
     index_ok, index = search.health()
     files_ok, files = _files_health() if database_ok else (True, {"status": "unknown"})
     storage_ok, storage = _free_space_health()
+    file_store_ok, file_store = _file_store_health()
     national_store = outbox.health() if database_ok else {"status": "unknown"}
     sync_ok = national_store["status"] != "late"  # over an hour behind (portal/outbox.py)
     healthy = database_ok and index_ok
-    status = "error" if not healthy else "ok" if files_ok and storage_ok and sync_ok else "warning"
+    warned = not (files_ok and storage_ok and sync_ok and file_store_ok)
+    status = "error" if not healthy else "warning" if warned else "ok"
     return (jsonify(status=status, database=database, index=index, files=files, storage=storage,
-                    national_store=national_store), 200 if healthy else 503)
+                    file_store=file_store, national_store=national_store), 200 if healthy else 503)
 
 
 def _database_health() -> tuple[bool, str]:
@@ -68,6 +72,13 @@ def _files_health() -> tuple[bool, dict]:
     return health.ok, {
         "status": "ok" if health.ok else "damaged", "missing": health.missing, "altered": health.altered,
         "checked_at": to_local(health.checked_at).isoformat(timespec="seconds") if health.checked_at else None}
+
+
+def _file_store_health() -> tuple[bool, dict]:
+    """Whether the file store answers (a bucket may not: PORTAL_STORAGE=s3). A warning, not a 503:
+    every node reaches the same bucket, and taking them all out would not bring it back."""
+    reachable = file_storage().reachable()
+    return reachable, {"backend": current_app.config["STORAGE"], "status": "ok" if reachable else "unreachable"}
 
 
 def _free_space_health() -> tuple[bool, dict]:

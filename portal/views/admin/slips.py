@@ -31,4 +31,4 @@ def slip(slip_id: int):
 
         return answer(410, GONE.format(days=current_app.config["HANDOVER_SLIP_DAYS"]),
                       title="Phiếu đã hết hạn lưu", error="slip_expired")
-    return send_slip(item, ops.path_of(item))
+    return send_slip(item)
