@@ -46,9 +46,9 @@ def many_pdfs(count: int) -> list[bytes]:
 class Worker:
     """`flask --app wsgi worker` in its own process, the web processes running no background work."""
 
-    def __init__(self, db_url: str, data_dir: Path, name: str):
+    def __init__(self, db_url: str, data_dir: Path, name: str, env: dict | None = None):
         env = {**os.environ, "DATABASE_URL": db_url, "PORTAL_DATA_DIR": str(data_dir), "SECRET_KEY": "workers",
-               "PORTAL_INPROCESS_JOBS": "0", "PORTAL_JOB_LEASE_SECONDS": str(LEASE)}
+               "PORTAL_INPROCESS_JOBS": "0", "PORTAL_JOB_LEASE_SECONDS": str(LEASE), **(env or {})}
         self.log = data_dir.parent / f"{name}.log"
         with open(self.log, "ab") as out:
             self.process = subprocess.Popen(
@@ -84,8 +84,8 @@ def workers(app, db_url):
     started: list[Worker] = []
     data_dir = Path(app.config["PORTAL_DATA_DIR"])
 
-    def start(name: str) -> Worker:
-        worker = Worker(db_url, data_dir, name)
+    def start(name: str, own_data_dir: Path | None = None, env: dict | None = None) -> Worker:
+        worker = Worker(db_url, own_data_dir or data_dir, name, env)
         started.append(worker)
         return worker
 
@@ -97,6 +97,13 @@ def workers(app, db_url):
 
 def test_a_worker_killed_in_an_import_leaves_the_job_to_another_which_finishes_it_once(app, client, world,
                                                                                        workers):
+    kill_one_mid_import(client, workers)
+
+
+def kill_one_mid_import(client, workers, start_worker=None) -> int:
+    """Upload a web import of ROWS rows as staff_a, let a first worker take it, kill it with
+    SIGKILL once some rows are in; a second worker finishes the job, each row once. The job's id."""
+    start_worker = start_worker or workers
     scans = many_pdfs(ROWS)
     rows = [row(n, issue_date="2019-05-01") for n in range(1, ROWS + 1)]
     archive = make_zip({"bang-ke.csv": manifest_csv(rows), **{f"scans/{n}.pdf": scans[n - 1]
@@ -111,10 +118,10 @@ def test_a_worker_killed_in_an_import_leaves_the_job_to_another_which_finishes_i
     def rows_in() -> int:
         return db.session.scalar(select(func.count(ImportRow.id)).where(ImportRow.batch_id == batch_id))
 
-    first = workers("worker-1")
+    first = start_worker("worker-1")
     _wait_for(lambda: batch().leased_by and batch().leased_by.endswith(f":{first.pid}"), 30,
               "the first worker did not take the job", workers.started)
-    second = workers("worker-2")
+    second = start_worker("worker-2")
     _wait_for(lambda: 0 < rows_in() < ROWS, 30, "no rows went in while the first worker held the job",
               workers.started, lambda: f"{rows_in()} rows in, {batch().status}, held by {batch().leased_by}")
     assert batch().leased_by.endswith(f":{first.pid}")  # the second, started meanwhile, left it alone
@@ -131,3 +138,4 @@ def test_a_worker_killed_in_an_import_leaves_the_job_to_another_which_finishes_i
     assert len(results) == ROWS and len({r.document_number for r in results}) == ROWS
     assert (job.imported, job.skipped, job.failed) == (ROWS, 0, 0)
     assert second.process.poll() is None  # alive, waiting for more work
+    return batch_id

@@ -51,6 +51,9 @@ class ImportBatch(db.Model):
     # The node (host name) whose data directory received a web job's upload: a worker elsewhere that
     # does not see the job's folder leaves the job to one that does (operations.imports).
     received_on: Mapped[str | None] = mapped_column(String(120))
+    # With object storage: the job's folder as one tar in the store's JOBS area, so that a worker on
+    # any node fetches it and takes the job (operations.imports.share_job_files).
+    files_sha256: Mapped[str | None] = mapped_column(String(64))
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     error: Mapped[str | None] = mapped_column(Text)  # why the whole batch could not run
     # When a web job's folder (the upload, unpacked) was removed: once the job is done, or

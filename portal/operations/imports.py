@@ -18,7 +18,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
+import tarfile
+import tempfile
 import time
 from collections.abc import Callable
 from contextlib import closing, nullcontext
@@ -27,7 +30,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePosixPath
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit, search
@@ -43,7 +46,7 @@ from ..models.imports import DONE, FAILED, IMPORTED, QUEUED, ROW_FAILED, RUNNING
 from ..scans import PreparedScan, ScanError
 from ..search.alongside import indexing_alongside
 from ..spreadsheets import csv_row
-from ..storage import out_of_space, storage
+from ..storage import JOBS, FileDamaged, out_of_space, shared_by_nodes, storage
 from ..timeutil import utcnow
 from . import OperationError
 from .results import DraftGroup, ResultInput, add_draft, add_publication, find_duplicate
@@ -100,8 +103,9 @@ def claim_next_web_batch(worker: str | None = None) -> ImportBatch | None:
     for `worker` (this process by default), with a lease; None if there is none. A job that died on
     its last run is failed here, for staff to see. On PostgreSQL the candidate row is locked with
     SKIP LOCKED, so workers claiming at once take different jobs; on SQLite the conditional update
-    does it (one writer at a time). A job whose folder this node does not see, received on another
-    node, is left to a worker there (or one sharing its data directory)."""
+    does it (one writer at a time). A job whose files are in the store the nodes share is taken by
+    any worker; one whose folder this node does not see, received on another node with files on its
+    own disk, is left to a worker there (or one sharing its data directory)."""
     from ..jobs import lease_until, worker_id
 
     now = utcnow()
@@ -118,12 +122,13 @@ def claim_next_web_batch(worker: str | None = None) -> ImportBatch | None:
         db.session.commit()
     takeable = (ImportBatch.source == "web") & (
         (ImportBatch.status == QUEUED) | (died & (ImportBatch.attempts < MAX_ATTEMPTS)))
-    query = select(ImportBatch.id, ImportBatch.received_on).where(takeable).order_by(ImportBatch.id).limit(20)
+    query = (select(ImportBatch.id, ImportBatch.received_on, ImportBatch.files_sha256).where(takeable)
+             .order_by(ImportBatch.id).limit(20))
     if db.engine.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     for _try in range(5):
-        batch_id = next((found for found, received_on in db.session.execute(query)
-                         if _files_here(found, received_on)), None)
+        batch_id = next((found for found, received_on, shared in db.session.execute(query)
+                         if shared or _files_here(found, received_on)), None)
         if batch_id is None:
             db.session.rollback()
             return None
@@ -335,6 +340,8 @@ def create_web_batch(actor: User, upload, loose_files: list) -> ImportBatch:
         names = _keep_upload(folder, upload, loose_files, config)
         manifest = next(folder.glob("manifest.*"))
         (folder / "names.json").write_text(json.dumps(names, ensure_ascii=False), encoding="utf-8")
+        if shared_by_nodes(config):
+            batch.files_sha256 = share_job_files(folder)
         batch.manifest_sha256, batch.files_dir, batch.status = manifest_digest(manifest), str(folder / "files"), QUEUED
         audit.record("import.start", actor=actor, target=f"lô {batch.id}", details={
             "upload": batch.name, "files": sum(1 for _ in (folder / "files").iterdir())})
@@ -348,6 +355,8 @@ def create_web_batch(actor: User, upload, loose_files: list) -> ImportBatch:
         raise
 
 
+SHARED_FILES_DAMAGED = ("Tệp của lô trong kho lưu trữ chung bị mất hoặc bị thay đổi; "
+                        "hãy gửi lại lô (các dòng đã nhập được giữ nguyên, không nhập lại).")
 STORAGE_FULL = "Máy chủ hết chỗ lưu trữ khi nhận tệp của lô; chưa có gì được lưu, hãy gửi lại sau."
 
 
@@ -407,6 +416,57 @@ def job_folder(batch_id: int) -> Path:
     return Path(current_app.config["PORTAL_DATA_DIR"]) / "imports" / str(int(batch_id))
 
 
+def share_job_files(folder: Path) -> str:
+    """Keep a job's folder as one tar in the store every node reads (JOBS area); its SHA-256.
+    One object, not one per scan: the job takes and leaves its files as a whole."""
+    store = storage(JOBS)
+    fd, name = tempfile.mkstemp(dir=store.tmp, prefix="job-", suffix=".tar")
+    os.close(fd)
+    try:
+        with tarfile.open(name, "w") as archive:
+            for item in sorted(folder.iterdir()):
+                archive.add(item, arcname=item.name)
+        digest = hashlib.sha256()
+        with open(name, "rb") as fh:
+            while chunk := fh.read(1024 * 1024):
+                digest.update(chunk)
+        store.keep(Path(name), digest.hexdigest())
+        return digest.hexdigest()
+    finally:
+        Path(name).unlink(missing_ok=True)
+
+
+def _fetch_job_files(batch: ImportBatch) -> bool:
+    """Put the job's folder on this node from the shared store, when it is not here (a worker on
+    another node than the one that received the upload, or one that takes over). False if the
+    store has lost or altered it."""
+    folder = job_folder(batch.id)
+    if folder.is_dir() or not batch.files_sha256:
+        return True
+    part = folder.with_name(f"{folder.name}.part")
+    shutil.rmtree(part, ignore_errors=True)  # a fetch cut short by a killed worker
+    try:
+        with storage(JOBS).local_copy(batch.files_sha256) as tar_path, tarfile.open(tar_path) as archive:
+            archive.extractall(part, filter="data")  # our own archive, read as if it were not
+    except FileDamaged:
+        shutil.rmtree(part, ignore_errors=True)
+        return False
+    part.rename(folder)
+    return True
+
+
+def _unshare_job_files(batch: ImportBatch) -> None:
+    """Remove the job's archive from the shared store unless another job still waiting on the same
+    upload (the same ZIP sent twice) needs it."""
+    if not batch.files_sha256:
+        return
+    still_needed = db.session.scalar(select(func.count(ImportBatch.id)).where(
+        ImportBatch.files_sha256 == batch.files_sha256, ImportBatch.id != batch.id,
+        ImportBatch.files_removed_at.is_(None)))
+    if not still_needed:
+        storage(JOBS).remove(batch.files_sha256)
+
+
 def run_web_batch(batch: ImportBatch) -> ImportBatch:
     """A job uploaded on the web, claimed by claim_next_web_batch: its manifest and files are in
     the job's own folder, removed once the job is done (its scans are in the store now). A failed
@@ -416,6 +476,8 @@ def run_web_batch(batch: ImportBatch) -> ImportBatch:
     import logging
 
     worker = batch.leased_by
+    if not _fetch_job_files(batch):
+        return _finish(batch, FAILED, SHARED_FILES_DAMAGED)
     manifest = next(job_folder(batch.id).glob("manifest.*"), None)
     if manifest is None:
         return _finish(batch, FAILED, "Không tìm thấy bảng kê của lô này.")
@@ -434,6 +496,7 @@ def remove_job_files(batch: ImportBatch) -> bool:
     """Remove a web job's folder (the upload, unpacked); the report of its rows stays. False if
     another process did it first."""
     shutil.rmtree(job_folder(batch.id), ignore_errors=True)
+    _unshare_job_files(batch)
     # Removed first, marked after: a process stopped in between leaves it to the next sweep.
     marked = db.session.execute(update(ImportBatch).where(
         ImportBatch.id == batch.id, ImportBatch.files_removed_at.is_(None)).values(files_removed_at=utcnow())).rowcount

@@ -30,9 +30,10 @@ from typing import BinaryIO
 CHUNK = 1024 * 1024
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 # The stores' areas: the results' files (and certified copies), which backups copy and nothing
-# deletes; the holding area's scans; the hand-over slips (claim codes in clear, deleted after days).
-FILES, HELD, SLIPS = "files", "held", "slips"
-AREAS = (FILES, HELD, SLIPS)
+# deletes; the holding area's scans; the hand-over slips (claim codes in clear, deleted after days);
+# web import jobs' folders, each as one archive, while the job lasts (only with a store the nodes share).
+FILES, HELD, SLIPS, JOBS = "files", "held", "slips", "jobs"
+AREAS = (FILES, HELD, SLIPS, JOBS)
 
 
 class TooLarge(Exception):
@@ -252,7 +253,7 @@ def _digest_of(fh: BinaryIO) -> str:
 # --- the configured store ---------------------------------------------------------------------
 
 def storage(area: str = FILES) -> Storage:
-    """The store of `area` (FILES, HELD or SLIPS), as configured."""
+    """The store of `area` (FILES, HELD, SLIPS or JOBS), as configured."""
     from flask import current_app  # not above: the scan reader's processes import this module
 
     if area not in AREAS:
@@ -284,6 +285,11 @@ def previews() -> PreviewCache:
 def spool_root(config) -> Path:
     """The local folder uploads are spooled in (for the local store, inside it: keeping is a rename)."""
     return Path(config["PORTAL_DATA_DIR"]) / "files" / "tmp"
+
+
+def shared_by_nodes(config) -> bool:
+    """Whether every node reads the same store (object storage), not a directory of its own."""
+    return _kind(config) != "local"
 
 
 def check_settings(config) -> None:
