@@ -140,4 +140,9 @@ def load(instance_path: Path) -> dict:
         # Retries: the first after about this many seconds, doubling up to the cap (with jitter).
         "NATIONAL_STORE_RETRY_SECONDS": float(env.get("PORTAL_NATIONAL_STORE_RETRY_SECONDS", "10")),
         "NATIONAL_STORE_RETRY_MAX_SECONDS": float(env.get("PORTAL_NATIONAL_STORE_RETRY_MAX_SECONDS", "3600")),
+        # Search backend: "whoosh" (a local index per node, the embedded default) or "postgresql" (the
+        # search table in the database, for several nodes; needs DATABASE_URL on PostgreSQL). Matches of
+        # typed words ranked by relevance when there are at most this many, else shown newest first.
+        "SEARCH_BACKEND": env.get("PORTAL_SEARCH_BACKEND", "whoosh").strip().lower(),
+        "SEARCH_PG_CANDIDATES": int(env.get("PORTAL_SEARCH_PG_CANDIDATES", "1000")),
     }
