@@ -18,6 +18,7 @@ from portal.operations import results as ops
 
 from .conftest import CCCD_A, CCCD_B, MST_C, PASSWORD, at_every_instant, login, make_result, vietnam_now
 
+
 @pytest.fixture(params=["whoosh", "postgresql"])
 def search_backend(request):
     if request.param == "postgresql" and request.getfixturevalue("backend") != "postgresql":
