@@ -127,7 +127,11 @@ class SearchQuery:
     typed: Typed
 
 
-def build(scope: Scope, q: str, filters: Filters) -> SearchQuery:
+def build(scope: Scope, q: str, filters: Filters, *, by_date: bool = False) -> SearchQuery:
+    """The search's SQL. `by_date`: for reading newest first along a date index, the typed words and
+    identifiers are written as function calls, which no index answers: the planner must then walk
+    the restriction's date index and test each row, rather than collect every match of common
+    words from the GIN indexes and sort them all (its estimate of a few words together is far too low)."""
     restriction, params = postgresql_restriction(scope)
     params = dict(params)
     conditions = [restriction, *_filters(filters, params)]
@@ -137,10 +141,11 @@ def build(scope: Scope, q: str, filters: Filters) -> SearchQuery:
         for i, canonical in enumerate(typed.ids):
             params[f"q_id{i}"] = fold_identifier(canonical)
             names.append(f"portal_fold(:q_id{i})")
-        conditions.append(f"ids @> ARRAY[{', '.join(names)}]::text[]")
+        wanted = f"ARRAY[{', '.join(names)}]::text[]"
+        conditions.append(f"arraycontains(ids, {wanted})" if by_date else f"ids @> {wanted}")
     tsquery = _tsquery(typed, params) if typed.has_text else None
     if tsquery:
-        conditions.append(f"words @@ ({tsquery})")
+        conditions.append(f"ts_match_vq(words, ({tsquery}))" if by_date else f"words @@ ({tsquery})")
     return SearchQuery(" AND ".join(f"({c})" for c in conditions), params, tsquery, typed)
 
 
@@ -172,6 +177,8 @@ def hit_page(connection, scope: Scope, q: str, filters: Filters, *, page: int = 
     if rows is None:
         # Nothing typed, or words too common to rank: the newest first, read along a date index;
         # the rank is computed for the page's rows only.
+        query = build(scope, q, filters, by_date=True)
+        params = {**query.params, "limit": per_page + 1, "offset": (page - 1) * per_page}
         rows = connection.execute(text(f"""
             SELECT p.result_id, {rank if query.typed.anything else 'NULL'}
             FROM (SELECT result_id, issue_date FROM result_search WHERE {query.where}
