@@ -159,58 +159,58 @@ def hit_page(connection, scope: Scope, q: str, filters: Filters, *, page: int = 
     query = build(scope, q, filters)
     params = {**query.params, "limit": per_page + 1, "offset": (page - 1) * per_page}
     rank = f"ts_rank(s.words, ({query.tsquery}), 1)" if query.tsquery else "1.0"
-    rows = None
+    headline_params = {"marks": _START + _STOP, "options": _HEADLINE, "title_options": _TITLE_HEADLINE}
     if query.typed.anything:
-        # Ranked among at most `candidates` matches (one more tells there are more).
-        matched, ids, scores = connection.execute(text(f"""
+        # Ranked among at most `candidates` matches (one more tells there are more), with the
+        # snippets of the page's hits, in one round trip; no snippet when the ranking is not used.
+        headlines = (_headlines(query.tsquery, "n.matched <= :candidates") if query.tsquery
+                     else "NULL, NULL")
+        found = connection.execute(text(f"""
             WITH candidates AS MATERIALIZED (
                 SELECT result_id, issue_date, words FROM result_search WHERE {query.where} LIMIT :cap),
+            counted AS (SELECT count(*) AS matched FROM candidates),
             ranked AS (
                 SELECT s.result_id, {rank} AS score, s.issue_date FROM candidates s
                 ORDER BY score DESC, s.issue_date DESC, s.result_id DESC LIMIT :limit OFFSET :offset)
-            SELECT (SELECT count(*) FROM candidates),
-                   array_agg(result_id ORDER BY score DESC, issue_date DESC, result_id DESC),
-                   array_agg(score ORDER BY score DESC, issue_date DESC, result_id DESC)
-            FROM ranked"""), {**params, "cap": candidates + 1}).one()
-        if matched <= candidates:
-            rows = list(zip(ids or [], scores or []))
-    if rows is None:
-        # Nothing typed, or words too common to rank: the newest first, read along a date index;
-        # the rank is computed for the page's rows only.
-        query = build(scope, q, filters, by_date=True)
-        params = {**query.params, "limit": per_page + 1, "offset": (page - 1) * per_page}
-        rows = connection.execute(text(f"""
-            SELECT p.result_id, {rank if query.typed.anything else 'NULL'}
-            FROM (SELECT result_id, issue_date FROM result_search WHERE {query.where}
-                  ORDER BY issue_date DESC, result_id DESC LIMIT :limit OFFSET :offset) p
-            JOIN result_search s ON s.result_id = p.result_id
-            ORDER BY p.issue_date DESC, p.result_id DESC"""), params).all()
-    hits = [Hit(int(result_id), float(score) if score is not None else None) for result_id, score in rows]
-    has_next = len(hits) > per_page
-    hits = hits[:per_page]
-    if query.tsquery and hits:
-        snippets = _snippets(connection, [hit.result_id for hit in hits], query)
-        for hit in hits:
-            hit.snippet = snippets.get(hit.result_id, "")
-    return HitPage(hits, page, per_page, has_next)
-
-
-def _snippets(connection, ids: list[int], query: SearchQuery) -> dict[int, str]:
-    """Highlighted fragments of the document's text (else of the title), for the page's hits only."""
+            SELECT n.matched, p.result_id, p.score, {headlines}
+            FROM counted n LEFT JOIN ranked p ON true
+            LEFT JOIN results r ON r.id = p.result_id {_DOCUMENT_TEXT}
+            ORDER BY p.score DESC, p.issue_date DESC, p.result_id DESC"""),
+            {**params, **headline_params, "cap": candidates + 1, "candidates": candidates}).all()
+        if found[0].matched <= candidates:
+            rows = [row[1:] for row in found if row.result_id is not None]
+            return _page(rows, page, per_page)
+    # Nothing typed, or words too common to rank: the newest first, read along a date index; the
+    # rank and the snippets are computed for the page's rows only.
+    query = build(scope, q, filters, by_date=True)
+    params = {**query.params, **headline_params, "limit": per_page + 1, "offset": (page - 1) * per_page}
+    headlines = _headlines(query.tsquery, "true") if query.tsquery else "NULL, NULL"
     rows = connection.execute(text(f"""
-        SELECT r.id,
-               ts_headline('portal_search', translate(coalesce(d.text, ''), :marks, ''), ({query.tsquery}),
-                           :options),
-               ts_headline('portal_search', translate(r.summary, :marks, ''), ({query.tsquery}), :title_options)
-        FROM results r {_DOCUMENT_TEXT}
-        WHERE r.id = ANY(CAST(:hit_ids AS integer[]))"""),
-        {**query.params, "marks": _START + _STOP, "options": _HEADLINE, "title_options": _TITLE_HEADLINE,
-         "hit_ids": ids}).all()
-    snippets = {}
-    for result_id, content, title in rows:
-        chosen = content if _START in content else title if _START in title else ""
-        snippets[result_id] = _html(chosen)
-    return snippets
+        SELECT p.result_id, {rank if query.typed.anything else 'NULL'}, {headlines}
+        FROM (SELECT result_id, issue_date FROM result_search WHERE {query.where}
+              ORDER BY issue_date DESC, result_id DESC LIMIT :limit OFFSET :offset) p
+        JOIN result_search s ON s.result_id = p.result_id
+        JOIN results r ON r.id = p.result_id {_DOCUMENT_TEXT}
+        ORDER BY p.issue_date DESC, p.result_id DESC"""), params).all()
+    return _page(rows, page, per_page)
+
+
+def _headlines(tsquery: str, when: str) -> str:
+    """SQL of two columns: the highlighted fragments of the document's text, and of the title."""
+    return (f"CASE WHEN {when} THEN ts_headline('portal_search', translate(coalesce(d.text, ''), :marks, ''), "
+            f"({tsquery}), :options) END, "
+            f"CASE WHEN {when} THEN ts_headline('portal_search', translate(r.summary, :marks, ''), ({tsquery}), "
+            ":title_options) END")
+
+
+def _page(rows, page: int, per_page: int) -> HitPage:
+    """From rows (id, score, content headline, title headline): one more than the page tells there is a next."""
+    hits = []
+    for result_id, score, content, title in rows[:per_page]:
+        # Whoosh's choice: the document's fragments, else the title, else nothing.
+        chosen = next((h for h in (content, title) if h and _START in h), "")
+        hits.append(Hit(int(result_id), float(score) if score is not None else None, _html(chosen)))
+    return HitPage(hits, page, per_page, len(rows) > per_page)
 
 
 def _html(headline: str) -> str:
