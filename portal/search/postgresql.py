@@ -30,6 +30,7 @@ from .restriction import postgresql_restriction
 from .schema import fold_identifier
 
 CANDIDATES = 1000
+WORK_MEM = "64MB"
 TABLE = "result_search"
 
 
@@ -157,6 +158,11 @@ def hit_page(connection, scope: Scope, q: str, filters: Filters, *, page: int = 
     """
     page = max(1, page)
     query = build(scope, q, filters)
+    if scope.holder_id is None:
+        # A unit's (or everyone's) matches of common words make bitmaps of hundreds of thousands of
+        # rows: with the default 4 MB they turn lossy and every row of their pages is tested again
+        # (490 ms instead of 76 ms at a million results). For this transaction only.
+        connection.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
     params = {**query.params, "limit": per_page + 1, "offset": (page - 1) * per_page}
     rank = f"ts_rank(s.words, ({query.tsquery}), 1)" if query.tsquery else "1.0"
     headline_params = {"marks": _START + _STOP, "options": _HEADLINE, "title_options": _TITLE_HEADLINE}
