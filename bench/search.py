@@ -1,12 +1,19 @@
-"""Search benchmark: the portal's Whoosh index against SQLite FTS5 on the same data and queries.
+"""Search benchmark: the portal's two search backends, Whoosh and PostgreSQL, against SQLite FTS5
+on the same data and queries.
 
-    .venv/bin/python bench/search.py                 # 10k and 100k results
-    .venv/bin/python bench/search.py --sizes 1000000 # 1M (takes a while)
+    .venv/bin/python bench/search.py                 # 10k and 100k results, Whoosh and FTS5
+    .venv/bin/python bench/search.py --sizes 100000 1000000 --backend whoosh fts5 postgresql \
+        --database-url postgresql://portal:portal@127.0.0.1/bench_search   # a database it may empty
 
-Generates N synthetic results with Vietnamese text, builds the index with the portal's own schema
-and analysis (portal.search), then times holder searches (the holder term AND-ed into the query,
-top 20 with highlights), staff searches (a unit's results, top 20 with highlights) and single-result
-updates. The baseline, in the same run: SQLite FTS5 with `unicode61 remove_diacritics 2`.
+Generates N synthetic results with Vietnamese text. Whoosh: builds the index with the portal's own
+schema and analysis (portal.search), then times holder searches (the holder term AND-ed into the
+query, top 20 with highlights), staff searches (a unit's results, top 20 with highlights) and
+single-result updates. PostgreSQL: empties the database, migrates it to 0017, COPYs the results
+into the portal's own tables, migrates to the head (0020 fills the search table: "indexed/s"), then
+times the same searches through the backend's own query (portal.search.postgresql.hit_page, with
+the restriction of a holder or a unit and ts_headline snippets), an update as the portal writes it
+(the result's row, then its search row, one commit), and, for comparison, staff searches ranking
+every match (no candidate cap). The baseline: SQLite FTS5 with `unicode61 remove_diacritics 2`.
 Figures go to docs/BENCHMARKS.md, between this benchmark's markers.
 """
 
@@ -27,7 +34,9 @@ sys.path.insert(0, str(ROOT))
 
 from whoosh.query import Term  # noqa: E402
 
+from portal.access import Scope  # noqa: E402
 from portal.demo import catalogue as cat  # noqa: E402
+from portal.models.results import HOLDER_VISIBLE_STATUSES  # noqa: E402
 from portal.search import queries  # noqa: E402
 from portal.search.index import SearchIndex, no_merge  # noqa: E402
 from portal.search.queue import replacer  # noqa: E402
@@ -64,7 +73,7 @@ def synthetic(n: int, seed: int = 7):
             "holder_visible": holders[i % len(holders)], "unit": unit, "status": "published", "field": field,
             "procedure": code, "year": str(year), "phase": "2", "issue_date": year * 10000 + 101,
             "valid_until": NO_EXPIRY, "text": "\n".join([summary, name, holder_name, "Trần Văn Hùng Giám đốc", body]),
-            "_title": summary, "_content": body,
+            "_title": summary, "_content": body, "_holder_name": holder_name, "_number": number, "_year": year,
         }, holders[i % len(holders)]
 
 
@@ -167,6 +176,107 @@ def bench_fts5(n: int, docs: list[dict], holders: list[str], workdir: Path, rng)
             "holder": holder_t, "staff": staff_t, "update": update_t}
 
 
+def bench_postgresql(n: int, docs: list[dict], holders: list[str], texts: dict, extra: dict, url: str,
+                     workdir: Path, rng):
+    from flask_migrate import upgrade
+    from sqlalchemy import create_engine, text
+
+    from portal import create_app
+    from portal.config import database_url
+    from portal.search import postgresql
+    from portal.search.queries import Filters
+
+    url = database_url(url)
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "PORTAL_DATA_DIR": str(workdir / "data"), "SECRET_KEY": "bench"})
+    with app.app_context():
+        upgrade(revision="0017")
+    units = {code: i for i, (code, _name) in enumerate(cat.UNITS, start=1)}
+    procedures = {p[0]: i for i, p in enumerate(cat.PROCEDURES, start=1)}
+    raw = engine.raw_connection()
+    try:
+        with raw.cursor() as cur:
+            with cur.copy("COPY units (id, code, name, active, created_at) FROM STDIN") as copy:
+                for code, name in cat.UNITS:
+                    copy.write_row((units[code], code, name, True, "2026-01-01"))
+            with cur.copy("COPY procedures (id, code, name, field, active, created_at) FROM STDIN") as copy:
+                for p in cat.PROCEDURES:
+                    copy.write_row((procedures[p[0]], p[0], p[1], p[2], True, "2026-01-01"))
+            with cur.copy("COPY results (id, code, code_generated, procedure_id, unit_id, document_number, issue_date, "
+                          "signer_name, signer_title, summary, holder_kind, holder_id, holder_name, holder_address, "
+                          "valid_from, status, origin, formed_year, created_at, updated_at, version) "
+                          "FROM STDIN") as copy:
+                for d in docs:
+                    i = int(d["id"])
+                    holder_name, number, year = extra[i]
+                    day = f"{year}-01-01"
+                    copy.write_row((i + 1, d["code"], False, procedures[d["procedure"]], units[d["unit"]], number, day,
+                                    "Trần Văn Hùng", "Giám đốc", texts[i][0], "person", d["holder_visible"],
+                                    holder_name, "", day, "published", "digitized", year, "2026-01-01", "2026-01-01",
+                                    1))
+            with cur.copy("COPY stored_files (id, sha256, size, media_type, text, original_name, created_at) "
+                          "FROM STDIN") as copy:
+                for i in range(n):
+                    copy.write_row((i + 1, f"{i:064x}", 1000, "application/pdf", texts[i][1], "", "2026-01-01"))
+            with cur.copy("COPY result_files (id, result_id, file_id, role) FROM STDIN") as copy:
+                for i in range(n):
+                    copy.write_row((i + 1, i + 1, i + 1, "document"))
+            for table in ("units", "procedures", "results", "stored_files", "result_files"):
+                cur.execute(f"SELECT setval('{table}_id_seq', (SELECT max(id) FROM {table}))")
+        raw.commit()
+    finally:
+        raw.close()
+    start = time.perf_counter()
+    with app.app_context():
+        upgrade()  # 0020: the search table filled from the results, then indexed
+    build_s = time.perf_counter() - start
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE result_search"))
+    with engine.connect() as conn:
+        size = conn.execute(text("SELECT pg_total_relation_size('result_search')")).scalar()
+    engine.dispose()
+
+    holder_scope = [Scope(holder_id=h, statuses=frozenset(HOLDER_VISIBLE_STATUSES)) for h in holders]
+    staff_units = [units[code] for code in ("000.02.21.H48", "000.03.21.H48", "000.04.21.H48")]
+    with engine.connect() as conn:
+        first_start = time.perf_counter()
+        postgresql.hit_page(conn, rng.choice(holder_scope), rng.choice(HOLDER_QUERIES), Filters())
+        first_query_s = time.perf_counter() - first_start
+
+        def timed(scope_for, query_list, runs, candidates=postgresql.CANDIDATES):
+            times = []
+            for _ in range(runs):
+                scope, q = scope_for(), rng.choice(query_list)
+                t = time.perf_counter()
+                postgresql.hit_page(conn, scope, q, Filters(), page=1, per_page=20, candidates=candidates)
+                times.append(time.perf_counter() - t)
+            conn.rollback()
+            return times
+
+        holder_t = timed(lambda: rng.choice(holder_scope), HOLDER_QUERIES, 400)
+        staff_t = timed(lambda: Scope(unit_ids=frozenset({rng.choice(staff_units)})), STAFF_QUERIES, 100)
+        plain_t = timed(lambda: Scope(unit_ids=frozenset({rng.choice(staff_units)})), STAFF_QUERIES, 20,
+                        candidates=10**9)
+        plain_holder_t = timed(lambda: rng.choice(holder_scope), HOLDER_QUERIES, 100, candidates=10**9)
+        update_t = []
+        for _ in range(40):
+            result_id = rng.randrange(n) + 1
+            t = time.perf_counter()
+            conn.execute(text("UPDATE results SET summary = summary || ' (đã cập nhật)', version = version + 1 "
+                              "WHERE id = :id"), {"id": result_id})
+            postgresql.refresh(conn, [result_id])  # what the flush hook adds to the result's transaction
+            conn.commit()
+            update_t.append(time.perf_counter() - t)
+    engine.dispose()
+    plain = {"build_s": build_s, "docs_per_s": n / build_s, "size_mb": size / 1e6, "first_s": float("nan"),
+             "holder": plain_holder_t, "staff": plain_t, "update": update_t}
+    return {"build_s": build_s, "docs_per_s": n / build_s, "size_mb": size / 1e6, "first_s": first_query_s,
+            "holder": holder_t, "staff": staff_t, "update": update_t, "plain": plain}
+
+
 def row(name, n, r):
     return (f"| {name} | {n:,} | {r['docs_per_s']:,.0f} | {r['size_mb']:,.1f} | "
             f"{pct(r['holder'], 50):.1f} / {pct(r['holder'], 95):.1f} | "
@@ -179,7 +289,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "BENCHMARKS.md")
+    parser.add_argument("--backend", nargs="+", choices=["whoosh", "postgresql", "fts5"], default=["whoosh", "fts5"])
+    parser.add_argument("--database-url", help="PostgreSQL database for --backend postgresql (emptied!)")
     args = parser.parse_args()
+    if "postgresql" in args.backend and not args.database_url:
+        parser.error("--backend postgresql needs --database-url (a database the bench may empty)")
     lines = []
     for n in args.sizes:
         rng = random.Random(n)
@@ -189,18 +303,29 @@ def main() -> None:
             docs = [d for d, _ in pairs]
             holders = sorted({h for _, h in pairs})
             texts = {int(d["id"]): (d.pop("_title"), d.pop("_content")) for d in docs}
-            print(f"{n:,} results: Whoosh…", flush=True)
-            whoosh = bench_whoosh(n, docs, holders, texts, workdir, rng)
-            print(f"{n:,} results: FTS5…", flush=True)
-            fts = bench_fts5(n, docs, holders, workdir, random.Random(n))
-            lines += [row("Whoosh (portal.search)", n, whoosh), row("SQLite FTS5 (baseline)", n, fts)]
-            print("\n".join(lines[-2:]), flush=True)
+            extra = {int(d["id"]): (d.pop("_holder_name"), d.pop("_number"), d.pop("_year")) for d in docs}
+            if "whoosh" in args.backend:
+                print(f"{n:,} results: Whoosh…", flush=True)
+                whoosh = bench_whoosh(n, docs, holders, texts, workdir, rng)
+                lines.append(row("Whoosh (portal.search)", n, whoosh))
+                print(lines[-1], flush=True)
+            if "postgresql" in args.backend:
+                print(f"{n:,} results: PostgreSQL…", flush=True)
+                pg = bench_postgresql(n, docs, holders, texts, extra, args.database_url, workdir, random.Random(n))
+                lines += [row("PostgreSQL (portal.search.postgresql)", n, pg),
+                          row("PostgreSQL, every match ranked", n, pg["plain"])]
+                print("\n".join(lines[-2:]), flush=True)
+            if "fts5" in args.backend:
+                print(f"{n:,} results: FTS5…", flush=True)
+                fts = bench_fts5(n, docs, holders, workdir, random.Random(n))
+                lines.append(row("SQLite FTS5 (baseline)", n, fts))
+                print(lines[-1], flush=True)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
     table = "\n".join([
         f"Run {time.strftime('%Y-%m-%d')} on {platform.machine()}, Python {platform.python_version()}, "
-        f"`bench/search.py --sizes {' '.join(map(str, args.sizes))}`. Times in ms (p50 / p95); "
-        "searches return the top 20 with highlighted snippets.",
+        f"`bench/search.py --sizes {' '.join(map(str, args.sizes))} --backend {' '.join(args.backend)}`. "
+        "Times in ms (p50 / p95); searches return the top 20 with highlighted snippets.",
         "",
         "| engine | results | indexed/s | size MB | holder search | staff search | one update | first query |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",

@@ -20,6 +20,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     from . import config
     from .extensions import csrf, db, limiter
+    from .search.postgresql import not_the_search_table
 
     app = Flask(__name__, instance_path=str(PROJECT_ROOT / "instance"))
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
@@ -34,7 +35,8 @@ def create_app(overrides: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_HOPS"], x_proto=1)
 
     db.init_app(app)
-    Migrate(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    Migrate(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True,
+            include_name=not_the_search_table)
     from .views.gate import before_the_body
 
     app.before_request(before_the_body)  # who is asking, and how large a body: before CSRF protection reads it

@@ -159,4 +159,9 @@ def load(instance_path: Path) -> dict:
         # client is sent to a presigned address of the object, valid PORTAL_S3_PRESIGN_SECONDS.
         "S3_PRESIGNED_DOWNLOADS": env.get("PORTAL_S3_PRESIGNED_DOWNLOADS", "0") == "1",
         "S3_PRESIGN_SECONDS": int(env.get("PORTAL_S3_PRESIGN_SECONDS", "60")),
+        # Search backend: "whoosh" (a local index per node, the embedded default) or "postgresql" (the
+        # search table in the database, for several nodes; needs DATABASE_URL on PostgreSQL). Matches of
+        # typed words ranked by relevance when there are at most this many, else shown newest first.
+        "SEARCH_BACKEND": env.get("PORTAL_SEARCH_BACKEND", "whoosh").strip().lower(),
+        "SEARCH_PG_CANDIDATES": int(env.get("PORTAL_SEARCH_PG_CANDIDATES", "1000")),
     }

@@ -197,8 +197,14 @@ def signing_keys(tmp_path_factory):
 
 
 @pytest.fixture
-def app(db_url, tmp_path, signing_keys):
-    app = make_app(db_url, tmp_path / "data", **signing_keys)
+def search_backend():
+    """The app's search backend: Whoosh, unless a test module parametrizes it (tests/test_search.py)."""
+    return "whoosh"
+
+
+@pytest.fixture
+def app(db_url, tmp_path, signing_keys, search_backend):
+    app = make_app(db_url, tmp_path / "data", SEARCH_BACKEND=search_backend, **signing_keys)
     with app.app_context():
         search.search_index().create_empty()  # as `make run` does with `reindex`
         yield app

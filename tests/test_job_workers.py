@@ -100,16 +100,20 @@ def test_a_worker_killed_in_an_import_leaves_the_job_to_another_which_finishes_i
     kill_one_mid_import(client, workers)
 
 
-def kill_one_mid_import(client, workers, start_worker=None) -> int:
-    """Upload a web import of ROWS rows as staff_a, let a first worker take it, kill it with
-    SIGKILL once some rows are in; a second worker finishes the job, each row once. The job's id."""
+def kill_one_mid_import(client, workers, start_worker=None, send=None) -> int:
+    """Upload a web import of ROWS rows as staff_a (through `send(archive, name)`, else the test
+    client), let a first worker take it, kill it with SIGKILL once some rows are in; a second worker
+    finishes the job, each row once. The job's id."""
     start_worker = start_worker or workers
     scans = many_pdfs(ROWS)
     rows = [row(n, issue_date="2019-05-01") for n in range(1, ROWS + 1)]
     archive = make_zip({"bang-ke.csv": manifest_csv(rows), **{f"scans/{n}.pdf": scans[n - 1]
                                                                for n in range(1, ROWS + 1)}})
-    login(client, "staff_a")
-    assert post_import(client, archive, "lo-150.zip").status_code == 302
+    if send is None:
+        login(client, "staff_a")
+        assert post_import(client, archive, "lo-150.zip").status_code == 302
+    else:
+        send(archive, "lo-150.zip")
     batch_id = db.session.scalars(select(ImportBatch.id)).one()
 
     def batch() -> ImportBatch:

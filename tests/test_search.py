@@ -1,4 +1,8 @@
-"""Search that finds Vietnamese results the way people type them, within what each user may see."""
+"""Search that finds Vietnamese results the way people type them, within what each user may see.
+
+Every test runs against both search backends: Whoosh (on SQLite and on PostgreSQL) and the
+PostgreSQL backend (on PostgreSQL only); what is Whoosh's alone (its queue, its index on disk) says so.
+"""
 
 import re
 from datetime import date, timedelta
@@ -13,6 +17,16 @@ from portal.operations import accounts
 from portal.operations import results as ops
 
 from .conftest import CCCD_A, CCCD_B, MST_C, PASSWORD, at_every_instant, login, make_result, vietnam_now
+
+
+@pytest.fixture(params=["whoosh", "postgresql"])
+def search_backend(request):
+    if request.param == "postgresql" and request.getfixturevalue("backend") != "postgresql":
+        pytest.skip("the PostgreSQL search backend needs a PostgreSQL database")
+    return request.param
+
+
+whoosh_only = pytest.mark.parametrize("search_backend", ["whoosh"], indirect=True)
 
 # key: (holder, procedure, document number, summary, body, staff, fate, extra fields)
 CORPUS = {
@@ -225,11 +239,14 @@ def test_staff_search_page(client, world, corpus):
     assert f'href="/admin/results/{corpus["R8"].id}"' not in forced
 
 
-def test_a_stale_index_never_shows_what_the_database_forbids(world, corpus):
+def test_a_stale_index_never_shows_what_the_database_forbids(world, corpus, search_backend):
     # Revoke without letting the indexer run: the index still says published...
     result = corpus["R1"]
     ops.revoke(world["reviewer_a"], result, "Thu hồi để thử chỉ mục cũ.")
     found = search.search_results(world["holder_a"], "say lanh", search.Filters(status="valid"))
+    if search_backend == "postgresql":  # no index to be stale: the search table changed with the result
+        assert not found.items
+        return
     # ...but what is shown comes from the database, with the database's status.
     assert [r.status for r, _ in found.items] == ["revoked"]
     search.sync()
@@ -252,6 +269,7 @@ def test_every_change_reaches_the_index(world, corpus):
     assert _found(staff, "hat dieu", {}) == [result.id]
 
 
+@whoosh_only
 def test_queue_survives_a_held_lock_and_a_request_never_fails(app, client, world, corpus):
     index = search.search_index()
     holder = index.writer()  # another process is indexing
@@ -323,6 +341,7 @@ def test_valid_and_expired_turn_at_midnight_in_vietnam(clock, world, pdfs):
     assert (last_day.effective_status(), ended.effective_status()) == ("published", "expired")
 
 
+@whoosh_only
 def test_lists_do_not_depend_on_the_index(client, world, corpus):
     login(client, "holder_a")
     assert client.get("/me/results").status_code == 200  # the process has started its search
@@ -333,3 +352,110 @@ def test_lists_do_not_depend_on_the_index(client, world, corpus):
     assert "đang được khôi phục" in typed
     assert client.get("/api/v1/me/results?q=say").status_code == 503
     assert client.get("/healthz").status_code == 503
+
+
+# -- the PostgreSQL backend's own promises ----------------------------------------------------------
+
+postgresql_only = pytest.mark.parametrize("search_backend", ["postgresql"], indirect=True)
+USERS = ["holder_a", "holder_b", "holder_c", "staff_a", "staff_b", "admin"]
+QUERIES = ["", "chuyen giao", "x quang", CCCD_A, CCCD_B, MST_C, "125/GP-SKHCN", "giong mia", "xi mang", '"chan doan"']
+
+
+@postgresql_only
+def test_the_restriction_is_in_the_query_not_after_it(world, corpus):
+    """The backend's hits themselves, before search_results checks them against the database: a
+    holder's are their own in the states they may see, a staff member's their unit's."""
+    from portal.access import scope_of, visible_results
+    from portal.search import postgresql
+
+    by_id = {r.id: key for key, r in corpus.items()}
+    for who in USERS:
+        user = world[who]
+        allowed = set(db.session.scalars(visible_results(user).with_only_columns(Result.id)))
+        for q in QUERIES:
+            for filters in ({}, {"unit": str(world["staff_b"].unit_id)}, {"status": "draft"}):
+                for candidates in (1000, 1):  # ranked, and newest first (words "too common")
+                    hits = postgresql.hit_page(db.session, scope_of(user), q, search.Filters(**filters), per_page=100,
+                                               candidates=candidates).hits
+                    found = {hit.result_id for hit in hits}
+                    assert found <= allowed, (who, q, filters, sorted(by_id[i] for i in found - allowed))
+    assert not postgresql.hit_page(db.session, scope_of(world["staff_b"]), "chuyen giao", search.Filters()).hits
+    assert not postgresql.hit_page(db.session, scope_of(world["holder_a"]), "giong mia", search.Filters()).hits
+
+
+@postgresql_only
+def test_common_words_are_shown_newest_first(world, corpus):
+    """Past the candidate cap the matches are not ranked but read newest first, and paged alike."""
+    staff = world["staff_a"]
+    ranked = search.search_results(staff, "chung nhan", search.Filters(), per_page=50)
+    assert {r.id for r, _ in ranked.items} >= {corpus["R1"].id, corpus["R6"].id}
+    from flask import current_app
+
+    current_app.config["SEARCH_PG_CANDIDATES"] = 1
+    first = search.search_results(staff, "chung nhan", search.Filters(), per_page=1)
+    second = search.search_results(staff, "chung nhan", search.Filters(), page=2, per_page=1)
+    everything = search.search_results(staff, "chung nhan", search.Filters(), per_page=50)
+    assert {r.id for r, _ in everything.items} == {r.id for r, _ in ranked.items}
+    dates = [(r.issue_date, r.id) for r, _ in everything.items]
+    assert dates == sorted(dates, reverse=True)
+    assert first.has_next and [r.id for r, _ in first.items + second.items] == [i for _, i in dates[:2]]
+    assert "<mark" in first.items[0][1].snippet and first.items[0][1].score is not None
+
+
+@postgresql_only
+def test_another_node_finds_a_change_when_it_is_committed(app, db_url, tmp_path, signing_keys, world, pdfs):
+    """Two application instances on one database, as two nodes: no index, no queue between them."""
+    from portal.models import User
+
+    from .conftest import make_app
+
+    other = make_app(db_url, tmp_path / "other-node", SEARCH_BACKEND="postgresql", **signing_keys)
+    holder_id = world["holder_a"].id
+
+    def found_on_the_other_node(q):
+        with other.app_context():
+            try:
+                holder = db.session.get(User, holder_id)
+                return [r.id for r, _ in search.search_results(holder, q, search.Filters()).items]
+            finally:
+                db.session.remove()
+
+    result = make_result(world, pdfs[0], reviewer="reviewer_a", summary="Giấy phép sử dụng máy đo phóng xạ")
+    assert found_on_the_other_node("may do phong xa") == [result.id]
+    result.summary = "Giấy phép sử dụng lò vi sóng công nghiệp"
+    db.session.flush()  # written, not committed: the other node does not see it yet
+    assert found_on_the_other_node("lo vi song") == []
+    db.session.commit()
+    assert found_on_the_other_node("lo vi song") == [result.id]
+    assert found_on_the_other_node("may do phong xa") == []
+    ops.revoke(world["reviewer_a"], result, "Thu hồi để thử nút khác.")
+    assert found_on_the_other_node("lo vi song") == [result.id]  # a holder still sees it, revoked
+    with other.app_context():
+        assert search.search_results(db.session.get(User, holder_id), "lo vi song",
+                                     search.Filters(status="valid")).items == []
+        db.session.remove()
+
+
+def test_health_and_reindex_on_either_backend(app, world, corpus, search_backend):
+    from sqlalchemy import text
+
+    client = app.test_client()
+    assert client.get("/healthz").json["index"] == "ok"
+    if search_backend == "postgresql":
+        db.session.execute(text("UPDATE result_search SET words = ''::tsvector"))  # a damaged table
+        db.session.commit()
+        assert not _found(world["holder_a"], "say lanh", {})
+    outcome = app.test_cli_runner().invoke(args=["reindex"])
+    assert outcome.exit_code == 0, outcome.output
+    assert f": {len(CORPUS)} results." in outcome.output
+    assert ("PostgreSQL" in outcome.output) == (search_backend == "postgresql")
+    assert _found(world["holder_a"], "say lanh", {}) == [corpus["R1"].id]
+
+
+def test_the_postgresql_backend_is_refused_on_sqlite(tmp_path):
+    from .conftest import make_app
+
+    with pytest.raises(RuntimeError, match="PostgreSQL"):
+        make_app(f"sqlite:///{tmp_path / 'portal.db'}", tmp_path / "data", SEARCH_BACKEND="postgresql")
+    with pytest.raises(RuntimeError, match="PORTAL_SEARCH_BACKEND"):
+        make_app(f"sqlite:///{tmp_path / 'portal.db'}", tmp_path / "data", SEARCH_BACKEND="elastic")

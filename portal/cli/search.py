@@ -17,13 +17,17 @@ def register(app: Flask) -> None:
     @click.option("--batch-size", default=2000, show_default=True, help="Results read from the database at a time.")
     @click.option("--procs", default=min(2, os.cpu_count() or 1), show_default=True, help="Indexing processes.")
     def reindex(batch_size: int, procs: int) -> None:
-        """Rebuild the search index from the database into a fresh directory and swap it in."""
+        """Rebuild the search index from the database into a fresh directory and swap it in
+        (PostgreSQL backend: write every row of the search table again from its result)."""
         from .. import search
 
         total = db.session.scalar(select(func.count(Result.id)))
         with click.progressbar(length=total, label="Lập chỉ mục") as bar:
             count = search.rebuild(progress=bar.update, batch_size=batch_size, procs=procs)
-        click.echo(f"Search index rebuilt: {count} results.")
+        if search.backend() == search.POSTGRESQL:
+            click.echo(f"Search table in PostgreSQL recomputed: {count} results.")
+        else:
+            click.echo(f"Search index rebuilt: {count} results.")
 
     @app.cli.command("index-worker")
     @click.option("--interval", default=1.0, show_default=True, help="Seconds between checks of the queue.")
@@ -34,6 +38,9 @@ def register(app: Flask) -> None:
 
         from .. import search
 
+        if search.backend() == search.POSTGRESQL:
+            click.echo("The PostgreSQL search backend has no queue: each change is written with its result.")
+            return
         while True:
             handled = search.sync(timeout=interval)
             search.search_index().compact(timeout=interval)

@@ -1,7 +1,10 @@
 """Search: the one interface the rest of the portal uses.
 
-The database is the source of truth: the index only proposes result ids, and every hit is
-loaded again through `visible_results(user)` before anyone sees it.
+Two backends, chosen by SEARCH_BACKEND (PORTAL_SEARCH_BACKEND): "whoosh", a local index kept from
+a queue (the embedded default), and "postgresql", a table the database writes with each result
+(postgresql.py; every node sees a change at commit). The database is the source of truth: a
+backend only proposes result ids, and every hit is loaded again through `visible_results(user)`
+before anyone sees it.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from ..access import scope_of, visible_results
 from ..extensions import db
 from ..models import Result, ResultFile
 from ..timeutil import utcnow
-from . import queries
+from . import postgresql, queries
 from .index import MISSING, OK, REBUILDING, IndexUnavailable, SearchIndex
 from .queries import Filters, Hit
 from .queue import drain, enqueue_all_since
@@ -32,6 +35,21 @@ from .schema import TEXT_FIELDS, document_for
 log = logging.getLogger(__name__)
 __all__ = ["Filters", "Hit", "IndexUnavailable", "ResultsPage", "rebuild", "search_index", "search_results", "sync",
            "init_app"]
+WHOOSH, POSTGRESQL = "whoosh", "postgresql"
+
+
+def backend(app: Flask | None = None) -> str:
+    return (app or current_app).config.get("SEARCH_BACKEND", WHOOSH)
+
+
+def _check_backend(app: Flask) -> None:
+    """Refuse at start-up what cannot work, rather than at the first search."""
+    name = backend(app)
+    if name not in (WHOOSH, POSTGRESQL):
+        raise RuntimeError(f"PORTAL_SEARCH_BACKEND={name!r}: choose {WHOOSH!r} or {POSTGRESQL!r}")
+    if name == POSTGRESQL and not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        raise RuntimeError("PORTAL_SEARCH_BACKEND=postgresql searches in the database: it needs DATABASE_URL to be "
+                           "a PostgreSQL database, not SQLite (or use PORTAL_SEARCH_BACKEND=whoosh)")
 
 
 def search_index() -> SearchIndex:
@@ -61,8 +79,11 @@ def _batches(size: int):
 def rebuild(progress=None, batch_size: int = 2000, procs: int = 1) -> int:
     """Rebuild the index from the database into a fresh directory and swap it in.
 
-    Changes committed while it runs are caught up afterwards from `updated_at`.
+    Changes committed while it runs are caught up afterwards from `updated_at`. With PostgreSQL:
+    every row of the search table written again from its result, a batch per transaction.
     """
+    if backend() == POSTGRESQL:
+        return postgresql.rebuild(db.session, progress, batch_size)
     index = search_index()
     with index.rebuild_lock():
         return _rebuild_holding_lock(index, progress, batch_size, procs)
@@ -84,11 +105,16 @@ def _rebuild_holding_lock(index: SearchIndex, progress=None, batch_size: int = 2
 
 
 def sync(timeout: float = 2.0) -> int:
-    """Write queued changes to the index now, if the writer can be had within `timeout`."""
+    """Write queued changes to the index now, if the writer can be had within `timeout`.
+    (PostgreSQL: nothing is ever queued, the change was written with the result.)"""
+    if backend() == POSTGRESQL:
+        return 0
     return drain(search_index(), timeout=timeout)
 
 
 def health() -> tuple[bool, str]:
+    if backend() == POSTGRESQL:
+        return postgresql.health(db.session)
     index = search_index()
     if index.state == REBUILDING:
         return False, "rebuilding"
@@ -122,9 +148,13 @@ def search_results(user, q: str, filters: Filters, *, page: int = 1, per_page: i
 
     Sorted by relevance when words were typed, else newest first.
     """
-    query, has_words = queries.build(whoosh_restriction(scope_of(user)), q, filters, TEXT_FIELDS)
-    hits = queries.run(search_index().searcher(), query, page=page, per_page=per_page,
-                       by_relevance=has_words, texts=_texts)
+    if backend() == POSTGRESQL:
+        hits = postgresql.hit_page(db.session, scope_of(user), q, filters, page=page, per_page=per_page,
+                                   candidates=current_app.config.get("SEARCH_PG_CANDIDATES", postgresql.CANDIDATES))
+    else:
+        query, has_words = queries.build(whoosh_restriction(scope_of(user)), q, filters, TEXT_FIELDS)
+        hits = queries.run(search_index().searcher(), query, page=page, per_page=per_page,
+                           by_relevance=has_words, texts=_texts)
     ids = [hit.result_id for hit in hits.hits]
     allowed = {r.id: r for r in db.session.scalars(visible_results(user).where(Result.id.in_(ids)))} if ids else {}
     items = [(allowed[hit.result_id], hit) for hit in hits.hits if hit.result_id in allowed]
@@ -193,6 +223,9 @@ def _indexed_later(app: Flask) -> bool:
 
 
 def init_app(app: Flask) -> None:
+    _check_backend(app)
+    if backend(app) == POSTGRESQL:
+        return  # nothing to open, rebuild or index in the background: the database does it all
     started_in: set[int] = set()
     lock = threading.Lock()
 

@@ -24,8 +24,9 @@ CONFIG_KEYS = ("SQLALCHEMY_DATABASE_URI", "SQLALCHEMY_ENGINE_OPTIONS", "PORTAL_D
 
 @contextmanager
 def indexing_alongside(enabled: bool = True) -> Iterator[None]:
-    """Run the body with an indexer process draining the queue beside it (when `enabled`)."""
-    if not enabled:
+    """Run the body with an indexer process draining the queue beside it (when `enabled`; never
+    with the PostgreSQL backend, which has no queue)."""
+    if not enabled or current_app.config.get("SEARCH_BACKEND", "whoosh") != "whoosh":
         yield
         return
     context = multiprocessing.get_context("spawn")  # a web process has threads a fork would copy

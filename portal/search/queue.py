@@ -1,5 +1,9 @@
 """Every change to a result reaches the index through a queue table in the database.
 
+On PostgreSQL the same flush also writes the result's row of the search table (postgresql.py),
+whichever backend searches: switching to the PostgreSQL backend needs no rebuild. The queue is
+filled only for Whoosh.
+
 A flush that touches a result (or its procedure, or a file's text) adds queue rows in the same
 transaction; `drain` writes the queued results to the index and deletes their rows. A process
 that dies after committing leaves its rows for the next drain: nothing is lost, and a drain that
@@ -10,11 +14,13 @@ from __future__ import annotations
 
 import logging
 
+from flask import current_app, has_app_context
 from sqlalchemy import delete, event, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from ..extensions import db
 from ..models import IndexQueueEntry, Procedure, Result, ResultFile, StoredFile
+from . import postgresql
 from .index import IndexUnavailable, LockError, SearchIndex, no_merge
 from .schema import document_for
 
@@ -42,9 +48,18 @@ def _enqueue_changed_results(session: Session, _context) -> None:
         result_ids.update(connection.scalars(select(Result.id).where(Result.procedure_id.in_(procedure_ids))))
     if file_ids:
         result_ids.update(connection.scalars(select(ResultFile.result_id).where(ResultFile.file_id.in_(file_ids))))
-    if result_ids:
+    if not result_ids:
+        return
+    if connection.dialect.name == "postgresql":
+        postgresql.refresh(connection, result_ids)
+    if _whoosh_searches():
         connection.execute(insert(IndexQueueEntry), [{"result_id": rid} for rid in sorted(result_ids)])
         session.info["search_pending"] = True
+
+
+def _whoosh_searches() -> bool:
+    # Outside an application (a bare script) the queue is kept: it is only ever too much, never lost.
+    return not has_app_context() or current_app.config.get("SEARCH_BACKEND", "whoosh") == "whoosh"
 
 
 def enqueue_all_since(moment) -> int:
