@@ -67,7 +67,7 @@ def setup(data_dir: Path, database_url: str | None, holders: int, each: int, sea
     url = driver_url(database_url) if database_url else f"sqlite:///{data_dir / 'bench.db'}"
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "PORTAL_DATA_DIR": str(data_dir), "SECRET_KEY": "bench",
                       "SEARCH_INDEXER_INTERVAL": 0, "SEARCH_REBUILD_IN_BACKGROUND": False, "JOBS_INTERVAL": 0,
-                      "PORTAL_SEARCH_BACKEND": search_backend, "PORTAL_STORAGE": storage})
+                      "SEARCH_BACKEND": search_backend, "STORAGE": storage})
     context = app.app_context()
     context.push()
     upgrade()
