@@ -21,6 +21,7 @@ from portal.operations import results as result_ops
 from portal.storage import FILES, HELD, SLIPS, storage
 
 from .conftest import CCCD_B, csrf_token, login, make_app, make_result, result_form, upload
+from .test_backup import empty_target, schema_kept  # noqa: F401  (the fixture)
 from .test_copies import copy_bytes, issue
 
 
@@ -219,8 +220,7 @@ def test_healthz_says_whether_the_bucket_answers(app, client, db_url, tmp_path, 
 
 @pytest.mark.slow
 def test_backup_of_a_bucket_restores_into_an_empty_one(app, backend, db_url, tmp_path, world, results, s3_env,
-                                                       s3_server, signing_keys):
-    from .test_backup import empty_target
+                                                       s3_server, signing_keys, schema_kept):  # noqa: F811
 
     mine, _theirs = results
     before = {sha256: mine_bytes_of(sha256) for sha256 in storage().stored()}
@@ -234,28 +234,15 @@ def test_backup_of_a_bucket_restores_into_an_empty_one(app, backend, db_url, tmp
                       TRUST_ROOTS=str(tmp_path / "keys" / "roots.pem"),
                       SIGNING_P12_PASSWORD=signing_keys["SIGNING_P12_PASSWORD"],
                       SECRET_KEY_FILE=str(tmp_path / "restored-secret-key"))
-    try:
-        with target.app_context():
-            restored = target.test_cli_runner().invoke(args=["restore", str(archive)])
-            assert restored.exit_code == 0, restored.output
-            assert {sha256: mine_bytes_of(sha256) for sha256 in storage().stored()} == before
-            assert all(key.startswith(("restored/files/", "portal/")) for key in s3_server.keys())
-            again = target.test_cli_runner().invoke(args=["restore", str(archive)])
-            assert again.exit_code != 0 and "không trống" in again.output
-            db.session.remove()
-            db.engine.dispose()
-    finally:
-        if backend == "postgresql":  # leave the database migrated for the next test
-            from flask_migrate import upgrade
-            from sqlalchemy import create_engine, inspect
-
-            engine = create_engine(db_url)
-            empty = not inspect(engine).get_table_names()
-            engine.dispose()
-            if empty:
-                with make_app(db_url, tmp_path / "migrating").app_context():
-                    upgrade()
-                    db.engine.dispose()
+    with target.app_context():
+        restored = target.test_cli_runner().invoke(args=["restore", str(archive)])
+        assert restored.exit_code == 0, restored.output
+        assert {sha256: mine_bytes_of(sha256) for sha256 in storage().stored()} == before
+        assert all(key.startswith(("restored/files/", "portal/")) for key in s3_server.keys())
+        again = target.test_cli_runner().invoke(args=["restore", str(archive)])
+        assert again.exit_code != 0 and "không trống" in again.output
+        db.session.remove()
+        db.engine.dispose()
 
 
 def mine_bytes_of(sha256: str) -> bytes:
