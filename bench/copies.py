@@ -53,37 +53,43 @@ def _percentiles(values: list[float]) -> tuple[float, float]:
     return statistics.median(values), values[min(len(values) - 1, round(0.95 * (len(values) - 1)))]
 
 
-def _setup(data_dir: Path, database_url: str | None = None):
+def new_portal(data_dir: Path, database_url: str | None = None, **config):
+    """A throw-away portal for a bench: migrated, one unit, its radiation procedure, a staff member
+    and a reviewer (password Bench-password-1), its app context pushed. (app, unit, procedure,
+    staff, reviewer)"""
     from flask_migrate import upgrade
+    from sqlalchemy import select
 
     from portal import create_app
     from portal.config import database_url as driver_url
-    from portal.demo.documents import Spec, render_many
     from portal.extensions import db
-
-    url = driver_url(database_url) if database_url else f"sqlite:///{data_dir / 'bench.db'}"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "PORTAL_DATA_DIR": str(data_dir),
-                      "SECRET_KEY": "bench", "SEARCH_INDEXER_INTERVAL": 0, "SEARCH_REBUILD_IN_BACKGROUND": False})
-    context = app.app_context()
-    context.push()
-    upgrade()
-    import io
-
-    from sqlalchemy import select
-
     from portal.models import Procedure
     from portal.operations import accounts
-    from portal.operations import results as ops
-    from portal.scans import Spooled, prepare
-    from portal.storage import storage
 
+    url = driver_url(database_url) if database_url else f"sqlite:///{data_dir / 'bench.db'}"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "PORTAL_DATA_DIR": str(data_dir), "SECRET_KEY": "bench",
+                      "SEARCH_INDEXER_INTERVAL": 0, "SEARCH_REBUILD_IN_BACKGROUND": False, **config})
+    app.app_context().push()
+    upgrade()
     unit = accounts.create_unit(None, "000.02.21.H48", "Phòng Quản lý chuyên ngành")
     accounts.save_procedure(None, "1.010711", "Cấp giấy phép tiến hành công việc bức xạ - Sử dụng thiết bị X-quang "
                             "chẩn đoán trong y tế", "An toàn bức xạ và hạt nhân", None)
     staff = accounts.create_user(None, "staff", "staff", "Bench-password-1", unit_code=unit.code)
     reviewer = accounts.create_user(None, "reviewer", "reviewer", "Bench-password-1", unit_code=unit.code)
+    return app, unit, db.session.scalars(select(Procedure)).one(), staff, reviewer
+
+
+def _setup(data_dir: Path, database_url: str | None = None):
+    import io
+
+    from portal.demo.documents import Spec, render_many
+    from portal.operations import accounts
+    from portal.operations import results as ops
+    from portal.scans import Spooled, prepare
+    from portal.storage import storage
+
+    app, unit, procedure, staff, reviewer = new_portal(data_dir, database_url)
     holder = accounts.create_user(None, "holder", "holder", "Bench-password-1", holder_id="051089004217")
-    procedure = db.session.scalars(select(Procedure)).one()
     results = {}
     for pages in (1, 10):
         pdf = render_many([Spec(

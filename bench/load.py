@@ -23,7 +23,9 @@ but the services. Figures go to docs/BENCHMARKS.md, between this benchmark's mar
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
+import os
 import platform
 import random
 import sys
@@ -51,32 +53,16 @@ def holder_id(n: int) -> str:
 
 
 def setup(data_dir: Path, database_url: str | None, holders: int, each: int, search_backend: str, storage: str):
-    from flask_migrate import upgrade
-    from sqlalchemy import select
+    from copies import new_portal
 
-    from portal import create_app
-    from portal.config import database_url as driver_url
     from portal.demo.documents import Spec, render_many
-    from portal.extensions import db
-    from portal.models import Procedure
     from portal.operations import accounts
     from portal.operations import results as ops
     from portal.scans import Spooled, prepare
     from portal.storage import storage as store
 
-    url = driver_url(database_url) if database_url else f"sqlite:///{data_dir / 'bench.db'}"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "PORTAL_DATA_DIR": str(data_dir), "SECRET_KEY": "bench",
-                      "SEARCH_INDEXER_INTERVAL": 0, "SEARCH_REBUILD_IN_BACKGROUND": False, "JOBS_INTERVAL": 0,
-                      "SEARCH_BACKEND": search_backend, "STORAGE": storage})
-    context = app.app_context()
-    context.push()
-    upgrade()
-    unit = accounts.create_unit(None, "000.02.21.H48", "Phòng Quản lý chuyên ngành")
-    accounts.save_procedure(None, "1.010711", "Cấp giấy phép tiến hành công việc bức xạ - Sử dụng thiết bị X-quang "
-                            "chẩn đoán trong y tế", "An toàn bức xạ và hạt nhân", None)
-    staff = accounts.create_user(None, "staff", "staff", PASSWORD, unit_code=unit.code)
-    reviewer = accounts.create_user(None, "reviewer", "reviewer", PASSWORD, unit_code=unit.code)
-    procedure = db.session.scalars(select(Procedure)).one()
+    app, unit, procedure, staff, reviewer = new_portal(data_dir, database_url, JOBS_INTERVAL=0,
+                                                       SEARCH_BACKEND=search_backend, STORAGE=storage)
     specs, owners = [], []
     for h in range(holders):
         accounts.create_user(None, f"holder{h}", "holder", PASSWORD, holder_id=holder_id(h))
@@ -218,7 +204,7 @@ def main() -> None:
     args = parser.parse_args()
     from sqlalchemy import func, select
 
-    with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp, _bucket(args.storage, Path(tmp)):
         data_dir = Path(tmp) / "data"
         print(f"setting up {args.holders} holders × {args.results_each} results …", flush=True)
         app, codes, verifications = setup(data_dir, args.database_url, args.holders, args.results_each,
@@ -265,9 +251,26 @@ def main() -> None:
         write_section("load", text)
 
 
-def _cores() -> int:
-    import os
+@contextlib.contextmanager
+def _bucket(storage: str, workdir: Path):
+    """With --storage s3 and no PORTAL_S3_BUCKET in the environment: the tests' S3 server (moto) on
+    a free loopback port, for the bench's life."""
+    if storage != "s3" or os.environ.get("PORTAL_S3_BUCKET"):
+        yield
+        return
+    from tests.s3_service import S3Server
 
+    (workdir / "s3").mkdir()
+    server = S3Server(workdir / "s3")
+    server.start()
+    os.environ.update(server.environ(prefix="bench"))
+    try:
+        yield
+    finally:
+        server.stop()
+
+
+def _cores() -> int:
     return os.cpu_count() or 1
 
 
