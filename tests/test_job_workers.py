@@ -67,7 +67,7 @@ class Worker:
         stop_process(self.process, grace=20)
 
 
-def _wait_for(what, seconds: float, message: str, workers: list[Worker], state=lambda: ""):
+def wait_for(what, seconds: float, message: str, workers: list[Worker], state=lambda: ""):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         db.session.rollback()  # a fresh look at what the workers committed
@@ -123,17 +123,17 @@ def kill_one_mid_import(client, workers, start_worker=None, send=None) -> int:
         return db.session.scalar(select(func.count(ImportRow.id)).where(ImportRow.batch_id == batch_id))
 
     first = start_worker("worker-1")
-    _wait_for(lambda: batch().leased_by and batch().leased_by.endswith(f":{first.pid}"), 30,
+    wait_for(lambda: batch().leased_by and batch().leased_by.endswith(f":{first.pid}"), 30,
               "the first worker did not take the job", workers.started)
     second = start_worker("worker-2")
-    _wait_for(lambda: 0 < rows_in() < ROWS, 30, "no rows went in while the first worker held the job",
+    wait_for(lambda: 0 < rows_in() < ROWS, 30, "no rows went in while the first worker held the job",
               workers.started, lambda: f"{rows_in()} rows in, {batch().status}, held by {batch().leased_by}")
     assert batch().leased_by.endswith(f":{first.pid}")  # the second, started meanwhile, left it alone
     first.kill()
     in_when_killed = rows_in()
     assert in_when_killed < ROWS
 
-    _wait_for(lambda: batch().status == "done", 30, "the second worker did not finish the job", workers.started)
+    wait_for(lambda: batch().status == "done", 30, "the second worker did not finish the job", workers.started)
     job = batch()
     assert job.leased_by.endswith(f":{second.pid}") and job.attempts == 2
     lines = db.session.scalars(select(ImportRow.line).where(ImportRow.batch_id == batch_id)).all()
