@@ -200,7 +200,8 @@ def main() -> None:
     parser.add_argument("--storage", default="local", choices=["local", "s3"])
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers a node")
     parser.add_argument("--seed", type=int, default=16)
-    parser.add_argument("--no-write", action="store_true", help="print, do not write docs/BENCHMARKS.md")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "BENCHMARKS.md")
+    parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args()
     from sqlalchemy import func, select
 
@@ -248,7 +249,7 @@ def main() -> None:
     text = "\n".join(lines)
     print(text)
     if not args.no_write:
-        write_section("load", text)
+        write_section(args.out, "load", text)
 
 
 @contextlib.contextmanager
