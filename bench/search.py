@@ -8,7 +8,7 @@ on the same data and queries.
 Generates N synthetic results with Vietnamese text. Whoosh: builds the index with the portal's own
 schema and analysis (portal.search), then times holder searches (the holder term AND-ed into the
 query, top 20 with highlights), staff searches (a unit's results, top 20 with highlights) and
-single-result updates. PostgreSQL: empties the database, migrates it to 0017, COPYs the results
+single-result updates. PostgreSQL: empties the database, migrates it to 0019, COPYs the results
 into the portal's own tables, migrates to the head (0020 fills the search table: "indexed/s"), then
 times the same searches through the backend's own query (portal.search.postgresql.hit_page, with
 the restriction of a holder or a unit and ts_headline snippets), an update as the portal writes it
@@ -193,7 +193,7 @@ def bench_postgresql(n: int, docs: list[dict], holders: list[str], texts: dict, 
         conn.execute(text("CREATE SCHEMA public"))
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "PORTAL_DATA_DIR": str(workdir / "data"), "SECRET_KEY": "bench"})
     with app.app_context():
-        upgrade(revision="0017")
+        upgrade(revision="0019")  # the revision before the search table's
     units = {code: i for i, (code, _name) in enumerate(cat.UNITS, start=1)}
     procedures = {p[0]: i for i, p in enumerate(cat.PROCEDURES, start=1)}
     raw = engine.raw_connection()
