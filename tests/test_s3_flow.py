@@ -12,7 +12,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal import search
 from portal.extensions import db
@@ -248,3 +248,28 @@ def test_backup_of_a_bucket_restores_into_an_empty_one(app, backend, db_url, tmp
 def mine_bytes_of(sha256: str) -> bytes:
     with storage().open_verified(sha256) as fh:
         return fh.read()
+
+
+def test_a_bucket_out_of_reach_answers_try_again_later_not_a_system_error(app, world, results, pdfs, tmp_path):
+    """A node whose bucket does not answer: the download and the upload say so (503, in
+    Vietnamese), nothing is written, and the portal's other pages go on."""
+    from .redis_service import free_port
+
+    mine, _theirs = results
+    node = make_app(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path / "cut-off",
+                    **{**{key: app.config[key] for key in ("STORAGE", "S3_BUCKET", "S3_REGION", "S3_PREFIX")},
+                       "S3_ENDPOINT_URL": f"http://127.0.0.1:{free_port()}"})  # nothing listens there
+    with node.app_context():
+        search.search_index().create_empty()
+        holder = node.test_client()
+        login(holder, "holder_a")
+        download = holder.get(f"/me/results/{mine.code}/file")
+        assert download.status_code == 503 and download.headers["Retry-After"] == "60"
+        assert "Kho lưu trữ tệp của Sở tạm thời không trả lời" in download.get_data(as_text=True)
+        staff = node.test_client()
+        login(staff, "staff_a")
+        before = db.session.scalar(select(func.count(Result.id)))
+        sent = upload(staff, pdfs[2], document_number="77/gp-skhcn")
+        assert sent.status_code == 503 and "thử lại sau" in sent.get_data(as_text=True)
+        assert db.session.scalar(select(func.count(Result.id))) == before
+        assert holder.get("/me/results").status_code == 200

@@ -52,6 +52,11 @@ class FileDamaged(Exception):
         self.sha256, self.state = sha256, state
 
 
+class StorageUnavailable(Exception):
+    """The file store did not answer (a bucket out of reach): nothing was read or kept; the person
+    is told to try again later (views/errors.py), not shown a system error."""
+
+
 def out_of_space(err: BaseException) -> bool:
     """Whether a write failed because the file system, or the user's quota, is full."""
     return isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EDQUOT)

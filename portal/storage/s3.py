@@ -13,11 +13,12 @@ import os
 import tempfile
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import quote
 
-from . import CHUNK, PreviewCache, Storage, checked_hash, is_hash
+from . import CHUNK, PreviewCache, Storage, StorageUnavailable, checked_hash, is_hash
 
 _NOT_FOUND = {"404", "NoSuchKey", "NotFound"}
 _clients: dict[tuple, object] = {}
@@ -43,6 +44,20 @@ def client_for(config):
         return _clients[key]
 
 
+@contextmanager
+def _answering(what: str):
+    """The bucket's failures to answer (refused, timed out, an error of its own) as StorageUnavailable."""
+    from boto3.exceptions import S3UploadFailedError
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        yield
+    except (BotoCoreError, ClientError, S3UploadFailedError) as err:
+        if _missing(err):
+            raise
+        raise StorageUnavailable(f"the bucket did not answer ({what}): {err}") from err
+
+
 def _missing(err: Exception) -> bool:
     from botocore.exceptions import ClientError
 
@@ -66,7 +81,8 @@ class S3Storage(Storage):
 
     def exists(self, sha256: str) -> bool:
         try:
-            self.client.head_object(Bucket=self.bucket, Key=self._key(sha256))
+            with _answering("head"):
+                self.client.head_object(Bucket=self.bucket, Key=self._key(sha256))
         except Exception as err:
             if _missing(err):
                 return False
@@ -76,14 +92,16 @@ class S3Storage(Storage):
     def keep(self, temp_path: Path, sha256: str, synced: bool = False) -> None:
         try:
             if not self.exists(sha256):
-                self.client.upload_file(str(temp_path), self.bucket, self._key(sha256),
-                                        ExtraArgs={"ContentType": "application/octet-stream"})
+                with _answering("put"):
+                    self.client.upload_file(str(temp_path), self.bucket, self._key(sha256),
+                                            ExtraArgs={"ContentType": "application/octet-stream"})
         finally:
             Path(temp_path).unlink(missing_ok=True)
 
     def _open_stream(self, sha256: str) -> BinaryIO:
         try:
-            answer = self.client.get_object(Bucket=self.bucket, Key=self._key(sha256))
+            with _answering("get"):
+                answer = self.client.get_object(Bucket=self.bucket, Key=self._key(sha256))
         except Exception as err:
             if _missing(err):
                 raise FileNotFoundError(sha256) from None

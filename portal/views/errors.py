@@ -13,7 +13,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from ..access import NotVisible
-from ..storage import out_of_space
+from ..storage import StorageUnavailable, out_of_space
 from . import gate
 
 ERROR_TEXTS = {
@@ -32,6 +32,8 @@ ERROR_TEXTS = {
 }
 CSRF_MESSAGE = "Biểu mẫu đã hết hạn hoặc thiếu mã bảo mật. Hãy tải lại trang và gửi lại."
 CSRF_API_MESSAGE = "Thiếu hoặc sai mã bảo mật (tiêu đề X-CSRFToken)."
+STORE_UNAVAILABLE_TEXT = ("Kho lưu trữ tệp của Sở tạm thời không trả lời, nên chưa đọc hay lưu được tệp nào; "
+                          "không có dữ liệu nào bị thay đổi. Vui lòng thử lại sau ít phút.")
 
 # What the databases say when their disk is full.
 _SQLITE_FULL = 13
@@ -124,6 +126,13 @@ def internal_error(err: InternalServerError):
     return answer(500)
 
 
+def storage_unavailable(err: StorageUnavailable):
+    """The bucket did not answer: nothing was read or kept; a try later is all it takes."""
+    current_app.logger.error("file store unavailable: %s %s (%s)", request.method, request.path, err)
+    return answer(503, STORE_UNAVAILABLE_TEXT, title="Kho lưu trữ tệp tạm thời không trả lời",
+                  error="storage_unavailable", headers={"Retry-After": "60"})
+
+
 def not_visible(err: NotVisible):
     return answer(404)
 
@@ -131,6 +140,7 @@ def not_visible(err: NotVisible):
 def register(app: Flask) -> None:
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(NotVisible, not_visible)
+    app.register_error_handler(StorageUnavailable, storage_unavailable)
     app.register_error_handler(413, too_large)
     app.register_error_handler(CSRFError, csrf_error)
     app.register_error_handler(InternalServerError, internal_error)
