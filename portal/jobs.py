@@ -47,6 +47,29 @@ def lease_until() -> datetime:
     return utcnow() + timedelta(seconds=current_app.config["JOB_LEASE_SECONDS"])
 
 
+def claim(model, takeable, values: dict, *, columns=(), usable=None, candidates: int = 1):
+    """Take one row of `model` that `takeable` allows, for this process, and commit: candidates are
+    read (locked with SKIP LOCKED on PostgreSQL, so that workers claiming at once take different
+    rows, none waiting), then the first `usable(row)` one is set to `values` by an UPDATE that
+    checks `takeable` again (on SQLite that alone makes one winner). `columns` are read with the
+    id for `usable`, which passes over what this process cannot run. The row, or None."""
+    from sqlalchemy import select, update
+
+    query = select(model.id, *columns).where(takeable).order_by(model.id).limit(candidates)
+    if db.engine.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    for _try in range(5):  # another process may win the row between the read and the update
+        found = next((row.id for row in db.session.execute(query) if usable is None or usable(row)), None)
+        if found is None:
+            db.session.rollback()
+            return None
+        taken = db.session.execute(update(model).where(model.id == found, takeable).values(**values)).rowcount
+        db.session.commit()
+        if taken:
+            return db.session.get(model, found)
+    return None
+
+
 def run_once(should_stop=lambda: False) -> bool:
     """Take one import job, a few OCR pages and a few outbox messages; True if anything was done."""
     from . import ocr, outbox

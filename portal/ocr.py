@@ -20,6 +20,7 @@ from sqlalchemy import select, update
 
 from . import audit, search
 from .extensions import db
+from .jobs import claim
 from .models import ResultFile, StoredFile
 from .models.files import OCR_DONE, OCR_FAILED, OCR_PENDING, OCR_RUNNING
 from .storage import FileDamaged, storage
@@ -98,20 +99,8 @@ def claim_next() -> StoredFile | None:
         # None: left running by a process of the time before leases (migration 0018)
         (StoredFile.ocr_status == OCR_RUNNING) & (StoredFile.ocr_attempts < MAX_ATTEMPTS)
         & (StoredFile.ocr_lease_until.is_(None) | (StoredFile.ocr_lease_until < now)))
-    query = select(StoredFile.id).where(takeable).order_by(StoredFile.id).limit(1)
-    if db.engine.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    for _try in range(5):
-        file_id = db.session.scalar(query)
-        if file_id is None:
-            db.session.rollback()
-            return None
-        claimed = db.session.execute(update(StoredFile).where(StoredFile.id == file_id, takeable).values(
-            ocr_status=OCR_RUNNING, ocr_lease_until=now + _lease(), ocr_attempts=StoredFile.ocr_attempts + 1)).rowcount
-        db.session.commit()
-        if claimed:
-            return db.session.get(StoredFile, file_id)
-    return None
+    return claim(StoredFile, takeable, {"ocr_status": OCR_RUNNING, "ocr_lease_until": now + _lease(),
+                                        "ocr_attempts": StoredFile.ocr_attempts + 1})
 
 
 def run_pending(limit: int | None = None) -> int:

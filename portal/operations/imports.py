@@ -46,7 +46,7 @@ from ..models.imports import DONE, FAILED, IMPORTED, QUEUED, ROW_FAILED, RUNNING
 from ..scans import PreparedScan, ScanError
 from ..search.alongside import indexing_alongside
 from ..spreadsheets import csv_row
-from ..storage import JOBS, FileDamaged, out_of_space, shared_by_nodes, storage
+from ..storage import JOBS, FileDamaged, digest_of, out_of_space, shared_by_nodes, storage
 from ..timeutil import utcnow
 from . import OperationError
 from .results import DraftGroup, ResultInput, add_draft, add_publication, find_duplicate
@@ -106,7 +106,7 @@ def claim_next_web_batch(worker: str | None = None) -> ImportBatch | None:
     does it (one writer at a time). A job whose files are in the store the nodes share is taken by
     any worker; one whose folder this node does not see, received on another node with files on its
     own disk, is left to a worker there (or one sharing its data directory)."""
-    from ..jobs import lease_until, worker_id
+    from ..jobs import claim, lease_until, worker_id
 
     now = utcnow()
     died = (ImportBatch.source == "web") & (ImportBatch.status == RUNNING) & (
@@ -122,23 +122,10 @@ def claim_next_web_batch(worker: str | None = None) -> ImportBatch | None:
         db.session.commit()
     takeable = (ImportBatch.source == "web") & (
         (ImportBatch.status == QUEUED) | (died & (ImportBatch.attempts < MAX_ATTEMPTS)))
-    query = (select(ImportBatch.id, ImportBatch.received_on, ImportBatch.files_sha256).where(takeable)
-             .order_by(ImportBatch.id).limit(20))
-    if db.engine.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    for _try in range(5):
-        batch_id = next((found for found, received_on, shared in db.session.execute(query)
-                         if shared or _files_here(found, received_on)), None)
-        if batch_id is None:
-            db.session.rollback()
-            return None
-        taken = db.session.execute(update(ImportBatch).where(ImportBatch.id == batch_id, takeable).values(
-            status=RUNNING, heartbeat_at=now, lease_until=lease_until(), leased_by=worker or worker_id(),
-            attempts=ImportBatch.attempts + 1)).rowcount
-        db.session.commit()
-        if taken:
-            return db.session.get(ImportBatch, batch_id)
-    return None
+    return claim(ImportBatch, takeable, {
+        "status": RUNNING, "heartbeat_at": now, "lease_until": lease_until(), "leased_by": worker or worker_id(),
+        "attempts": ImportBatch.attempts + 1}, columns=(ImportBatch.received_on, ImportBatch.files_sha256),
+        usable=lambda row: row.files_sha256 or _files_here(row.id, row.received_on), candidates=20)
 
 
 def _files_here(batch_id: int, received_on: str | None) -> bool:
@@ -426,12 +413,10 @@ def share_job_files(folder: Path) -> str:
         with tarfile.open(name, "w") as archive:
             for item in sorted(folder.iterdir()):
                 archive.add(item, arcname=item.name)
-        digest = hashlib.sha256()
         with open(name, "rb") as fh:
-            while chunk := fh.read(1024 * 1024):
-                digest.update(chunk)
-        store.keep(Path(name), digest.hexdigest())
-        return digest.hexdigest()
+            sha256 = digest_of(fh)
+        store.keep(Path(name), sha256)
+        return sha256
     finally:
         Path(name).unlink(missing_ok=True)
 

@@ -163,7 +163,7 @@ class Storage(Spool):
         except FileNotFoundError:
             return None
         with fh:
-            return _digest_of(fh)
+            return digest_of(fh)
 
     def state_of(self, sha256: str) -> str | None:
         """None when the stored file is whole; MISSING or ALTERED otherwise."""
@@ -187,7 +187,7 @@ class Storage(Spool):
         except FileNotFoundError:
             raise FileDamaged(sha256, MISSING) from None
         try:
-            if _digest_of(fh) != sha256:
+            if digest_of(fh) != sha256:
                 raise FileDamaged(sha256, ALTERED)
             fh.seek(0)
         except BaseException:
@@ -248,7 +248,8 @@ class PreviewCache:
         raise NotImplementedError
 
 
-def _digest_of(fh: BinaryIO) -> str:
+def digest_of(fh: BinaryIO) -> str:
+    """The SHA-256 of what is left to read in `fh`, read in chunks."""
     digest = hashlib.sha256()
     while chunk := fh.read(CHUNK):
         digest.update(chunk)

@@ -48,9 +48,9 @@ def home():
 @bp.get("/results")
 def results():
     q, filters, page_number, _ = searching.read_args(staff=True)
-    if not sees_every_unit(current_user):
-        filters.unit = None  # the restriction already keeps them to their unit
     every_unit = sees_every_unit(current_user)
+    if not every_unit:
+        filters.unit = None  # the restriction already keeps them to their unit
     context = dict(q=q, filters=filters, statuses=searching.STAFF_STATUS_CHOICES,
                    units=db.session.scalars(select(Unit).order_by(Unit.name)).all() if every_unit else [],
                    procedures=db.session.scalars(select(Procedure).order_by(Procedure.code)).all())
