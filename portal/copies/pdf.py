@@ -360,7 +360,19 @@ class SignatureCheck:
     trusted: bool = False         # the certificate chains to a root we trust
     signer_cert_sha256: str = ""
     signer_name: str = ""
-    signed_at: str = ""
+    signed_at: str = ""           # the time the signer wrote (its own clock: a claim, not proof)
+    # The signature timestamp (RFC 3161) the file carries, and whether its token is intact and its
+    # authority chains to a trust root: the proven time of signing.
+    timestamped: bool = False
+    timestamp_at: str = ""        # ISO 8601, Asia/Ho_Chi_Minh
+    timestamp_authority: str = ""
+    timestamp_trusted: bool = False
+    long_term: bool = False       # the file carries the validation data to check it offline (B-LT)
+    archival: bool = False        # and a document timestamp over it all (B-LTA)
+    # Whether the signer's certificate was in its validity period and not revoked at the signing
+    # time (the timestamp's if trusted, else none proven: None), and if not, why, in Vietnamese.
+    valid_when_signed: bool | None = None
+    certificate_problem: str = ""
 
 
 def check_signature(data: bytes, trust_roots_path: str) -> SignatureCheck:

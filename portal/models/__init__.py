@@ -3,7 +3,7 @@
 from .api_clients import ApiClient, ApiToken
 from .audit import AuditEvent
 from .claims import ClaimCode
-from .copies import CertifiedCopy, CopyNumberCounter, CopyNumberReservation
+from .copies import CertifiedCopy, CopyFile, CopyNumberCounter, CopyNumberReservation
 from .files import DOCUMENT, SOURCE_IMAGE, ResultFile, StoredFile
 from .held import HeldUpload
 from .imports import ImportBatch, ImportRow
@@ -21,7 +21,7 @@ from .users import RecoveryCode, User
 
 __all__ = [
     "DOCUMENT", "SOURCE_IMAGE", "ApiClient", "ApiToken", "AuditEvent", "CertifiedCopy", "ClaimCode",
-    "CopyNumberCounter",
+    "CopyFile", "CopyNumberCounter",
     "CopyNumberReservation", "HandoverSlip", "HeldUpload", "ImportBatch", "ImportRow", "IndexQueueEntry",
     "InventoryCount",
     "LoginThrottle", "NationalIdentity", "OutboxMessage",

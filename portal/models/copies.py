@@ -39,9 +39,25 @@ class CertifiedCopy(db.Model):
     size: Mapped[int]
     page_count: Mapped[int]
     signer_cert_sha256: Mapped[str] = mapped_column(String(64))
+    # The signature timestamp the copy carries (RFC 3161), as the authority wrote it, and who that
+    # authority is; both None for a copy made without one.
+    timestamped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    timestamp_authority: Mapped[str | None] = mapped_column(String(255))
+    # It carries the certificates and revocation data to be validated offline (PAdES B-LT).
+    long_term: Mapped[bool] = mapped_column(default=False)
+    # B-LTA: when the certificate of the authority behind the file's last document timestamp
+    # expires; `copies-refresh` adds a new one before that day.
+    archive_timestamp_until: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
     result: Mapped[Result] = relationship(lazy="joined")
     requested_by: Mapped[User | None] = relationship()
+    earlier_files: Mapped[list[CopyFile]] = relationship(order_by="CopyFile.id", back_populates="copy")
+
+    @property
+    def known_hashes(self) -> set[str]:
+        """Every file this register line has stood for: the current one, and those a refresh
+        superseded (a holder may still hold and show one of them)."""
+        return {self.sha256} | {f.sha256 for f in self.earlier_files}
 
     @property
     def register_number(self) -> str:
@@ -55,6 +71,21 @@ class CertifiedCopy(db.Model):
     @property
     def file_name(self) -> str:
         return f"ban-sao-{self.result.code}-{self.verification_code}.pdf"
+
+
+class CopyFile(db.Model):
+    """A file a copy's register line stood for before `copies-refresh` added a document timestamp
+    to it (an incremental update: the earlier file is a prefix of the later one). Kept in storage."""
+
+    __tablename__ = "certified_copy_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    copy_id: Mapped[int] = mapped_column(ForeignKey("certified_copies.id"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size: Mapped[int]
+    superseded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    copy: Mapped[CertifiedCopy] = relationship(back_populates="earlier_files")
 
 
 class CopyNumberCounter(db.Model):
