@@ -88,6 +88,24 @@ def load(instance_path: Path) -> dict:
         "SIGNING_P12": env.get("PORTAL_SIGNING_P12", ""),
         "SIGNING_P12_PASSWORD": env.get("PORTAL_SIGNING_P12_PASSWORD", ""),
         "TRUST_ROOTS": env.get("PORTAL_TRUST_ROOTS", ""),
+        # Copies that verify for decades (portal/copies/ltv.py): an RFC 3161 time-stamping
+        # authority (with HTTP Basic credentials if it wants them); with it every copy carries a
+        # signature timestamp and its validation data (PAdES B-LT), and with PORTAL_COPY_LTA=1 a
+        # document timestamp too (B-LTA). The authority or a CRL out of reach refuses the copy,
+        # unless PORTAL_TSA_FALLBACK=unstamped, which signs without and says so on the copy's page.
+        "TSA_URL": env.get("PORTAL_TSA_URL", ""),
+        "TSA_USERNAME": env.get("PORTAL_TSA_USERNAME", ""),
+        "TSA_PASSWORD": env.get("PORTAL_TSA_PASSWORD", ""),
+        "TSA_TIMEOUT": float(env.get("PORTAL_TSA_TIMEOUT", "10")),
+        "TSA_FALLBACK": env.get("PORTAL_TSA_FALLBACK", "refuse"),
+        "COPY_LTA": env.get("PORTAL_COPY_LTA", "0") == "1",
+        # Fetched CRLs and the authority's certificates are reused until the CRL's nextUpdate, at
+        # most this long; `copies-refresh` renews document timestamps this many days before expiry.
+        "REVOCATION_CACHE_SECONDS": int(env.get("PORTAL_REVOCATION_CACHE_SECONDS", "3600")),
+        "COPY_REFRESH_DAYS": int(env.get("PORTAL_COPY_REFRESH_DAYS", "180")),
+        # Where the demo CA's CRL is published, written into the demo certificates when they are
+        # made (`python -m portal.copies.demo_pki` serves it, with a demo TSA at /tsa).
+        "DEMO_PKI_URL": env.get("PORTAL_DEMO_PKI_URL", "http://127.0.0.1:5099"),
         # Days a reviewer may download again the hand-over slips (claim codes in clear) of a
         # published batch; then the PDF is deleted (portal/operations/slips.py).
         "HANDOVER_SLIP_DAYS": int(env.get("PORTAL_HANDOVER_SLIP_DAYS", "7")),

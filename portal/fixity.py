@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from . import audit
 from .extensions import db
-from .models import AuditEvent, CertifiedCopy, Result, StoredFile
+from .models import AuditEvent, CertifiedCopy, CopyFile, Result, StoredFile
 from .models.copies import register_number
 from .storage import ALTERED, MISSING, FileDamaged, storage
 
@@ -46,11 +46,13 @@ class Report:
 
 def count() -> int:
     return (db.session.scalar(select(func.count(StoredFile.id)))
-            + db.session.scalar(select(func.count(CertifiedCopy.id))))
+            + db.session.scalar(select(func.count(CertifiedCopy.id)))
+            + db.session.scalar(select(func.count(CopyFile.id))))
 
 
 def items() -> Iterator[Item]:
-    """Every stored file: the results' files, then the certified copies, a batch at a time."""
+    """Every stored file: the results' files, then the certified copies (with the files a renewal
+    of their document timestamp superseded), a batch at a time."""
     files = select(StoredFile.id, StoredFile.sha256, StoredFile.original_name)
     for _id, sha256, name in _keyset(files, StoredFile.id):
         yield Item(sha256, name or "(no name)")
@@ -58,6 +60,10 @@ def items() -> Iterator[Item]:
               .join(Result, Result.id == CertifiedCopy.result_id))
     for _id, sha256, year, number, code in _keyset(copies, CertifiedCopy.id):
         yield Item(sha256, f"certified copy {register_number(number, year)} of {code}")
+    earlier = (select(CopyFile.id, CopyFile.sha256, CertifiedCopy.year, CertifiedCopy.number)
+               .join(CertifiedCopy, CertifiedCopy.id == CopyFile.copy_id))
+    for _id, sha256, year, number in _keyset(earlier, CopyFile.id):
+        yield Item(sha256, f"certified copy {register_number(number, year)}, before its timestamp was renewed")
 
 
 def _keyset(query, id_column):

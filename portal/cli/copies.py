@@ -25,3 +25,31 @@ def register(app: Flask) -> None:
         else:
             click.echo(f"Signing with {signing.p12_path}; {len(load_trust_roots(signing.trust_roots_path))} "
                        "trusted root certificate(s) for verification.")
+
+    @app.cli.command("copies-refresh")
+    @click.option("--within", "days", type=click.IntRange(0, 36500), default=None,
+                  help="Renew the copies whose document timestamp authority's certificate expires within "
+                       "this many days (default PORTAL_COPY_REFRESH_DAYS, 180).")
+    def copies_refresh(days: int | None) -> None:
+        """Add a new document timestamp to B-LTA copies whose last one nears its authority's expiry."""
+        from ..extensions import db
+        from ..models import CertifiedCopy
+        from ..operations import OperationError, copies
+
+        if not app.config["TSA_URL"]:
+            raise click.ClickException("PORTAL_TSA_URL is not set: a document timestamp needs a time-stamping "
+                                       "authority.")
+        days = app.config["COPY_REFRESH_DAYS"] if days is None else days
+        due = copies.due_for_renewal(days)
+        failed = []
+        with click.progressbar(due, label=f"Renewing {len(due)} copies' document timestamps") as bar:
+            for copy_id in bar:
+                try:
+                    copies.renew_archive_timestamp(copy_id)
+                except OperationError as err:
+                    failed.append((db.session.get(CertifiedCopy, copy_id).register_number, str(err)))
+        click.echo(f"renewed {len(due) - len(failed)}, failed {len(failed)}")
+        for number, why in failed:
+            click.echo(f"  {number}: {why}", err=True)
+        if failed:
+            raise SystemExit(1)

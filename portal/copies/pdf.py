@@ -10,9 +10,11 @@ import io
 import re
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
+from . import ltv
 from .keys import SigningConfig, fingerprint, load_trust_roots
 
 FONTS = Path(__file__).resolve().parent.parent / "fonts"
@@ -20,8 +22,12 @@ SIGNATURE_FIELD = "ChuKySo"
 # The signature's appearance: top right of page one, in points from the bottom-left corner of A4.
 # The certification page keeps this area empty (see templates/copies/certificate.html).
 SIGNATURE_BOX = (335, 752, 567, 824)
-# Room for the CMS container, reserved up front: pyHanko otherwise signs once more to measure it.
+# Room for the CMS container, reserved up front: pyHanko otherwise signs once more to measure it
+# (and asks the time-stamping authority once more). A timestamp token carries the authority's
+# certificates: room for chains of three or four certificates each.
 SIGNATURE_BYTES = 12_288
+TIMESTAMPED_SIGNATURE_BYTES = 24_576
+DOCUMENT_TIMESTAMP_FIELD = "DauThoiGianLuuTru"
 
 
 @dataclass(frozen=True)
@@ -34,6 +40,18 @@ class CopyJob:
     signed_at: str             # ISO 8601, written in the signature's appearance
     location: str
     signing: SigningConfig
+    timestamps: ltv.TimestampConfig = ltv.TimestampConfig()
+
+
+@dataclass
+class Sealed:
+    """What the signing added besides the signature: the proven time and the validation data."""
+
+    timestamped_at: datetime | None = None
+    timestamp_authority: str | None = None
+    long_term: bool = False
+    archive_until: datetime | None = None  # B-LTA: the document timestamp's authority certificate expiry
+    unstamped_reason: str = ""             # signed without a timestamp although one was configured: why
 
 
 @dataclass
@@ -43,6 +61,7 @@ class Produced:
     signer_cert_sha256: str
     pdfa: bool                 # declared PDF/A-2b (not when an original page lacks its fonts)
     timings: dict = field(default_factory=dict)
+    sealed: Sealed = field(default_factory=Sealed)
 
 
 class CopyFailed(Exception):
@@ -309,26 +328,115 @@ def _stamp_style():
     )
 
 
+@lru_cache(maxsize=4)
+def _roots(path: str, mtime: float) -> tuple:
+    from asn1crypto import x509 as asn1_x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    return tuple(asn1_x509.Certificate.load(c.public_bytes(Encoding.DER)) for c in load_trust_roots(path))
+
+
+def trust_roots(path: str) -> tuple:
+    """The configured roots as asn1crypto certificates, read once per process (again if changed)."""
+    try:
+        return _roots(path, Path(path).stat().st_mtime) if path else ()
+    except FileNotFoundError:
+        return ()
+
+
+SIGNER_REVOKED = ("Chứng thư số của Sở đã bị thu hồi nên không ký được bản sao. Xin báo cho Sở để thay chứng "
+                  "thư số mới.")
+SIGNER_NOT_VALID = ("Chứng thư số của Sở không kiểm tra được với các chứng thư gốc tin cậy đã cấu hình, hoặc đã "
+                    "hết hạn, nên không ký được bản sao kiểm tra được lâu dài. Xin báo cho Sở.")
+
+
+def _long_term(signer, job: CopyJob):
+    """The authority's client and a validation context holding the CRLs that show the signer's
+    and the authority's certificates valid now (what goes into the document security store)."""
+    from pyhanko_certvalidator import ValidationContext
+
+    client = ltv.timestamper(job.timestamps)
+    certs = [signer.signing_cert, *signer.cert_registry, *ltv.authority_certificates(client)]
+    crls = ltv.crls_for(certs, job.timestamps.timeout, job.timestamps.cache_seconds)
+    context = ValidationContext(trust_roots=list(trust_roots(job.signing.trust_roots_path)),
+                                other_certs=certs, crls=crls, allow_fetching=False, revocation_mode="hard-fail")
+    return client, context
+
+
 def _sign(data: bytes, job: CopyJob):
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields
     from pyhanko.sign.signers import PdfSignatureMetadata, PdfSigner
+    from pyhanko.sign.signers.pdf_signer import DSSContentSettings, SigDSSPlacementPreference
 
     path = job.signing.p12_path
     try:
         signer = _signer(path, job.signing.password, Path(path).stat().st_mtime)
     except FileNotFoundError:
         raise CopyFailed("Chưa cấu hình khóa ký số của Sở.") from None
+    sealed, client, context = Sealed(), None, None
+    if job.timestamps.enabled:
+        try:
+            client, context = _long_term(signer, job)
+        except ltv.ValidationDataUnavailable as err:
+            if not job.timestamps.fallback:
+                raise CopyFailed(str(err)) from None
+            sealed.unstamped_reason = str(err)
+    long_term = context is not None
     meta = PdfSignatureMetadata(
         field_name=SIGNATURE_FIELD, md_algorithm="sha256", subfilter=fields.SigSeedSubFilter.PADES,
         reason="Bản sao điện tử từ sổ gốc", location=job.location, name=job.department,
+        embed_validation_info=long_term, validation_context=context,
+        use_pades_lta=long_term and job.timestamps.archival, timestamp_field_name=DOCUMENT_TIMESTAMP_FIELD,
+        # The validation data goes into the signed revision itself: one revision, readable by
+        # validators that do not follow incremental updates.
+        dss_settings=DSSContentSettings(include_vri=False, placement=SigDSSPlacementPreference.TOGETHER_WITH_SIGNATURE),
     )
-    pdf_signer = PdfSigner(meta, signer, stamp_style=_stamp_style(), new_field_spec=fields.SigFieldSpec(
-        SIGNATURE_FIELD, on_page=0, box=SIGNATURE_BOX))
+    pdf_signer = PdfSigner(meta, signer, timestamper=client, stamp_style=_stamp_style(),
+                           new_field_spec=fields.SigFieldSpec(SIGNATURE_FIELD, on_page=0, box=SIGNATURE_BOX))
     writer = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)
-    out = pdf_signer.sign_pdf(writer, bytes_reserved=SIGNATURE_BYTES,
-                              appearance_text_params={"signed_at": job.signed_at})
-    return out.getvalue(), fingerprint(signer.signing_cert.dump())
+    try:
+        out = pdf_signer.sign_pdf(writer, bytes_reserved=TIMESTAMPED_SIGNATURE_BYTES if long_term else SIGNATURE_BYTES,
+                                  appearance_text_params={"signed_at": job.signed_at})
+    except Exception as err:  # pyHanko wraps what went wrong in several kinds
+        raise _signing_refusal(err) from err
+    signed = out.getvalue()
+    if long_term:
+        _describe(signed, sealed, job.timestamps.archival)
+    return signed, fingerprint(signer.signing_cert.dump()), sealed
+
+
+def _signing_refusal(err: Exception) -> CopyFailed:
+    from pyhanko.sign.timestamps import TimestampRequestError
+    from pyhanko_certvalidator.errors import RevokedError
+
+    chain = [err]
+    while chain[-1].__cause__ is not None or chain[-1].__context__ is not None:
+        chain.append(chain[-1].__cause__ or chain[-1].__context__)
+    if any(isinstance(e, RevokedError) for e in chain):
+        return CopyFailed(SIGNER_REVOKED)
+    if any(isinstance(e, TimestampRequestError | OSError) for e in chain):
+        return CopyFailed(ltv.TSA_UNREACHABLE)
+    if any(type(e).__module__.startswith("pyhanko_certvalidator") for e in chain):
+        return CopyFailed(SIGNER_NOT_VALID)
+    return CopyFailed(f"Không ký được bản sao ({type(err).__name__}); xin báo cho Sở.")
+
+
+def _describe(signed: bytes, sealed: Sealed, archival: bool) -> None:
+    """Read back from the signed file the timestamp's time and authority, and with B-LTA when the
+    document timestamp's authority certificate expires."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.general import find_unique_cms_attribute
+
+    reader = PdfFileReader(io.BytesIO(signed), strict=False)
+    signature = reader.embedded_regular_signatures[0]
+    token = find_unique_cms_attribute(signature.signer_info["unsigned_attrs"], "signature_time_stamp_token")
+    sealed.timestamped_at, authority = ltv.token_facts(token)
+    sealed.timestamp_authority = ltv.authority_name(authority) if authority is not None else None
+    sealed.long_term = True
+    if archival and reader.embedded_timestamp_signatures:
+        document_timestamp = reader.embedded_timestamp_signatures[-1]
+        sealed.archive_until = document_timestamp.signer_cert.not_valid_after
 
 
 def produce(job: CopyJob) -> Produced:
@@ -344,9 +452,9 @@ def produce(job: CopyJob) -> Produced:
         merged = _merge(certificate, original)
         timings["merge"] = time.perf_counter() - start
     start = time.perf_counter()
-    signed, cert_sha = _sign(merged, job)
+    signed, cert_sha, sealed = _sign(merged, job)
     timings["sign"] = time.perf_counter() - start
-    return Produced(signed, _page_count(merged), cert_sha, pdfa, timings)
+    return Produced(signed, _page_count(merged), cert_sha, pdfa, timings, sealed)
 
 
 @dataclass
@@ -375,14 +483,18 @@ class SignatureCheck:
     certificate_problem: str = ""
 
 
-def check_signature(data: bytes, trust_roots_path: str) -> SignatureCheck:
-    """Validate the last signature of an uploaded PDF against the configured trust roots."""
-    from asn1crypto import x509 as asn1_x509
-    from cryptography.hazmat.primitives.serialization import Encoding
+def check_signature(data: bytes, trust_roots_path: str,
+                    revocation: ltv.TimestampConfig | None = None) -> SignatureCheck:
+    """Validate the last signature of a PDF against the configured trust roots: intact, signed
+    when (its timestamp), by whom, and whether that certificate was valid at that time.
+
+    The file's own validation data (its DSS) is used, plus the current CRLs of its certificates
+    when they can be fetched (`revocation`: timeout and reuse; None: offline): a certificate
+    revoked after the signing time leaves the signature valid, one revoked before does not."""
     from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.diff_analysis import ModificationLevel
     from pyhanko.sign.validation import validate_pdf_signature
     from pyhanko.sign.validation.status import SignatureCoverageLevel
-    from pyhanko_certvalidator import ValidationContext
 
     check = SignatureCheck()
     try:
@@ -394,17 +506,167 @@ def check_signature(data: bytes, trust_roots_path: str) -> SignatureCheck:
     if not signatures:
         return check
     check.signed = True
-    roots = [asn1_x509.Certificate.load(c.public_bytes(Encoding.DER)) for c in load_trust_roots(trust_roots_path)]
-    context = ValidationContext(trust_roots=roots, allow_fetching=False, revocation_mode="soft-fail")
+    signature = signatures[-1]
+    roots = list(trust_roots(trust_roots_path))
     try:
-        status = validate_pdf_signature(signatures[-1], context)
+        carried = _carried_validation_data(reader)
+        context = _context(roots, carried, revocation_mode="soft-fail")
+        status = validate_pdf_signature(signature, context, ts_validation_context=context)
     except Exception:  # noqa: BLE001 - a malformed signature is simply not intact
         return check
     check.intact = bool(status.intact and status.valid)
-    check.whole_file = check.intact and status.coverage == SignatureCoverageLevel.ENTIRE_FILE
-    check.trusted = bool(status.trusted)
+    # Nothing added after signing but, for B-LTA, validation data and document timestamps.
+    check.whole_file = check.intact and (status.coverage == SignatureCoverageLevel.ENTIRE_FILE or (
+        status.coverage == SignatureCoverageLevel.ENTIRE_REVISION
+        and status.modification_level == ModificationLevel.LTA_UPDATES))
     check.signer_cert_sha256 = fingerprint(status.signing_cert.dump())
-    check.signer_name = status.signing_cert.subject.native.get("common_name", "")
+    check.signer_name = ltv.authority_name(status.signing_cert)
     if status.signer_reported_dt:
         check.signed_at = status.signer_reported_dt.isoformat(timespec="seconds")
+    stamp = status.timestamp_validity
+    certs = [status.signing_cert, *signature.other_embedded_certs, *carried["certs"], *_token_certs(signature)]
+    check.trusted = _chains_to(status.signing_cert, roots, certs,
+                               stamp.timestamp if stamp is not None else status.signer_reported_dt)
+    check.long_term = bool(carried["crls"] or carried["ocsps"])
+    check.archival = any(ts.signed_revision > signature.signed_revision for ts in reader.embedded_timestamp_signatures)
+    if stamp is None:
+        return check
+    check.timestamped = True
+    check.timestamp_at = _local_iso(stamp.timestamp)
+    check.timestamp_authority = ltv.authority_name(stamp.signing_cert)
+    if not (stamp.intact and stamp.valid and check.intact):
+        return check
+    fresh = ltv.crls_for(certs, revocation.timeout, revocation.cache_seconds, quiet=True) if revocation else []
+    # The authority is judged at the time it stamped, on the configured roots only, as the
+    # signer is: years later its CRL in the file is old, and a document timestamp (B-LTA) is what
+    # carries the proof further.
+    stamped_ok, _ = _valid_at(stamp.signing_cert, stamp.timestamp, roots, certs, carried, fresh)
+    check.timestamp_trusted = bool(roots) and stamped_ok is True
+    # The signer: on the path to the configured roots, or when there is none, to the root the file
+    # itself carries (whether that root is to be trusted is the `trusted` answer).
+    anchors = roots if check.trusted else [c for c in certs if c.self_signed != "no"]
+    check.valid_when_signed, check.certificate_problem = _valid_at(status.signing_cert, stamp.timestamp, anchors,
+                                                                   certs, carried, fresh)
     return check
+
+
+def _token_certs(signature) -> list:
+    """The certificates the signature's timestamp token carries (the authority's chain)."""
+    from pyhanko.sign.validation.generic_cms import extract_tst_data_iter
+
+    return [choice.chosen for token in extract_tst_data_iter(signature.signer_info, signed=False)
+            for choice in token["certificates"] or [] if choice.name == "certificate"]
+
+
+def _carried_validation_data(reader) -> dict:
+    """The certificates, CRLs and OCSP answers in the file's document security store."""
+    from asn1crypto import crl as asn1_crl
+    from asn1crypto import ocsp as asn1_ocsp
+    from pyhanko.sign.validation.dss import DocumentSecurityStore, NoDSSFoundError
+
+    try:
+        dss = DocumentSecurityStore.read_dss(reader)
+    except NoDSSFoundError:
+        return {"certs": [], "crls": [], "ocsps": []}
+    return {"certs": list(dss.load_certs()),
+            "crls": [asn1_crl.CertificateList.load(ref.get_object().data) for ref in dss.crls],
+            "ocsps": [asn1_ocsp.OCSPResponse.load(ref.get_object().data) for ref in dss.ocsps]}
+
+
+def _context(roots, carried: dict, extra_crls=(), **options):
+    from pyhanko_certvalidator import ValidationContext
+
+    return ValidationContext(trust_roots=roots, other_certs=carried["certs"], crls=[*carried["crls"], *extra_crls],
+                             ocsps=carried["ocsps"], allow_fetching=False, **options)
+
+
+def _chains_to(cert, roots, certs, moment: datetime | None) -> bool:
+    """Whether `cert` chains to one of the configured roots, every signature on the way checked,
+    at `moment` (the signing time as best known): whether the certificate was still valid or
+    revoked then is `_judge_at`'s answer, not this one."""
+    import asyncio
+
+    from pyhanko_certvalidator import CertificateValidator, ValidationContext
+
+    if not roots:
+        return False
+    context = ValidationContext(trust_roots=roots, other_certs=certs, allow_fetching=False, moment=moment,
+                                revocation_mode="soft-fail")
+    try:
+        asyncio.run(CertificateValidator(cert, intermediate_certs=certs, validation_context=context)
+                    .async_validate_path())
+        return True
+    except Exception:  # noqa: BLE001 - no path is the answer
+        return False
+
+
+def _valid_at(cert, moment: datetime, anchors, certs, carried: dict, fresh) -> tuple[bool | None, str]:
+    """Was `cert` in its validity period and not revoked at `moment`, on a path to `anchors`?
+    True, False (and why, in Vietnamese), or None when the data cannot tell."""
+    import asyncio
+
+    from pyhanko_certvalidator import CertificateValidator
+    from pyhanko_certvalidator.errors import (
+        ExpiredError,
+        InsufficientRevinfoError,
+        NotYetValidError,
+        RevokedError,
+    )
+
+    context = _context(anchors, carried, fresh, moment=moment, retroactive_revinfo=True,
+                       revocation_mode="hard-fail")
+    try:
+        asyncio.run(CertificateValidator(cert, intermediate_certs=certs, validation_context=context)
+                    .async_validate_usage(set()))
+        return True, ""
+    except RevokedError as err:
+        return False, f"Chứng thư số đã bị thu hồi từ {_local_text(err.revocation_dt)}, trước thời điểm ký."
+    except (ExpiredError, NotYetValidError):
+        return False, "Chứng thư số không còn (hoặc chưa) có hiệu lực vào thời điểm ký."
+    except InsufficientRevinfoError:
+        return None, "Không có đủ dữ liệu thu hồi để khẳng định chứng thư số còn hiệu lực vào thời điểm ký."
+    except Exception:  # noqa: BLE001 - no path, a broken chain: not proven either way
+        return None, "Không kiểm tra được chuỗi chứng thư số vào thời điểm ký."
+
+
+def _local_iso(moment: datetime) -> str:
+    from ..timeutil import to_local
+
+    return to_local(moment).isoformat(timespec="seconds")
+
+
+def _local_text(moment: datetime) -> str:
+    from ..timeutil import to_local
+
+    return to_local(moment).strftime("%H:%M ngày %d/%m/%Y")
+
+
+def renew_archive_timestamp(data: bytes, trust_roots_path: str,
+                            timestamps: ltv.TimestampConfig) -> tuple[bytes, datetime]:
+    """A B-LTA copy with a new document timestamp over it, after the validation data of the last
+    one (its authority's certificates and CRLs, valid now): the chain of proof goes on past that
+    authority's certificate. An incremental update: the earlier file is the new one's prefix.
+    Answers the new file and when the new timestamp's authority certificate expires."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.signers.pdf_signer import PdfTimeStamper
+
+    reader = PdfFileReader(io.BytesIO(data), strict=False)
+    if not reader.embedded_timestamp_signatures:
+        raise CopyFailed("Bản sao này không có dấu thời gian lưu trữ để gia hạn.")
+    last = reader.embedded_timestamp_signatures[-1]
+    carried = _carried_validation_data(reader)
+    try:
+        client = ltv.timestamper(timestamps)
+        certs = [last.signer_cert, *last.other_embedded_certs, *carried["certs"], *ltv.authority_certificates(client)]
+        crls = ltv.crls_for(certs, timestamps.timeout, timestamps.cache_seconds)
+    except ltv.ValidationDataUnavailable as err:
+        raise CopyFailed(str(err)) from None
+    context = _context(list(trust_roots(trust_roots_path)), {**carried, "certs": certs}, crls,
+                       revocation_mode="hard-fail")
+    try:
+        out = PdfTimeStamper(client).update_archival_timestamp_chain(reader, context, in_place=False)
+    except Exception as err:  # pyHanko wraps what went wrong in several kinds
+        raise _signing_refusal(err) from err
+    renewed = out.getvalue()
+    newest = PdfFileReader(io.BytesIO(renewed), strict=False).embedded_timestamp_signatures[-1]
+    return renewed, newest.signer_cert.not_valid_after

@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import segno
 from flask import current_app, render_template
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from .. import audit
 from ..access import require
-from ..copies import numbers, pdf, worker
+from ..copies import ltv, numbers, pdf, worker
 from ..copies.keys import ensure_signing_key
 from ..extensions import db
 from ..fixity import record_damage
 from ..identifiers import PERSON
-from ..models import CertifiedCopy, Result, User
+from ..models import CertifiedCopy, CopyFile, Result, User
 from ..models.results import EXPIRED, PUBLISHED, REPLACED, REVOKED
 from ..storage import FileDamaged, storage
 from ..timeutil import to_local, utcnow
@@ -94,6 +94,7 @@ def copy_job(copy: CertifiedCopy, result: Result, actor: User, signing, original
         stamp_template=STAMP, code=copy.display_code,
         department=config["DEPARTMENT_NAME"], location=config["PROVINCE_NAME"],
         signed_at=to_local(utcnow()).isoformat(timespec="seconds"), signing=signing,
+        timestamps=ltv.timestamp_config(config),
     )
 
 
@@ -154,10 +155,58 @@ def _make_and_register(actor: User, result: Result, signing, reservation: number
     copy.sha256 = storage().put_bytes(produced.pdf)
     copy.size, copy.page_count = len(produced.pdf), produced.pages
     copy.signer_cert_sha256 = produced.signer_cert_sha256
+    sealed = produced.sealed
+    copy.timestamped_at, copy.timestamp_authority = sealed.timestamped_at, sealed.timestamp_authority
+    copy.long_term, copy.archive_timestamp_until = sealed.long_term, sealed.archive_until
     if not numbers.take(reservation):  # held past its lease (a stopped process?) and taken over
         raise OperationError("Việc cấp bản sao bị gián đoạn quá lâu; xin thử lại.")
     db.session.add(copy)
     audit.record("copy.issue", actor=actor, result=result,
-                 details={"register_number": copy.register_number, "sha256": copy.sha256})
+                 details={"register_number": copy.register_number, "sha256": copy.sha256,
+                          **({"unstamped": sealed.unstamped_reason} if sealed.unstamped_reason else {})})
+    db.session.commit()
+    return copy
+
+
+def due_for_renewal(days: int) -> list[int]:
+    """The copies whose last document timestamp's authority certificate expires within `days`
+    days, the soonest first (B-LTA copies only: the others carry no chain to extend)."""
+    until = utcnow() + timedelta(days=days)
+    return list(db.session.scalars(select(CertifiedCopy.id).where(CertifiedCopy.archive_timestamp_until <= until)
+                                   .order_by(CertifiedCopy.archive_timestamp_until, CertifiedCopy.id)))
+
+
+def renew_archive_timestamp(copy_id: int) -> CertifiedCopy:
+    """Add a new document timestamp to a B-LTA copy (`copies-refresh`). The register line then
+    stands for the new file; the earlier one stays stored and known (`CopyFile`): a holder may
+    still show it, and it is the new file's prefix."""
+    copy = db.session.get(CertifiedCopy, copy_id)
+    config = current_app.config
+    old_sha256 = copy.sha256
+    try:
+        with storage().local_copy(old_sha256) as path:
+            data = path.read_bytes()
+    except FileDamaged as damage:
+        record_damage(damage, result=copy.result, kind="certified copy")
+        raise OperationError("Tệp bản sao trong kho bị hỏng hoặc mất nên chưa gia hạn được.") from None
+    signing = ensure_signing_key(config)
+    db.session.rollback()  # no transaction stays open while the authority is asked
+    try:
+        renewed, until = worker.run(pdf.renew_archive_timestamp, data, signing.trust_roots_path,
+                                    ltv.timestamp_config(config), processes=config["COPY_PROCESSES"])
+    except pdf.CopyFailed as err:
+        raise OperationError(str(err)) from None
+    sha256 = storage().put_bytes(renewed)
+    # Only over the file it was made from: a renewal that ran at the same time has won.
+    changed = db.session.execute(update(CertifiedCopy).where(
+        CertifiedCopy.id == copy_id, CertifiedCopy.sha256 == old_sha256).values(
+        sha256=sha256, size=len(renewed), archive_timestamp_until=until))
+    if changed.rowcount != 1:
+        db.session.rollback()
+        raise OperationError("Bản sao này vừa được gia hạn ở nơi khác.")
+    copy = db.session.get(CertifiedCopy, copy_id)
+    db.session.add(CopyFile(copy_id=copy_id, sha256=old_sha256, size=len(data), superseded_at=utcnow()))
+    audit.record("copy.renew", result=copy.result, target=copy.verification_code,
+                 details={"from": old_sha256, "to": sha256, "until": until.isoformat()})
     db.session.commit()
     return copy
