@@ -3,6 +3,7 @@
     .venv/bin/python bench/copies.py            # 30 copies of each
     .venv/bin/python bench/copies.py --runs 100
     .venv/bin/python bench/copies.py --concurrent 40 --requests 120 [--database-url URL]
+    .venv/bin/python bench/copies.py --long-term [--runs 30]
 
 `--concurrent N` measures issuing under load instead: a real gunicorn (gunicorn.conf.py, two
 workers) serving N logged-in clients who ask the API for copies at once, with register numbers
@@ -21,6 +22,12 @@ Sets up a throw-away portal (SQLite, its own data directory, the demo signing ke
   pipeline as first written: fonts registered by every render, the QR code as SVG, the pages
   merged with pypdf, pyHanko's stock SimpleSigner (it parses the private key at every signature)
   and the full DejaVu Sans for the signature's appearance.
+
+`--long-term` measures the B-LT path instead (issue 17): the demo time-stamping authority and CRL
+(portal/copies/demo_pki.py) in their own process on 127.0.0.1, a 1-page copy issued with a signature
+timestamp and validation data (B-LT), with a document timestamp too (B-LTA), and without either as
+the baseline (B-B, the path before), in the same run; with how many times the rendering process
+fetched the CRL and the authority's certificates (once per validity window, not per copy).
 
 Figures go to docs/BENCHMARKS.md, between this benchmark's markers.
 """
@@ -79,7 +86,7 @@ def new_portal(data_dir: Path, database_url: str | None = None, **config):
     return app, unit, db.session.scalars(select(Procedure)).one(), staff, reviewer
 
 
-def _setup(data_dir: Path, database_url: str | None = None):
+def _setup(data_dir: Path, database_url: str | None = None, **config):
     import io
 
     from portal.demo.documents import Spec, render_many
@@ -88,7 +95,7 @@ def _setup(data_dir: Path, database_url: str | None = None):
     from portal.scans import Spooled, prepare
     from portal.storage import storage
 
-    app, unit, procedure, staff, reviewer = new_portal(data_dir, database_url)
+    app, unit, procedure, staff, reviewer = new_portal(data_dir, database_url, **config)
     holder = accounts.create_user(None, "holder", "holder", "Bench-password-1", holder_id="051089004217")
     results = {}
     for pages in (1, 10):
@@ -194,7 +201,11 @@ def main() -> None:
     parser.add_argument("--concurrent", type=int, default=0, help="clients at once, through gunicorn")
     parser.add_argument("--requests", type=int, default=120, help="copies asked for in all (--concurrent)")
     parser.add_argument("--database-url", help="an empty PostgreSQL database (--concurrent; default SQLite)")
+    parser.add_argument("--long-term", action="store_true", help="the B-LT/B-LTA path against B-B")
     args = parser.parse_args()
+    if args.long_term:
+        write_section(args.out, "copies-long-term", run_long_term(args.runs))
+        return
     if args.concurrent:
         from copies_served import run_concurrent
 
@@ -266,6 +277,63 @@ def main() -> None:
             lines.append(f"| {pages}-page | {name} | " + " | ".join(
                 f"{s[k][0]:.0f} / {s[k][1]:.0f}" for k in ("render", "merge", "sign", "total")) + " |")
     write_section(args.out, "copies", "\n".join(lines))
+
+
+def run_long_term(runs: int) -> str:
+    """A 1-page copy issued end to end as B-B (no timestamp: the baseline), B-LT and B-LTA, against
+    the demo authority in its own process; the rendering process's fetches counted."""
+    import socket
+    import subprocess
+
+    from portal.copies import ltv, worker
+    from portal.operations import copies as ops
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    pki_url = f"http://127.0.0.1:{port}"
+    figures, fetches = {}, {}
+    with tempfile.TemporaryDirectory(prefix="bench-copies-lt-") as tmp:
+        app, holder, results = _setup(Path(tmp), DEMO_PKI_URL=pki_url, REVOCATION_CACHE_SECONDS=3600)
+        from portal.copies.keys import ensure_signing_key
+
+        signing_dir = Path(ensure_signing_key(app.config).p12_path).parent
+        server = subprocess.Popen([sys.executable, "-m", "portal.copies.demo_pki", "--keys", str(signing_dir),
+                                   "--port", str(port)], cwd=ROOT, stdout=subprocess.PIPE)
+        try:
+            server.stdout.readline()  # it says where it listens once it does
+            for name, settings in (("B-B (no timestamp, baseline)", {"TSA_URL": ""}),
+                                   ("B-LT", {"TSA_URL": f"{pki_url}/tsa", "COPY_LTA": False}),
+                                   ("B-LTA", {"TSA_URL": f"{pki_url}/tsa", "COPY_LTA": True})):
+                app.config.update(settings)
+                worker._reset()
+                worker.warm()
+                ops.issue_copy(holder, results[1])  # the first: fonts, key, authority, CRL
+                times = []
+                for _ in range(runs):
+                    start = time.perf_counter()
+                    ops.issue_copy(holder, results[1])
+                    times.append((time.perf_counter() - start) * 1000)
+                figures[name] = _percentiles(times)
+                fetches[name] = worker.run(ltv.fetch_counts)
+                print(f"{name}: p50 {figures[name][0]:.0f} ms, p95 {figures[name][1]:.0f} ms, fetched {fetches[name]}")
+        finally:
+            server.terminate()
+            server.wait()
+            worker._reset()
+    lines = [f"Run {date.today().isoformat()} on {platform.machine()}, Python {platform.python_version()}, "
+             f"`bench/copies.py --long-term --runs {runs}`: a 1-page result's copy (2 pages) issued end to end "
+             "(`issue_copy`), the demo time-stamping authority and CRL in their own process on 127.0.0.1, "
+             f"{runs} copies after a first one. Target (issue 17): B-LT p50 under 300 ms.", "",
+             "| path | p50 (ms) | p95 (ms) | CRL fetches | authority certificate fetches |",
+             "| --- | ---: | ---: | ---: | ---: |"]
+    for name, (p50, p95) in figures.items():
+        lines.append(f"| {name} | {p50:.0f} | {p95:.0f} | {fetches[name]['crl']} | {fetches[name]['authority']} |")
+    lines += ["", f"The fetches are counted over all {runs + 1} copies of a path in a fresh rendering process: "
+              "the CRL and the authority's certificates are fetched once per validity window (the CRL's "
+              "nextUpdate, at most `PORTAL_REVOCATION_CACHE_SECONDS`), only the timestamp itself per copy "
+              "(two with B-LTA: the signature's and the document's)."]
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

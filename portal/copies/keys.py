@@ -13,6 +13,7 @@ import json
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 
 from cryptography import x509
@@ -166,11 +167,17 @@ def revoke_demo_certificate(folder: Path, serial: int, revoked_at: datetime, rea
     _write_private(path, json.dumps(revoked).encode())
 
 
+@lru_cache(maxsize=4)
+def _demo_ca(folder: Path):
+    """The demo CA's certificate and key, read once (the key's encryption makes reading it slow)."""
+    return (x509.load_pem_x509_certificate((folder / DEMO_CA).read_bytes()),
+            serialization.load_pem_private_key((folder / DEMO_CA_KEY).read_bytes(), DEMO_PASSWORD.encode()))
+
+
 def demo_crl(folder: Path, now: datetime | None = None) -> bytes:
     """The demo CA's CRL as of `now` (DER), signed afresh: valid CRL_VALID_HOURS hours."""
     now = now or datetime.now(UTC)
-    ca_cert = x509.load_pem_x509_certificate((folder / DEMO_CA).read_bytes())
-    ca_key = serialization.load_pem_private_key((folder / DEMO_CA_KEY).read_bytes(), DEMO_PASSWORD.encode())
+    ca_cert, ca_key = _demo_ca(folder)
     builder = (x509.CertificateRevocationListBuilder().issuer_name(ca_cert.subject)
                .last_update(now - timedelta(minutes=1)).next_update(now + timedelta(hours=CRL_VALID_HOURS))
                .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),

@@ -66,6 +66,11 @@ CRL_UNREACHABLE = ("Chưa lấy được danh sách chứng thư số bị thu h
 
 _crls: dict[str, tuple[object, float]] = {}   # url -> (CertificateList, reuse until: time.time())
 _timestampers: dict[tuple, tuple[object, float]] = {}
+_fetched = {"crl": 0, "authority": 0}  # what this process fetched, for bench/copies.py
+
+
+def fetch_counts() -> dict:
+    return dict(_fetched)
 
 
 def crl_urls(cert) -> list[str]:
@@ -91,6 +96,7 @@ def _fetch_crl(url: str, timeout: float, cache_seconds: int):
         if len(data) > MAX_CRL_BYTES:
             raise ValueError("CRL too large")
         crl = asn1_crl.CertificateList.load(data)
+        _fetched["crl"] += 1
         next_update = crl["tbs_cert_list"]["next_update"].native
     except Exception as err:  # any failure to get it is the same for the caller
         raise ValidationDataUnavailable(CRL_UNREACHABLE) from err
@@ -132,6 +138,7 @@ def timestamper(config: TimestampConfig):
     client = RequestsHTTPTimeStamper(config.tsa_url, timeout=config.timeout, auth=auth)
     try:
         asyncio.run(client.async_dummy_response("sha256"))
+        _fetched["authority"] += 1
     except Exception as err:  # refused, late, malformed: the authority did not answer
         raise ValidationDataUnavailable(TSA_UNREACHABLE) from err
     _timestampers[key] = (client, time.time() + config.cache_seconds)

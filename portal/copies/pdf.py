@@ -422,21 +422,36 @@ def _signing_refusal(err: Exception) -> CopyFailed:
     return CopyFailed(f"Không ký được bản sao ({type(err).__name__}); xin báo cho Sở.")
 
 
+BYTE_RANGE = re.compile(rb"/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*\]")
+
+
+def _signed_data(signed: bytes, which: int):
+    """The CMS SignedData of the file's `which`-th signature dictionary (0: the copy's signature,
+    -1: the last document timestamp), read from between its byte ranges: reading the file back
+    with pyHanko parsed the reserved hex digit by digit, 40 ms a copy."""
+    import binascii
+
+    from asn1crypto import cms
+
+    start, length, resume, _ = (int(n) for n in BYTE_RANGE.findall(signed)[which])
+    # The reserved room is padded with zeros after the DER, whose own length says where it ends.
+    info = cms.ContentInfo.load(binascii.unhexlify(signed[start + length + 1:resume - 1]), strict=False)
+    return info["content"]
+
+
 def _describe(signed: bytes, sealed: Sealed, archival: bool) -> None:
-    """Read back from the signed file the timestamp's time and authority, and with B-LTA when the
-    document timestamp's authority certificate expires."""
-    from pyhanko.pdf_utils.reader import PdfFileReader
+    """From the signed file: the timestamp's time and authority, and with B-LTA when the document
+    timestamp's authority certificate expires."""
     from pyhanko.sign.general import find_unique_cms_attribute
 
-    reader = PdfFileReader(io.BytesIO(signed), strict=False)
-    signature = reader.embedded_regular_signatures[0]
-    token = find_unique_cms_attribute(signature.signer_info["unsigned_attrs"], "signature_time_stamp_token")
+    signer_info = _signed_data(signed, 0)["signer_infos"][0]
+    token = find_unique_cms_attribute(signer_info["unsigned_attrs"], "signature_time_stamp_token")
     sealed.timestamped_at, authority = ltv.token_facts(token)
     sealed.timestamp_authority = ltv.authority_name(authority) if authority is not None else None
     sealed.long_term = True
-    if archival and reader.embedded_timestamp_signatures:
-        document_timestamp = reader.embedded_timestamp_signatures[-1]
-        sealed.archive_until = document_timestamp.signer_cert.not_valid_after
+    if archival:
+        _, authority = ltv.token_facts({"content": _signed_data(signed, -1)})
+        sealed.archive_until = authority.not_valid_after if authority is not None else None
 
 
 def produce(job: CopyJob) -> Produced:
