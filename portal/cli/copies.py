@@ -53,3 +53,18 @@ def register(app: Flask) -> None:
             click.echo(f"  {number}: {why}", err=True)
         if failed:
             raise SystemExit(1)
+
+    @app.cli.command("demo-pki")
+    @click.option("--port", type=int, default=None, help="default: the port of PORTAL_DEMO_PKI_URL (5099)")
+    def demo_pki_command(port: int | None) -> None:
+        """Serve the demo CA's CRL and a demo time-stamping authority (development only)."""
+        from urllib.parse import urlsplit
+
+        from ..copies import demo_pki
+        from ..copies.keys import ensure_signing_key
+
+        signing = ensure_signing_key(app.config)
+        if not signing.demo:
+            raise click.ClickException("PORTAL_SIGNING_P12 is set: the demo PKI serves the demo keys only.")
+        port = port or urlsplit(app.config["DEMO_PKI_URL"]).port or 5099
+        demo_pki.main(["--keys", str(Path(signing.p12_path).parent), "--port", str(port)])
