@@ -208,6 +208,17 @@ def test_b_lta_adds_a_document_timestamp_and_copies_refresh_renews_it(clock, cli
     result = asyncio.run(ades_lta_validation(signature_of(new_data), ades_spec(pki)))
     assert result.ades_subindic.status.name == "PASSED", result.failure_msg
 
+    # The register, as staff read it, says when each copy was stamped, by whom, and until when.
+    client.delete_cookie("session")
+    login(client, "admin")
+    register = client.get("/admin/copies").get_data(as_text=True)
+    assert TSA_NAME in register and "lưu trữ đến" in register
+
+    # Without an authority there is nothing to renew with: the command says so.
+    app.config["TSA_URL"] = ""
+    refused = runner.invoke(args=["copies-refresh"])
+    assert refused.exit_code != 0 and "PORTAL_TSA_URL" in refused.output
+
 
 # --- revocation -------------------------------------------------------------------------------------
 
