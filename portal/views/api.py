@@ -112,14 +112,24 @@ def my_copies(args: dict):
 
 
 def holder_with_token(view):
-    """The caller checks before the body is read: a holder, and the X-CSRFToken header (a forged
-    cross-site body is refused as such, not parsed and judged invalid)."""
+    """Checked before the body is read: a holder, and the X-CSRFToken header (a forged cross-site
+    body is refused as such, not parsed and judged invalid)."""
     @functools.wraps(view)
     def checked(*args, **kwargs):
         _holder_only()
         csrf.protect()
         return view(*args, **kwargs)
     return checked
+
+
+def own_copy_first(view):
+    """The caller's copy named by `code` (with or without its dashes) is found before the body is
+    read: another holder's copy is a 404 whatever they send, exactly as a missing one."""
+    @functools.wraps(view)
+    def found(*args, code: str, **kwargs):
+        copy = get_holder_copy_or_404(current_user, copies.normalize_code(code) or code)
+        return view(*args, copy=copy, **kwargs)
+    return found
 
 
 def share_json(share: CopyShare) -> dict:
@@ -142,11 +152,11 @@ def share_json(share: CopyShare) -> dict:
                     "error \"refused\", message nói lý do.",
         security=SESSION)
 @holder_with_token
+@own_copy_first
 @bp.arguments(schemas.ShareRequest, location="json")
 @bp.response(201, schemas.NewShare, description="Đã tạo")
 @bp.errors(400, 401, 403, 404, 413, 429, 500)
-def create_share(args: dict, code: str):
-    copy = get_holder_copy_or_404(current_user, copies.normalize_code(code) or code)
+def create_share(args: dict, copy: CertifiedCopy):
     try:
         made = shares.create(current_user, copy, args["recipient"], args["days"])
     except AssuranceTooLow as err:

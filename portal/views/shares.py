@@ -15,7 +15,7 @@ UNKNOWN_TEXT = ("Không có đường dẫn chia sẻ nào như vậy. Hãy ki�
                 "hoặc hỏi lại người đã gửi.")
 
 
-@bp.get("/share/<token>")
+@bp.get(f"{shares.LINK_PATH}<token>")
 @limiter.limit(lambda: current_app.config["SHARE_RATE_LIMIT"])
 def open_link(token: str):
     used = shares.use(token)
