@@ -297,3 +297,27 @@ def test_the_holders_pages_link_to_the_copy_and_its_shares(holder, copy):
     listing = holder.get("/me/shares").get_data(as_text=True)
     assert "Ngân hàng Nông nghiệp" in listing and copy.register_number in listing and "Chưa ai mở" in listing
     assert 'href="/me/shares"' in listing  # the navigation
+
+
+def test_a_share_of_a_result_replaced_or_expired_since_answers_why(app, world, pdfs, holder, clock):
+    lasting = make_result(world, pdfs[3], reviewer="reviewer_a", valid_until="30/06/2026", issue_date="01/06/2026",
+                          document_number="904/GP-SKHCN")
+    replaced = make_result(world, pdfs[4], reviewer="reviewer_a", valid_until=None, document_number="905/GP-SKHCN")
+    links = {}
+    for result in (lasting, replaced):
+        made = issue_copy(world["holder_a"], result)
+        links[result.document_number] = path_of(share_by_api(holder, made.verification_code, days=30).get_json()["url"])
+    make_result(world, pdfs[5], reviewer="reviewer_a", valid_until=None, document_number="906/GP-SKHCN",
+                replaces=replaced)
+    stranger = app.test_client()
+    answer = stranger.get(links["905/GP-SKHCN"])
+    assert answer.status_code == 410
+    assert "đã được thay thế bằng một kết quả khác" in answer.get_data(as_text=True)
+    assert "906/GP-SKHCN" in answer.get_data(as_text=True)
+    assert stranger.get(links["904/GP-SKHCN"]).status_code == 200  # valid until the end of 30 June
+    clock.shift(timedelta(days=16))  # 1 July
+    answer = stranger.get(links["904/GP-SKHCN"])
+    assert answer.status_code == 410 and "đã hết hiệu lực (hiệu lực đến hết ngày 30/06/2026)" in answer.get_data(
+        as_text=True)
+    outcomes = [u.outcome for u in db.session.scalars(select(ShareUse).order_by(ShareUse.id))]
+    assert outcomes == ["result_invalid", "downloaded", "result_invalid"]
