@@ -33,8 +33,8 @@ VALUE_WORDS = {
     "queued": "đang chờ", "running": "đang chạy", "document": "bản điện tử", "copy": "bản sao",
     "copy original": "bản gốc của bản sao", "import": "nhập theo lô", "large": "lớn",
     # What a share link's opening gave (models/shares.py).
-    "downloaded": "đã tải bản sao", "expired": "đã hết hạn", "revoked": "đã thu hồi",
-    "result_invalid": "kết quả không còn hiệu lực",
+    "downloaded": "đã tải bản sao", "link_expired": "từ chối, đường dẫn đã hết hạn",
+    "link_revoked": "từ chối, đường dẫn đã bị thu hồi", "result_invalid": "từ chối, kết quả không còn hiệu lực",
     # The settings' keys (operations/settings.py), the target of a "setting.update" event.
     "require_second_factor": "bắt buộc xác thực hai bước", "copy_fee": "lệ phí cấp bản sao",
     "help_phone": "điện thoại hỗ trợ", "help_address": "địa chỉ của Sở", "help_hours": "giờ làm việc",

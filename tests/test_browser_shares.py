@@ -79,6 +79,6 @@ def test_a_holder_shares_a_copy_and_revokes_the_link(app, live_server, browser, 
     check_page(page, f"shares-05-list-{label}")
     page.get_by_role("link", name="Ai đã xem").first.click()
     opened = page.locator("td[data-label='Việc']", has_text="Mở đường dẫn chia sẻ")
-    assert opened.count() == 2 and "đã thu hồi" in opened.first.inner_text()
+    assert opened.count() == 2 and "đường dẫn đã bị thu hồi" in opened.first.inner_text()
     check_page(page, f"shares-06-access-log-{label}")
     page.context.close()

@@ -84,14 +84,14 @@ def test_the_link_downloads_the_registered_file_until_it_expires(app, holder, co
     assert gone.status_code == 410 and gone.mimetype == "text/html"
     page = gone.get_data(as_text=True)
     assert "Đường dẫn chia sẻ đã hết hạn" in page and "%PDF" not in page
-    assert uses_of(share.id) == ["downloaded", "downloaded", "expired"]
+    assert uses_of(share.id) == ["downloaded", "downloaded", "link_expired"]
 
     # The holder sees each opening, with its time and address, in the API, on the copy's page and in "Ai đã xem".
     holder = app.test_client()  # three days on, the morning's session has ended
     login(holder, "holder_a")
     listed = holder.get("/api/v1/me/shares").get_json()["shares"]
     assert [s["id"] for s in listed] == [share.id] and listed[0]["status"] == "expired"
-    assert [u["outcome"] for u in listed[0]["uses"]] == ["expired", "downloaded", "downloaded"]
+    assert [u["outcome"] for u in listed[0]["uses"]] == ["link_expired", "downloaded", "downloaded"]
     assert {u["address"] for u in listed[0]["uses"]} == {"127.0.0.1"}
     copy_page = holder.get(f"/me/copies/{copy.verification_code}").get_data(as_text=True)
     assert "Đã hết hạn" in copy_page and copy_page.count('<span class="address">127.0.0.1</span>') == 3
@@ -137,7 +137,7 @@ def test_revoked_through_the_api_or_the_button_the_link_answers_that_it_was_revo
     db.session.expire_all()
     assert {s.status() for s in db.session.scalars(select(CopyShare))} == {"revoked"}
     assert all(s.revoked_by_id for s in db.session.scalars(select(CopyShare)))
-    assert uses_of(other.id) == ["downloaded", "downloaded", "revoked"]
+    assert uses_of(other.id) == ["downloaded", "downloaded", "link_revoked"]
     from_list = holder.post(f"/me/shares/{other.id}/revoke", data={"csrf_token": token_of(holder), "back": "list"})
     assert from_list.headers["Location"].endswith("/me/shares")
 

@@ -18,7 +18,8 @@ ACTIVE, EXPIRED, REVOKED = "active", "expired", "revoked"
 STATUS_LABELS = {ACTIVE: "Đang mở", EXPIRED: "Đã hết hạn", REVOKED: "Đã thu hồi"}
 
 # What happened when the link was opened.
-DOWNLOADED, REFUSED_EXPIRED, REFUSED_REVOKED, REFUSED_RESULT = "downloaded", "expired", "revoked", "result_invalid"
+DOWNLOADED, REFUSED_EXPIRED, REFUSED_REVOKED, REFUSED_RESULT = "downloaded", "link_expired", "link_revoked", \
+    "result_invalid"
 OUTCOME_LABELS = {
     DOWNLOADED: "Đã tải bản sao",
     REFUSED_EXPIRED: "Từ chối: đường dẫn đã hết hạn",

@@ -194,9 +194,9 @@ class ShareUse(Schema):
     at = fields.String(required=True, metadata={"format": "date-time"})
     address = fields.String(required=True, metadata={"description": "Địa chỉ IP của người mở."})
     outcome = fields.String(required=True, metadata={
-        "enum": ["downloaded", "expired", "revoked", "result_invalid"],
-        "description": "downloaded: đã tải; expired, revoked: đường dẫn đã đóng; result_invalid: kết quả đã bị "
-                       "thu hồi, thay thế hoặc hết hiệu lực."})
+        "enum": ["downloaded", "link_expired", "link_revoked", "result_invalid"],
+        "description": "downloaded: đã tải; link_expired, link_revoked: đường dẫn đã hết hạn, đã bị thu hồi; "
+                       "result_invalid: kết quả đã bị thu hồi, thay thế hoặc hết hiệu lực."})
 
 
 class Share(Schema):
