@@ -14,7 +14,17 @@ from sqlalchemy import Select, false, select
 from .errors import UserError
 from .extensions import db
 from .identifiers import ORGANISATION
-from .models import CertifiedCopy, HandoverSlip, HeldUpload, ImportBatch, OutboxMessage, Result, Unit, User
+from .models import (
+    CertifiedCopy,
+    CopyShare,
+    HandoverSlip,
+    HeldUpload,
+    ImportBatch,
+    OutboxMessage,
+    Result,
+    Unit,
+    User,
+)
 from .models.results import DRAFT, HOLDER_VISIBLE_STATUSES, PUBLISHED, RETURNED
 from .models.sessions import NATIONAL_METHOD
 from .models.users import ADMIN, HOLDER, REVIEWER, STAFF
@@ -48,8 +58,9 @@ def current_login() -> SessionLogin | None:
 
 
 # What a session opened through the national identity may do only at the configured level: a
-# certified copy stands in for the original (issue 17 adds the shares of a result here).
-ASSURED_ACTIONS = ("copy",)
+# certified copy stands in for the original, and a share link hands one to someone else.
+ASSURED_ACTIONS = ("copy", "share")
+ASSURED_WORDS = {"copy": "Cấp bản sao điện tử từ sổ gốc", "share": "Chia sẻ bản sao điện tử bằng đường dẫn"}
 
 
 def why_not_assured(login: SessionLogin | None, action: str) -> str | None:
@@ -63,7 +74,7 @@ def why_not_assured(login: SessionLogin | None, action: str) -> str | None:
     if level is not None and level >= needed:
         return None
     asserted = f"mức độ {level}" if level is not None else "không rõ mức độ"
-    return (f"Cấp bản sao điện tử từ sổ gốc cần tài khoản định danh điện tử VNeID mức độ {needed}; "
+    return (f"{ASSURED_WORDS[action]} cần tài khoản định danh điện tử VNeID mức độ {needed}; "
             f"phiên đăng nhập này được Cổng Dịch vụ công quốc gia xác nhận ở {asserted}. "
             f"Hãy nâng tài khoản VNeID lên mức độ {needed} (đăng ký bằng thẻ căn cước gắn chip trên ứng dụng "
             "VNeID, hoặc tại cơ quan công an nơi cư trú), rồi đăng xuất và đăng nhập lại bằng VNeID.")
@@ -209,6 +220,23 @@ def get_holder_copy_or_404(user, verification_code: str) -> CertifiedCopy:
     return copy
 
 
+def visible_shares(user) -> Select:
+    """The share links of the copies `user` holds (a business's members share them all); nobody
+    else sees a holder's shares, staff included."""
+    query = select(CopyShare).join(CopyShare.copy)
+    if not has_own_store(user):
+        return query.where(false())
+    return query.where(CertifiedCopy.holder_id == user.holder_id)
+
+
+def get_holder_share_or_404(user, share_id: int) -> CopyShare:
+    """A share of the user's own copies by its id, or 404 whatever id is put in the URL."""
+    share = db.session.scalars(visible_shares(user).where(CopyShare.id == share_id)).first()
+    if share is None:
+        raise NotVisible
+    return share
+
+
 def is_business_account(user) -> bool:
     """An account of a business (organisation holder): it has members, some of them managers."""
     return _active(user) and user.role == HOLDER and user.holder_kind == ORGANISATION
@@ -301,6 +329,10 @@ def why_not(user, action: str, result: Result | None = None, unit: Unit | None =
     if action == "copy":  # an electronic copy from the register goes to the holder (Decree 45/2020 Art. 10)
         if user.role != HOLDER or result.holder_id != user.holder_id or result.status not in HOLDER_VISIBLE_STATUSES:
             return "Chỉ người được cấp kết quả mới xin được bản sao điện tử của kết quả đó."
+        return why_not_assured(current_login(), action)
+    if action == "share":  # a link that lets someone without an account download the holder's copy
+        if user.role != HOLDER or result.holder_id != user.holder_id or result.status not in HOLDER_VISIBLE_STATUSES:
+            return "Chỉ người được cấp kết quả mới chia sẻ được bản sao của kết quả đó."
         return why_not_assured(current_login(), action)
     if not _in_unit(user, result.unit_id):
         return "Kết quả này không thuộc đơn vị của bạn."

@@ -117,6 +117,8 @@ def load(instance_path: Path) -> dict:
         "API_TOKEN_SECONDS": int(env.get("PORTAL_API_TOKEN_SECONDS", "900")),
         "API_CLIENT_RATE_LIMIT": env.get("PORTAL_API_CLIENT_RATE_LIMIT", "600 per minute"),
         "VERIFY_RATE_LIMIT": env.get("PORTAL_VERIFY_RATE_LIMIT", "30 per minute; 500 per day"),
+        # Openings of share links (/share/<token>) per address: a bank opens one a few times.
+        "SHARE_RATE_LIMIT": env.get("PORTAL_SHARE_RATE_LIMIT", "20 per minute; 200 per day"),
         # Seconds between a web process's checks of the index queue (0: no background thread).
         "SEARCH_INDEXER_INTERVAL": float(env.get("PORTAL_INDEXER_INTERVAL", "2")),
         # Seconds a web process waits between looks at the web import jobs and OCR (0: none).

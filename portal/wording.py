@@ -24,6 +24,7 @@ DETAIL_LABELS = {
     "altered": "tệp bị thay đổi", "missing_files": "các tệp bị mất", "altered_files": "các tệp bị thay đổi",
     "file": "tệp", "bytes": "dung lượng (byte)", "created_at": "tạo lúc", "characters": "số ký tự",
     "matches": "khớp với sổ", "size": "cỡ ảnh",
+    "share": "đường dẫn chia sẻ số", "days": "số ngày", "outcome": "kết quả",
 }
 # Values that are codes of the portal, and their words.
 VALUE_WORDS = {
@@ -31,6 +32,9 @@ VALUE_WORDS = {
     "reviewer": "cán bộ kiểm tra", "holder": "người được cấp", "done": "xong", "failed": "lỗi",
     "queued": "đang chờ", "running": "đang chạy", "document": "bản điện tử", "copy": "bản sao",
     "copy original": "bản gốc của bản sao", "import": "nhập theo lô", "large": "lớn",
+    # What a share link's opening gave (models/shares.py).
+    "downloaded": "đã tải bản sao", "link_expired": "từ chối, đường dẫn đã hết hạn",
+    "link_revoked": "từ chối, đường dẫn đã bị thu hồi", "result_invalid": "từ chối, kết quả không còn hiệu lực",
     # The settings' keys (operations/settings.py), the target of a "setting.update" event.
     "require_second_factor": "bắt buộc xác thực hai bước", "copy_fee": "lệ phí cấp bản sao",
     "help_phone": "điện thoại hỗ trợ", "help_address": "địa chỉ của Sở", "help_hours": "giờ làm việc",

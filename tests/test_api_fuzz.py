@@ -4,8 +4,8 @@ unit's one-stop-shop system (a bearer token from /oauth/token) and as nobody. No
 and every answer's status, content type and body are the ones the description gives.
 
 Some examples carry real data (the holder's own result, a copy's verification code, a valid push
-with a real PDF, a revocation of a pushed result), so the answers of success are held to their
-schemas too, not only the refusals random data earns.
+with a real PDF, a revocation of a pushed result, a share link of the copy and its revocation), so
+the answers of success are held to their schemas too, not only the refusals random data earns.
 
 Checks left out, and why: positive_data_acceptance (data valid by the schema is not a valid
 manifest row or a PDF; a copy needs a result of the caller's), negative_data_rejection (the list
@@ -28,6 +28,7 @@ from schemathesis import GenerationMode, checks
 
 from portal.operations import api_clients
 from portal.operations import copies as copy_ops
+from portal.operations import shares as share_ops
 
 from .conftest import UNIT_A, csrf_token, login, make_result
 from .test_api_clients import basic
@@ -39,7 +40,9 @@ SOCKET = {"environ_base": {"REMOTE_ADDR": "127.0.0.1"}}
 EXAMPLES = 50  # per operation and mode: the whole file stays well under two minutes
 OPERATIONS = {("GET", "/api/v1/me/results"), ("POST", "/api/v1/me/results/{code}/copies"), ("GET", "/api/v1/me/copies"),
               ("GET", "/api/v1/verify/{verification_code}"), ("GET", "/api/v1/openapi.json"),
-              ("PUT", "/api/v1/results/{code}"), ("POST", "/api/v1/results/{code}/revocation")}
+              ("PUT", "/api/v1/results/{code}"), ("POST", "/api/v1/results/{code}/revocation"),
+              ("POST", "/api/v1/me/copies/{code}/shares"), ("GET", "/api/v1/me/shares"),
+              ("DELETE", "/api/v1/me/shares/{share_id}")}
 CHECKS = [checks.not_a_server_error, checks.status_code_conformance, checks.content_type_conformance,
           checks.response_schema_conformance, checks.response_headers_conformance]
 
@@ -64,6 +67,7 @@ class Callers:
                        "cookies": {"session": holder.get_cookie("session").value}}
         self.result = make_result(world, pdfs[0], reviewer="reviewer_a", valid_until=None)
         self.copy = copy_ops.issue_copy(world["holder_a"], self.result)
+        self.share = share_ops.create(world["holder_a"], self.copy, "Ngân hàng", 3).share
         client, secret = api_clients.create_client(None, "Một cửa A", UNIT_A)
         answer = app.test_client().post("/oauth/token", data={"grant_type": "client_credentials"},
                                         headers=basic(client.client_id, secret))
@@ -90,6 +94,11 @@ class Callers:
             params["code"] = self.result.code
         elif path == "/api/v1/verify/{verification_code}":
             params["verification_code"] = self.copy.display_code
+        elif path == "/api/v1/me/copies/{code}/shares":
+            params["code"] = self.copy.display_code
+            case.body = {"recipient": "Ngân hàng TMCP Ngoại thương", "days": k % 30 + 1}
+        elif path == "/api/v1/me/shares/{share_id}":
+            params["share_id"] = self.share.id
         elif path == "/api/v1/results/{code}":
             # Three codes: new (201), then other content (409), then the first content again (200).
             code = f"{UNIT_A}-190502-{k % 3 + 1:04d}-KQ1"
@@ -156,6 +165,8 @@ def test_every_answer_matches_the_description(api_schema, callers, mode):
         assert 201 in seen["POST", "/api/v1/me/results/{code}/copies"]
         assert 200 in seen["GET", "/api/v1/verify/{verification_code}"]
         assert 200 in seen["GET", "/api/v1/me/results"] and 200 in seen["GET", "/api/v1/me/copies"]
+        assert 201 in seen["POST", "/api/v1/me/copies/{code}/shares"] and 200 in seen["GET", "/api/v1/me/shares"]
+        assert 204 in seen["DELETE", "/api/v1/me/shares/{share_id}"]
 
 
 def test_the_description_is_served_to_anyone(app, api_schema):

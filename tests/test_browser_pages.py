@@ -21,7 +21,8 @@ pytestmark = browser_marks()
 NOT_PAGES = {"static", "public.healthz", "admin.result_file", "admin.result_page", "admin.import_report",
              "admin.plan_report", "me.copy_file", "me.result_file", "me.result_page", "account.login_second_factor",
              "admin.home", "admin.import_status", "admin.slip", "admin.held_page", "me.result_page_large",
-             "account.national_start", "account.national_callback", "public.national_store_file"}
+             "account.national_start", "account.national_callback", "public.national_store_file",
+             "shares.open_link"}  # a share link answers the copy's file; its refusals: tests/test_browser_shares.py
 # Which access classes (tests/test_held_access.py CLASSES) each role reaches.
 ROLE_CLASSES = {
     "anonymous": {"public"},
@@ -50,7 +51,7 @@ def crowded(app, world, pdfs, clock):
 
     from portal.extensions import db
     from portal.models import ImportBatch, ImportRow, InventoryCount, Procedure, Unit
-    from portal.operations import accounts, claims, slips
+    from portal.operations import accounts, claims, shares, slips
     from portal.operations.copies import issue_copy
 
     for code, name in (("000.05.21.H48", "Trung tâm Thông tin và Ứng dụng tiến bộ Khoa học và Công nghệ tỉnh "
@@ -74,6 +75,9 @@ def crowded(app, world, pdfs, clock):
     slips.issue_for(world["reviewer_a"], [make_result(world, pdfs[7], reviewer="reviewer_a", holder_id="079203001234",
                                                       holder_name=LONG_NAMES[0], document_number="1302/GP-SKHCN")])
     copies = [issue_copy(world["holder_a"], results[0]), issue_copy(world["manager_c"], business)]
+    for copy, who in zip(copies, ("holder_a", "manager_c"), strict=True):
+        shares.create(world[who], copy, LONG_NAMES[3], 7)
+        shares.revoke(world[who], shares.create(world[who], copy, LONG_NAMES[1], 30).share)
     unit_a = db.session.scalars(select(Unit).where(Unit.code == UNIT_A)).one()
     for phase, count in ((2, 6), (3, 3), (4, 12)):
         db.session.add(InventoryCount(unit_id=unit_a.id, phase=phase, results=count, pages=count * 3,
@@ -118,6 +122,9 @@ def pages_of(app, role: str, w) -> list[tuple[str, str]]:
                 choices = values["result_id"][1:] if rule.endpoint == "admin.edit_result" else \
                     values["result_id"][:1] if rule.endpoint == "admin.replace_result" else values["result_id"]
                 found += [(f"{name}-{label}", url_for(rule.endpoint, result_id=i)) for label, i in choices]
+            elif args == {"code"} and rule.endpoint == "me.copy_page":
+                own = w.copies[1] if role == "business" else w.copies[0]
+                found.append((name, url_for(rule.endpoint, code=own.verification_code)))
             elif args <= {"code", "page_number"} and rule.endpoint.startswith("me."):
                 own = w.business if role == "business" else w.results[0]
                 found.append((name, url_for(rule.endpoint, code=own.code, **({"page_number": 1} if len(args) > 1

@@ -16,6 +16,7 @@ from portal.models import (
     ApiClient,
     CertifiedCopy,
     ClaimCode,
+    CopyShare,
     ImportBatch,
     InventoryCount,
     OutboxMessage,
@@ -48,6 +49,8 @@ CLASSES = [
     ("public", "public", ("/national-store/files/",)),
     ("public", "public", ("/",)),
     ("public", "verify", ("/verify",)),
+    # A share link: whoever has its token (tests/test_shares.py), rate-limited.
+    ("public", "shares", ("/share/",)),
     # A unit's one-stop-shop system: a bearer token only (tests/test_push.py); no session reaches these.
     ("client", "machine", ("/oauth/token", "/api/v1/results/")),
 ]
@@ -94,6 +97,7 @@ def param_values(rule, v) -> dict[str, list]:
         "client_id": [api_client_of_unit_a(v)] if "client_id" in rule.arguments else [],
         "procedure_id": [v.procedure.id],
         "slip_id": [v.slip.id],
+        "share_id": shares_of_victims(v) if "share_id" in rule.arguments else [],
         "message_id": [m.id for m in v.messages],
         "user_id": [m.id for m in v.members] if rule.rule.startswith("/me/") else [v.users[0].id],
         "code": ([c.verification_code for c in v.copies] if "/copies/<code>" in rule.rule
@@ -130,6 +134,20 @@ def api_client_of_unit_a(v) -> int:
     return v.api_client_id
 
 
+def shares_of_victims(v) -> list[int]:
+    """Share links of citizen A's and business C's copies (portal/operations/shares.py)."""
+    if not hasattr(v, "share_ids"):
+        from portal.operations import shares
+
+        holder_a = db.session.scalars(select(User).where(User.username == "holder_a")).one()
+        member_c = db.session.scalars(select(User).where(User.username == "member_c")).one()
+        made = [shares.create(holder_a, v.copies[0], "Ngân hàng của nạn nhân A", 3),
+                shares.create(member_c, v.copies[1], "Ngân hàng của doanh nghiệp C", 3)]
+        v.share_ids = [m.share.id for m in made]
+        v.markers += ["Ngân hàng của nạn nhân A", "Ngân hàng của doanh nghiệp C"]
+    return v.share_ids
+
+
 def urls_for(app, rule, v) -> list[str]:
     with app.test_request_context():
         return [url_for(rule.endpoint, **combo) for combo in param_values(rule, v)]
@@ -158,9 +176,11 @@ def state() -> tuple:
                            .order_by(OutboxMessage.id)).all(),
         db.session.execute(select(Procedure.id, Procedure.name, Procedure.field, Procedure.retention_years,
                                   Procedure.active).order_by(Procedure.id)).all(),
+        db.session.execute(select(CopyShare.id, CopyShare.revoked_at, CopyShare.expires_at).order_by(CopyShare.id))
+        .all(),
     ]
     counts = [db.session.scalar(select(func.count()).select_from(model))
-              for model in (CertifiedCopy, ClaimCode, ImportBatch, InventoryCount, ResultFile, StoredFile)]
+              for model in (CertifiedCopy, CopyShare, ClaimCode, ImportBatch, InventoryCount, ResultFile, StoredFile)]
     return tuple(map(tuple, rows)) + tuple(counts)
 
 
@@ -187,6 +207,7 @@ def test_every_route_is_in_a_class(app):
 
 def test_every_protected_route_refuses_every_stranger(app, victims):
     api_client_of_unit_a(victims)  # made before the state is taken
+    shares_of_victims(victims)
     before = initial = state()
     failures, requests = [], 0
     for rule, method in routes(app):
@@ -234,7 +255,9 @@ def legit_url(app, rule, v) -> str:
     """The route as its rightful user would post to it."""
     values = {"result_id": v.draft.id, "unit_id": v.unit_a.id, "procedure_id": v.procedure.id,
               "user_id": v.members[1].id if rule.rule.startswith("/me/") else v.users[1].id,
-              "code": v.copies[0].verification_code if rule.rule.startswith("/verify/") else v.citizen.code,
+              "code": v.copies[0].verification_code if rule.rule.startswith("/verify/") or "/copies/<code>" in rule.rule
+              else v.citizen.code,
+              "share_id": shares_of_victims(v)[0] if "share_id" in rule.arguments else None,
               "page_number": 1, "batch_id": v.batch.id, "slip_id": v.slip.id, "message_id": v.messages[0].id,
               "client_id": api_client_of_unit_a(v) if "client_id" in rule.arguments else None}
     with app.test_request_context():
@@ -257,6 +280,7 @@ def test_every_form_and_the_api_refuse_a_missing_or_foreign_csrf_token(app, vict
     stranger = app.test_client()
     foreign = csrf_token(stranger, "/login")  # a token of another session
     api_client_of_unit_a(victims)  # made before the state is taken
+    shares_of_victims(victims)
     before = state()
     failures, posted = [], set()
     for rule, method in routes(app):
@@ -295,6 +319,7 @@ def test_the_api_refuses_form_encoded_and_text_plain_bodies(app, victims, world)
     login(client, "holder_a")
     own = own_token(client)
     foreign = csrf_token(app.test_client(), "/login")
+    shares_of_victims(victims)
     before = state()
     api_routes = [(rule, method) for rule, method in routes(app)
                   if route_class(rule) == "api" and method in STATE_CHANGING]

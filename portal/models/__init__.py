@@ -15,16 +15,17 @@ from .results import Result, ResultStatusChange
 from .search import IndexQueueEntry
 from .sessions import LoginThrottle, UserSession
 from .settings import Setting
+from .shares import CopyShare, ShareUse
 from .slips import HandoverSlip
 from .units import Unit
 from .users import RecoveryCode, User
 
 __all__ = [
     "DOCUMENT", "SOURCE_IMAGE", "ApiClient", "ApiToken", "AuditEvent", "CertifiedCopy", "ClaimCode",
-    "CopyFile", "CopyNumberCounter",
+    "CopyFile", "CopyNumberCounter", "CopyShare",
     "CopyNumberReservation", "HandoverSlip", "HeldUpload", "ImportBatch", "ImportRow", "IndexQueueEntry",
     "InventoryCount",
     "LoginThrottle", "NationalIdentity", "OutboxMessage",
-    "Procedure", "RecoveryCode", "Result", "ResultFile", "ResultStatusChange", "Setting", "StoredFile", "Unit",
-    "User", "UserSession",
+    "Procedure", "RecoveryCode", "Result", "ResultFile", "ResultStatusChange", "Setting", "ShareUse", "StoredFile",
+    "Unit", "User", "UserSession",
 ]

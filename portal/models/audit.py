@@ -72,6 +72,9 @@ ACTION_LABELS = {
     "copy.issue": "Cấp bản sao điện tử",
     "copy.download": "Tải bản sao điện tử",
     "copy.verify": "Xác thực bản sao",
+    "share.create": "Tạo đường dẫn chia sẻ bản sao",
+    "share.revoke": "Thu hồi đường dẫn chia sẻ",
+    "share.use": "Mở đường dẫn chia sẻ",
 }
 
 

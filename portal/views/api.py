@@ -5,16 +5,26 @@ raised, are `{"error", "message"}` (views/errors.py). /api/v1/openapi.json is ge
 same schemas (views/openapi.py).
 """
 
+import functools
+
 from flask import current_app, jsonify, url_for
 from flask_login import current_user
 from flask_smorest import current_api
 
 from .. import search
-from ..access import AssuranceTooLow, get_holder_result_or_404, has_own_store, visible_copies
+from ..access import (
+    AssuranceTooLow,
+    get_holder_copy_or_404,
+    get_holder_result_or_404,
+    get_holder_share_or_404,
+    has_own_store,
+    visible_copies,
+    visible_shares,
+)
 from ..errors import UserError
 from ..extensions import csrf, db
-from ..models import CertifiedCopy
-from ..operations import copies
+from ..models import CertifiedCopy, CopyShare
+from ..operations import copies, shares
 from . import api_schemas as schemas
 from . import searching
 from .errors import refuse
@@ -99,6 +109,88 @@ def my_copies(args: dict):
                          page=page, per_page=per_page, error_out=False, count=False)
     return {"page": page, "per_page": per_page, "has_next": issued.has_next,
             "copies": [copy_json(c) for c in issued.items]}
+
+
+def holder_with_token(view):
+    """Checked before the body is read: a holder, and the X-CSRFToken header (a forged cross-site
+    body is refused as such, not parsed and judged invalid)."""
+    @functools.wraps(view)
+    def checked(*args, **kwargs):
+        _holder_only()
+        csrf.protect()
+        return view(*args, **kwargs)
+    return checked
+
+
+def own_copy_first(view):
+    """The caller's copy named by `code` (with or without its dashes) is found before the body is
+    read: another holder's copy is a 404 whatever they send, exactly as a missing one."""
+    @functools.wraps(view)
+    def found(*args, code: str, **kwargs):
+        copy = get_holder_copy_or_404(current_user, copies.normalize_code(code) or code)
+        return view(*args, copy=copy, **kwargs)
+    return found
+
+
+def share_json(share: CopyShare) -> dict:
+    return {
+        "id": share.id, "verification_code": share.copy.display_code, "recipient": share.recipient,
+        "created_at": share.created_at.isoformat(), "expires_at": share.expires_at.isoformat(),
+        "revoked_at": share.revoked_at.isoformat() if share.revoked_at else None, "status": share.status(),
+        "uses": [{"at": u.at.isoformat(), "address": u.address, "outcome": u.outcome} for u in share.uses],
+    }
+
+
+@bp.post("/me/copies/<code>/shares")
+@bp.doc(summary="Tạo đường dẫn chia sẻ một bản sao của người gọi: ai có đường dẫn tải được bản sao, không cần tài "
+                "khoản, đến khi hết hạn hoặc bị thu hồi",
+        description="code: mã xác thực của bản sao, có hoặc không có dấu gạch. Đường dẫn (url) chỉ trả về một lần "
+                    "này; Sở chỉ lưu mã băm của nó. Mỗi lần mở được ghi lại và hiện trong GET /api/v1/me/shares. "
+                    "Khi xác thực bằng phiên đăng nhập, gửi kèm tiêu đề X-CSRFToken. Phiên đăng nhập bằng VNeID "
+                    "dưới mức độ xác thực cần thiết bị từ chối với 403, error \"assurance_too_low\". Bản sao của "
+                    "người khác: 404 như bản sao không có. Kết quả đã bị thu hồi, thay thế, hết hiệu lực: 422, "
+                    "error \"refused\", message nói lý do.",
+        security=SESSION)
+@holder_with_token
+@own_copy_first
+@bp.arguments(schemas.ShareRequest, location="json")
+@bp.response(201, schemas.NewShare, description="Đã tạo")
+@bp.errors(400, 401, 403, 404, 413, 429, 500)
+def create_share(args: dict, copy: CertifiedCopy):
+    try:
+        made = shares.create(current_user, copy, args["recipient"], args["days"])
+    except AssuranceTooLow as err:
+        return jsonify(error="assurance_too_low", message=str(err)), 403
+    except UserError as err:
+        return jsonify(error="refused", message=str(err)), 422
+    return {"id": made.share.id, "url": made.url, "expires_at": made.share.expires_at.isoformat()}, 201
+
+
+@bp.get("/me/shares")
+@bp.doc(summary="Các đường dẫn chia sẻ bản sao của người gọi, mới nhất trước, với mọi lần mở", security=SESSION)
+@bp.arguments(schemas.PageArgs, location="query")
+@bp.response(200, schemas.SharesPage, description="Một trang đường dẫn chia sẻ")
+@bp.errors(400, 401, 403, 429, 500)
+def my_shares(args: dict):
+    _holder_only()
+    page, per_page = args["page"], args["per_page"]
+    listed = db.paginate(visible_shares(current_user).order_by(CopyShare.created_at.desc(), CopyShare.id.desc()),
+                         page=page, per_page=per_page, error_out=False, count=False)
+    return {"page": page, "per_page": per_page, "has_next": listed.has_next,
+            "shares": [share_json(s) for s in listed.items]}
+
+
+@bp.delete("/me/shares/<int:share_id>")
+@bp.doc(summary="Thu hồi một đường dẫn chia sẻ của người gọi: từ nay mở đường dẫn chỉ nhận lời báo đã thu hồi",
+        description="Gửi kèm tiêu đề X-CSRFToken khi xác thực bằng phiên đăng nhập. Thu hồi lại một đường dẫn đã "
+                    "thu hồi cũng trả 204. Đường dẫn của người khác: 404 như đường dẫn không có.",
+        security=SESSION)
+@holder_with_token
+@bp.response(204, description="Đã thu hồi")
+@bp.errors(400, 401, 403, 404, 429, 500)
+def revoke_share(share_id: int):
+    shares.revoke(current_user, get_holder_share_or_404(current_user, share_id))
+    return "", 204
 
 
 @bp.get("/verify/<verification_code>")

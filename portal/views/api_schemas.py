@@ -165,6 +165,58 @@ class CopiesPage(Schema):
     copies = fields.List(fields.Nested(Copy), required=True)
 
 
+DAYS_MESSAGE = "Số ngày phải là số nguyên từ 1 đến 30."
+
+
+def _some_text(value: str) -> None:
+    if not value.split():
+        raise ma.ValidationError("Cần ghi người nhận (ví dụ tên ngân hàng hoặc cơ quan).")
+
+
+class ShareRequest(Schema):
+    recipient = fields.String(required=True, validate=[
+        _some_text, ma.validate.Length(max=200, error="Người nhận không được dài quá 200 ký tự.")], metadata={
+        "description": "Người nhận, để người chia sẻ nhớ đã gửi cho ai (tối đa 200 ký tự).",
+        "messages": {"invalid": "Người nhận phải là chữ."}})
+    days = fields.Integer(required=True, strict=True, validate=ma.validate.Range(min=1, max=30, error=DAYS_MESSAGE),
+                          metadata={"description": "Số ngày đường dẫn mở, từ 1 đến 30.",
+                                    "messages": {"invalid": DAYS_MESSAGE}})
+
+
+class NewShare(Schema):
+    id = fields.Integer(required=True)
+    url = fields.String(required=True, metadata={
+        "format": "uri", "description": "Đường dẫn tải bản sao không cần tài khoản; chỉ trả về một lần này."})
+    expires_at = fields.String(required=True, metadata={"format": "date-time"})
+
+
+class ShareUse(Schema):
+    at = fields.String(required=True, metadata={"format": "date-time"})
+    address = fields.String(required=True, metadata={"description": "Địa chỉ IP của người mở."})
+    outcome = fields.String(required=True, metadata={
+        "enum": ["downloaded", "link_expired", "link_revoked", "result_invalid"],
+        "description": "downloaded: đã tải; link_expired, link_revoked: đường dẫn đã hết hạn, đã bị thu hồi; "
+                       "result_invalid: kết quả đã bị thu hồi, thay thế hoặc hết hiệu lực."})
+
+
+class Share(Schema):
+    id = fields.Integer(required=True)
+    verification_code = fields.String(required=True, metadata={"description": "Mã xác thực của bản sao."})
+    recipient = fields.String(required=True)
+    created_at = fields.String(required=True, metadata={"format": "date-time"})
+    expires_at = fields.String(required=True, metadata={"format": "date-time"})
+    revoked_at = fields.String(required=True, allow_none=True, metadata={"format": "date-time"})
+    status = fields.String(required=True, metadata={"enum": ["active", "expired", "revoked"]})
+    uses = fields.List(fields.Nested(ShareUse), required=True, metadata={"description": "Mới nhất trước."})
+
+
+class SharesPage(Schema):
+    page = fields.Integer(required=True)
+    per_page = fields.Integer(required=True)
+    has_next = fields.Boolean(required=True)
+    shares = fields.List(fields.Nested(Share), required=True)
+
+
 class VerifiedResult(Schema):
     title = fields.String(required=True)
     document_number = fields.String(required=True)

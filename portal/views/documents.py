@@ -70,13 +70,16 @@ def send_held_page(held: HeldUpload, page_number: int):
     return send_file(io.BytesIO(image), mimetype="image/png", max_age=0)
 
 
-def send_copy(copy: CertifiedCopy):
+def send_copy(copy: CertifiedCopy, *, recorded: bool = False):
+    """`recorded`: the download is in the audit trail already, as the use of a share link
+    (portal/operations/shares.py records every opening, refused or not, with its outcome)."""
     try:
         source = _checked_source(copy.sha256, copy.file_name)
     except FileDamaged as damage:
         return _unavailable(damage, copy.result, "copy", register_number=copy.register_number)
     try:
-        audit.record_access("copy.download", copy.result, register_number=copy.register_number)
+        if not recorded:
+            audit.record_access("copy.download", copy.result, register_number=copy.register_number)
         return _send_pdf(source, copy.sha256, copy.file_name)
     except BaseException:
         _close(source)

@@ -1,6 +1,6 @@
 """The holder's own data store (Kho dữ liệu của tôi)."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from .. import audit
@@ -10,9 +10,12 @@ from ..access import (
     get_fellow_member_or_404,
     get_holder_copy_or_404,
     get_holder_result_or_404,
+    get_holder_share_or_404,
     has_own_store,
     is_business_account,
     visible_copies,
+    visible_shares,
+    why_not,
     why_not_assured,
     why_not_remove_member,
 )
@@ -20,8 +23,9 @@ from ..errors import UserError
 from ..extensions import db
 from ..forms.accounts import MemberForm
 from ..forms.results import ConfirmForm
-from ..models import CertifiedCopy
-from ..operations import claims, copies, settings
+from ..forms.shares import ShareForm
+from ..models import CertifiedCopy, CopyShare
+from ..operations import claims, copies, settings, shares
 from . import searching
 from .documents import send_copy, send_document, send_page
 from .query import page_arg
@@ -92,6 +96,66 @@ def copy_list():
     return render_template("me/copies.html", page=page)
 
 
+@bp.get("/copies/<code>")
+@login_required
+def copy_page(code: str):
+    """One copy: its facts, its download and verification link, its share links and their uses."""
+    return _copy_page(get_holder_copy_or_404(current_user, code), ShareForm())
+
+
+def _copy_page(copy: CertifiedCopy, form: ShareForm, created: shares.NewShare | None = None, status: int = 200):
+    listed = db.session.scalars(visible_shares(current_user).where(CopyShare.copy_id == copy.id)
+                                .order_by(CopyShare.created_at.desc(), CopyShare.id.desc())).all()
+    # Why this holder may not share it (a weak VNeID session, a result no longer valid), or None.
+    cannot_share = why_not(current_user, "share", copy.result) or copies.why_no_copy(copy.result)
+    return render_template("me/copy.html", copy=copy, form=form, shares=listed, created=created,
+                           cannot_share=cannot_share, weak_login=why_not_assured(current_login(), "share"),
+                           verify_url=f"{current_app.config['BASE_URL']}/verify/{copy.verification_code}",
+                           confirm_form=ConfirmForm()), status
+
+
+@bp.post("/copies/<code>/shares")
+@login_required
+def create_share(code: str):
+    """Makes a link and shows it on the page it answers with: the only time the token is seen
+    (no redirect: it would have to carry the token in the URL or the session cookie)."""
+    copy = get_holder_copy_or_404(current_user, code)
+    form = ShareForm()
+    if not form.validate_on_submit():
+        return _copy_page(copy, form, status=422 if form.is_submitted() else 200)
+    try:
+        created = shares.create(current_user, copy, form.recipient.data, form.days.data)
+    except UserError as err:
+        flash(str(err), "error")
+        return redirect(url_for("me.copy_page", code=code, _anchor="chia-se"))
+    return _copy_page(copy, ShareForm(formdata=None), created=created, status=201)
+
+
+@bp.get("/shares")
+@login_required
+def share_list():
+    """Every share link of the holder's copies, newest first, with each opening."""
+    if not has_own_store(current_user):
+        abort(404)
+    page = db.paginate(visible_shares(current_user).order_by(CopyShare.created_at.desc(), CopyShare.id.desc()),
+                       page=page_arg(), per_page=30, error_out=False)
+    return render_template("me/shares.html", page=page, confirm_form=ConfirmForm())
+
+
+@bp.post("/shares/<int:share_id>/revoke")
+@login_required
+def revoke_share(share_id: int):
+    share = get_holder_share_or_404(current_user, share_id)
+    if ConfirmForm().validate_on_submit():
+        if shares.revoke(current_user, share):
+            flash(f"Đã thu hồi đường dẫn chia sẻ cho {share.recipient}; đường dẫn không mở được nữa.", "success")
+        else:
+            flash("Đường dẫn này đã bị thu hồi trước đó.", "info")
+    if request.form.get("back") == "list":
+        return redirect(url_for("me.share_list"))
+    return redirect(url_for("me.copy_page", code=share.copy.verification_code, _anchor="chia-se"))
+
+
 @bp.get("/copies/<code>.pdf")
 @login_required
 def copy_file(code: str):
@@ -125,7 +189,11 @@ def access_log():
         abort(404)
     page = db.paginate(audit.events_about(current_user), page=page_arg(),
                        per_page=30, error_out=False)
-    return render_template("me/access.html", page=page)
+    # Whom each share link opened on this page was for (the trail names the share, not its recipient).
+    ids = {e.details.get("share") for e in page.items if e.action == "share.use"} - {None}
+    recipients = dict(db.session.execute(visible_shares(current_user).where(CopyShare.id.in_(ids))
+                                         .with_only_columns(CopyShare.id, CopyShare.recipient)).all()) if ids else {}
+    return render_template("me/access.html", page=page, recipients=recipients)
 
 
 @bp.route("/members", methods=["GET", "POST"])
