@@ -129,6 +129,9 @@ def test_a_timestamped_copy_validates_offline_and_after_its_certificate_expires(
     assert copy.timestamp_authority == TSA_NAME and copy.long_term and copy.archive_timestamp_until is None
     page = client.get(f"/me/results/{published.code}?da_cap={copy.verification_code}").get_data(as_text=True)
     assert f"dấu thời gian của {TSA_NAME}" in page
+    listed = client.get("/api/v1/me/copies").get_json()["copies"][0]
+    assert listed["timestamp_authority"] == TSA_NAME and listed["long_term"] is True
+    assert listed["timestamped_at"] == to_local(copy.timestamped_at).isoformat()
     data = copy_bytes(client, copy)
 
     pki.stop()  # no network from here on: nothing answers at the authority's or the CRL's address
@@ -295,6 +298,10 @@ def test_with_the_fallback_a_copy_without_timestamp_is_issued_and_says_so(clock,
     assert copy.timestamped_at is None and copy.timestamp_authority is None and not copy.long_term
     page = client.get(f"/me/results/{published.code}?da_cap={copy.verification_code}").get_data(as_text=True)
     assert "Bản sao này không có dấu thời gian tin cậy" in page
+    own_page = client.get(f"/me/copies/{copy.verification_code}").get_data(as_text=True)
+    assert "Bản sao này không có dấu thời gian tin cậy" in own_page
+    listed = client.get("/api/v1/me/copies").get_json()["copies"][0]
+    assert listed["timestamped_at"] is None and listed["long_term"] is False
     event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "copy.issue")).one()
     assert "TSA" in event.details["unstamped"]
     check = check_signature(copy_bytes(client, copy), app.config["TRUST_ROOTS"])

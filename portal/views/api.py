@@ -25,6 +25,7 @@ from ..errors import UserError
 from ..extensions import csrf, db
 from ..models import CertifiedCopy, CopyShare
 from ..operations import copies, shares
+from ..timeutil import to_local
 from . import api_schemas as schemas
 from . import searching
 from .errors import refuse
@@ -72,6 +73,8 @@ def copy_json(copy: CertifiedCopy) -> dict:
         "sha256": copy.sha256,
         "download_url": url_for("me.copy_file", code=copy.verification_code, _external=True),
         "verify_url": f"{current_app.config['BASE_URL']}/verify/{copy.verification_code}",
+        "timestamped_at": to_local(copy.timestamped_at).isoformat() if copy.timestamped_at else None,
+        "timestamp_authority": copy.timestamp_authority, "long_term": copy.long_term,
     }
 
 

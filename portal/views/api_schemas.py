@@ -156,6 +156,13 @@ class Copy(CopyFacts):
     result_code = fields.String(required=True)
     download_url = fields.String(required=True, metadata={"format": "uri"})
     verify_url = fields.String(required=True, metadata={"format": "uri"})
+    timestamped_at = fields.String(required=True, allow_none=True, metadata={
+        "format": "date-time",
+        "description": "Thời điểm ghi trong dấu thời gian (RFC 3161) của chữ ký; null: không có."})
+    timestamp_authority = fields.String(required=True, allow_none=True,
+                                        metadata={"description": "Tổ chức cấp dấu thời gian."})
+    long_term = fields.Boolean(required=True, metadata={
+        "description": "Tệp mang theo dữ liệu để kiểm tra chữ ký lâu dài, không cần mạng (PAdES B-LT)."})
 
 
 class CopiesPage(Schema):
