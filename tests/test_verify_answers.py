@@ -114,11 +114,12 @@ def test_the_stored_copy_damaged_on_disk_fails_the_file_answer_alone(client, cop
     path.write_bytes(in_signed_range(path.read_bytes()))
 
     parts = answers(client.get(f"/verify/{copy.verification_code}").get_data(as_text=True))
-    assert not passed(parts["file"]) and "không còn nguyên vẹn" in parts["file"]
-    assert passed(parts["register"]) and ALL_PASS not in parts["verdict"]
-    api = client.get(f"/api/v1/verify/{copy.verification_code}").get_json()
-    assert api["reliable"] is False and api["checks"]["file"]["ok"] is False
-    assert api["checks"]["file"]["damaged"] is True and api["checks"]["register"]["ok"] is True
+    assert not passed(parts["file"]) and "không còn giống tệp đã ghi trong sổ" in parts["file"]
+    assert passed(parts["register"]) and passed(parts["signer"])  # its signature still names the department
+    assert ALL_PASS not in parts["verdict"] and "Không được dựa vào tệp bản sao lúc này" in parts["verdict"]
+    checks = client.get(f"/api/v1/verify/{copy.verification_code}").get_json()["checks"]
+    assert (checks["file"]["ok"], checks["register"]["ok"], checks["signer"]["ok"]) == (False, True, True)
+    assert checks["file"]["damaged"] is True and checks["file"]["intact"] is False
     # The damage is the operators' to mend: it is in the audit trail like any damaged file met.
     from sqlalchemy import select
 
@@ -197,3 +198,15 @@ def test_the_api_describes_the_three_answers(client):
         assert {"ok", "says"} <= set(schemas[name]["required"]), name
     assert {"timestamp_at", "timestamp_authority", "valid_when_signed", "long_term"} <= set(
         schemas["FileAnswer"]["properties"])
+
+
+def test_a_stored_copy_file_gone_answers_the_register_and_says_the_file_is_not_checked(client, copy):
+    from portal.storage import storage
+
+    storage().path_for(copy.sha256).unlink()
+    response = client.get(f"/verify/{copy.verification_code}")
+    assert response.status_code == 200
+    parts = answers(response.get_data(as_text=True))
+    assert not passed(parts["file"]) and "Không tìm thấy tệp bản sao Sở lưu giữ" in parts["file"]
+    assert passed(parts["register"]) and not passed(parts["signer"])
+    assert client.get(f"/api/v1/verify/{copy.verification_code}").get_json()["checks"]["file"]["damaged"] is True

@@ -24,7 +24,7 @@ from ..extensions import db
 from ..fixity import record_damage
 from ..models import CertifiedCopy, Result
 from ..models.results import EXPIRED, PUBLISHED, REPLACED, REVOKED, STATUS_LABELS
-from ..storage import FileDamaged, StorageUnavailable, storage
+from ..storage import ALTERED, MISSING, FileDamaged, StorageUnavailable, storage
 from ..timeutil import to_local, today
 from . import chain, pdf, worker
 from .keys import ensure_signing_key
@@ -109,19 +109,30 @@ def verify_upload(copy: CertifiedCopy, data: bytes) -> Verdict:
 
 
 def verify_stored(copy: CertifiedCopy) -> Verdict:
-    """The three answers for a lookup by code alone: about the register's own stored file."""
+    """The three answers for a lookup by code alone: about the register's own stored file. A
+    stored file that no longer hashes to its name fails the file's answer (and is recorded as
+    damage to mend); its signature is still read, so the signer's answer still speaks."""
     try:
-        with storage().open_verified(copy.sha256) as fh:
+        with storage().open_unchecked(copy.sha256) as fh:
             data = fh.read()
+    except FileNotFoundError:
+        record_damage(FileDamaged(copy.sha256, MISSING), result=copy.result, kind="copy verification")
+        return _unchecked(copy, "Không tìm thấy tệp bản sao Sở lưu giữ (sự cố đã được ghi nhận để khôi phục), "
+                                "nên chưa xác nhận được tệp và chữ ký số.", damaged=True)
+    except StorageUnavailable:
+        return _unchecked(copy, UNREACHABLE)
+    try:
         signature = _check(data)
-    except FileDamaged as damage:
-        record_damage(damage, result=copy.result, kind="copy verification")
-        return _unchecked(copy, "Tệp bản sao Sở lưu giữ hiện không còn nguyên vẹn (sự cố đã được ghi nhận để "
-                                "khôi phục), nên chưa xác nhận được tệp và chữ ký số.", damaged=True)
-    except (StorageUnavailable, pdf.CopyFailed):
-        return _unchecked(copy, "Lúc này chưa đọc và kiểm tra được tệp bản sao Sở lưu giữ; xin thử lại sau ít phút.")
-    return Verdict(REGISTER, file_answer(copy, signature, REGISTER, copy.sha256), register_answer(copy),
+    except pdf.CopyFailed:
+        return _unchecked(copy, UNREACHABLE)
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != copy.sha256:
+        record_damage(FileDamaged(copy.sha256, ALTERED), result=copy.result, kind="copy verification")
+    return Verdict(REGISTER, file_answer(copy, signature, REGISTER, digest), register_answer(copy),
                    signer_answer(copy, signature))
+
+
+UNREACHABLE = "Lúc này chưa đọc và kiểm tra được tệp bản sao Sở lưu giữ; xin thử lại sau ít phút."
 
 
 def _check(data: bytes) -> pdf.SignatureCheck:
@@ -142,7 +153,7 @@ def _in_worker(function, *args):
 def _unchecked(copy: CertifiedCopy, says: str, damaged: bool = False) -> Verdict:
     blank = pdf.SignatureCheck()
     file = file_answer(copy, blank, REGISTER, copy.sha256)
-    file.says, file.details["issued_file"], file.details["damaged"] = says, not damaged, damaged
+    file.says, file.details["damaged"] = says, damaged
     signer = signer_answer(copy, blank)
     signer.says = "Chưa xác nhận được người ký vì chưa kiểm tra được tệp bản sao Sở lưu giữ."
     return Verdict(REGISTER, file, register_answer(copy), signer)
@@ -155,8 +166,9 @@ def file_answer(copy: CertifiedCopy, check: pdf.SignatureCheck, source: str, sha
     # Whether the certificate was valid when signing can be judged only along a trusted chain;
     # an untrusted one is the signer's answer, not the file's.
     invalid_then = check.valid_when_signed is False and check.trusted
+    damaged = source == REGISTER and not issued  # the stored file no longer hashes to its name
     details = {
-        "source": source, "sha256": sha256, "issued_file": issued, "damaged": False,
+        "source": source, "sha256": sha256, "issued_file": issued, "damaged": damaged,
         "readable": check.readable, "signed": check.signed, "intact": check.intact, "whole_file": check.whole_file,
         "signed_at": check.signed_at or None,
         "timestamped": check.timestamped, "timestamp_at": check.timestamp_at or None,
@@ -166,7 +178,10 @@ def file_answer(copy: CertifiedCopy, check: pdf.SignatureCheck, source: str, sha
     }
     ok = check.intact and check.whole_file and issued and not invalid_then
     theirs = "Tệp bạn tải lên" if source == UPLOAD else "Tệp bản sao Sở lưu giữ"
-    if not check.readable:
+    if damaged:
+        says = (f"{theirs} không còn giống tệp đã ghi trong sổ (mã băm khác): tệp đã hỏng, sự cố đã được ghi nhận "
+                "để khôi phục.")
+    elif not check.readable:
         says = f"{theirs} không phải PDF đọc được."
     elif not check.signed:
         says = f"{theirs} không có chữ ký số."
@@ -182,7 +197,7 @@ def file_answer(copy: CertifiedCopy, check: pdf.SignatureCheck, source: str, sha
     else:
         same = "giống từng byte với tệp Sở đã cấp, " if source == UPLOAD else ""
         says = f"{theirs} nguyên vẹn, {same}chữ ký số hợp lệ."
-    if check.intact:
+    if check.intact and not damaged:
         says += " " + _time_sentence(check)
     return Answer(ok, says, details)
 
@@ -255,14 +270,15 @@ def signer_answer(copy: CertifiedCopy, check: pdf.SignatureCheck) -> Answer:
     if not check.signer_cert_sha256:
         says = "Không xác định được người ký: tệp không có chữ ký số đọc được."
     elif not (recorded or names_department):
-        says = f"Tệp được ký bởi {check.signer_name or 'một chứng thư số không rõ tên'}, không phải {department}."
+        says = (f"Chữ ký số trong tệp là của {check.signer_name or 'một chứng thư số không rõ tên'}, "
+                f"không phải của {department}.")
     elif not check.trusted:
         says = (f"Chứng thư số đã ký tệp mang tên {check.signer_name}, nhưng không dẫn tới tổ chức chứng thực nào "
-                "mà cổng này tin cậy: không xác nhận được tệp do Sở ký.")
+                "mà cổng này tin cậy: không xác nhận được chữ ký là của Sở.")
     elif recorded:
-        says = (f"Tệp được ký bởi {department}, bằng đúng chứng thư số Sở đã dùng khi cấp bản sao này, "
+        says = (f"Chữ ký số trong tệp là của {department}, bằng đúng chứng thư số Sở đã dùng khi cấp bản sao này, "
                 "dẫn tới tổ chức chứng thực được tin cậy.")
     else:
-        says = (f"Tệp được ký bằng một chứng thư số mang tên {department}, dẫn tới tổ chức chứng thực được tin cậy "
-                "(không phải chứng thư Sở ghi trong sổ khi cấp bản sao này).")
+        says = (f"Chữ ký số trong tệp dùng một chứng thư số mang tên {department}, dẫn tới tổ chức chứng thực được "
+                "tin cậy (không phải chứng thư Sở ghi trong sổ khi cấp bản sao này).")
     return Answer(ok, says, details)
