@@ -210,3 +210,54 @@ def test_a_stored_copy_file_gone_answers_the_register_and_says_the_file_is_not_c
     assert not passed(parts["file"]) and "Không tìm thấy tệp bản sao Sở lưu giữ" in parts["file"]
     assert passed(parts["register"]) and not passed(parts["signer"])
     assert client.get(f"/api/v1/verify/{copy.verification_code}").get_json()["checks"]["file"]["damaged"] is True
+
+
+def test_a_replaced_or_expired_result_says_since_when_and_by_what(clock, client, world, copy, pdfs):
+    from datetime import date, timedelta
+
+    make_result(world, pdfs[6], reviewer="reviewer_a", document_number="7/GP-SKHCN", valid_until=None,
+                replaces=copy.result)
+    day = vietnam_now().date()
+    register = answers(client.get(f"/verify/{copy.verification_code}").get_data(as_text=True))["register"]
+    assert not passed(register)
+    assert f"đã được thay thế từ ngày {day:%d/%m/%Y} bằng văn bản số 7/GP-SKHCN" in register
+    checks = client.get(f"/api/v1/verify/{copy.verification_code}").get_json()["checks"]
+    assert checks["register"]["status"] == "replaced" and checks["register"]["replaced_by"] == "7/GP-SKHCN"
+    assert checks["register"]["since"] == day.isoformat() and checks["file"]["ok"] and checks["signer"]["ok"]
+
+    from portal.operations.copies import issue_copy
+
+    ending = make_result(world, pdfs[3], reviewer="reviewer_a", document_number="9/GP-SKHCN",
+                         valid_until=(day + timedelta(days=2)).strftime("%d/%m/%Y"))
+    dated = issue_copy(world["holder_a"], ending)
+    clock.shift(timedelta(days=3))
+    checks = client.get(f"/api/v1/verify/{dated.verification_code}").get_json()["checks"]
+    assert checks["register"]["ok"] is False and checks["register"]["status"] == "expired"
+    assert date.fromisoformat(checks["register"]["since"]) == day + timedelta(days=3)
+    assert f"hiệu lực đến hết ngày {day + timedelta(days=2):%d/%m/%Y}" in checks["register"]["says"]
+
+
+def test_the_file_answer_gives_the_timestamp_and_judges_the_certificate_then(app, copy):
+    """What pdf.check_signature reports of a signature timestamp (filled where the file carries one)
+    is said in the file's answer: the proven time and its authority, whether the certificate was
+    valid then, and the long-term validation data."""
+    from portal.copies.answers import REGISTER, file_answer
+    from portal.copies.pdf import SignatureCheck
+
+    sealed = SignatureCheck(readable=True, signed=True, intact=True, whole_file=True, trusted=True,
+                            signer_cert_sha256=copy.signer_cert_sha256, signed_at="2026-06-15T10:00:00+07:00",
+                            timestamped=True, timestamp_at="2026-06-15T10:00:02+07:00",
+                            timestamp_authority="TSA thử nghiệm", timestamp_trusted=True, long_term=True,
+                            valid_when_signed=True)
+    answer = file_answer(copy, sealed, REGISTER, copy.sha256)
+    assert answer.ok and answer.details["timestamp_at"] == "2026-06-15T10:00:02+07:00"
+    assert ("Dấu thời gian của TSA thử nghiệm xác nhận tệp được ký lúc 10:00:02 ngày 15/06/2026. "
+            "Chứng thư số còn hiệu lực lúc đó.") in answer.says
+    assert "kiểm tra lâu dài" in answer.says and "Không có thời điểm tin cậy" not in answer.says
+
+    sealed.valid_when_signed, sealed.certificate_problem = False, "Chứng thư số đã bị thu hồi trước thời điểm ký."
+    answer = file_answer(copy, sealed, REGISTER, copy.sha256)
+    assert not answer.ok and "chứng thư số không còn hiệu lực lúc ký: Chứng thư số đã bị thu hồi" in answer.says
+    # Along an untrusted chain the certificate's state then is not judged here: that is the signer's answer.
+    sealed.trusted = False
+    assert file_answer(copy, sealed, REGISTER, copy.sha256).ok

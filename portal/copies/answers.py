@@ -73,7 +73,7 @@ class Verdict:
             nots.append("vào văn bản được sao như một văn bản còn hiệu lực hôm nay")
         if not self.signer.ok:
             nots.append(f"vào chữ ký số như chữ ký của {_department()}")
-        return "Không được dựa " + "; không dựa ".join(nots) + ". Bản sao không thay được bản chính lúc này."
+        return "Không được dựa " + "; không dựa ".join(nots) + ". Bản sao không dùng được thay cho bản chính."
 
     def as_dict(self) -> dict:
         return {"reliable": self.reliable, "reliance": self.reliance,
@@ -244,9 +244,9 @@ def register_answer(copy: CertifiedCopy) -> Answer:
         why = f" Lý do: {reason.rstrip('.')}." if reason else ""
         says = f"{known}, nhưng văn bản được sao đã bị thu hồi{on}; bản sao không còn giá trị sử dụng.{why}"
     elif status == REPLACED:
-        on = f" ngày {_vn_date(since)}" if since else ""
+        on = f" từ ngày {_vn_date(since)}" if since else ""
         by = f" bằng văn bản số {replaced_by}" if replaced_by else ""
-        says = f"{known}, nhưng văn bản được sao đã được thay thế{by}{on}; bản sao không còn giá trị sử dụng."
+        says = f"{known}, nhưng văn bản được sao đã được thay thế{on}{by}; bản sao không còn giá trị sử dụng."
     elif status == EXPIRED:
         says = (f"{known}, nhưng văn bản được sao đã hết hiệu lực (hiệu lực đến hết ngày "
                 f"{_vn_date(result.valid_until)}).")
