@@ -16,7 +16,7 @@ from flask_migrate import upgrade
 from sqlalchemy import create_engine, func, inspect, select, text
 
 from portal import search
-from portal.copies.register import check_file
+from portal.copies.answers import verify_upload
 from portal.extensions import db
 from portal.models import AuditEvent, CertifiedCopy, Result, User
 from portal.operations import copies as copy_ops
@@ -118,9 +118,9 @@ def test_a_backup_restored_into_an_empty_portal_is_the_same_portal(
         assert stat.S_IMODE((keys / "department.p12").stat().st_mode) == 0o600
         assert (tmp_path / "restored-secret-key").read_text() == "test-secret"
         for copy in db.session.scalars(select(CertifiedCopy)):
-            checked = check_file(copy, storage().path_for(copy.sha256).read_bytes())
-            assert checked.matches_register and checked.signature_intact and checked.trusted
-            assert checked.department_certificate and checked.nothing_added
+            checked = verify_upload(copy, storage().path_for(copy.sha256).read_bytes())
+            assert checked.reliable, checked.as_dict()
+            assert checked.file.details["issued_file"] and checked.signer.details["recorded_certificate"]
         assert target.test_cli_runner().invoke(args=["fixity"]).exit_code == 0
 
         again = target.test_cli_runner().invoke(args=["restore", str(archive)])

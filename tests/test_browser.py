@@ -140,7 +140,7 @@ def test_holder_issues_a_copy_then_a_stranger_verifies_it_and_checks_the_file(li
     page.get_by_role("link", name="Xác thực bản sao").click()
     page.get_by_label(re.compile(r"^Mã xác thực")).fill(code.lower())
     page.get_by_role("button", name="Xác thực").click()
-    page.get_by_text("Văn bản được sao còn hiệu lực hôm nay").wait_for()
+    page.locator("#answer-register").get_by_text("văn bản được sao còn hiệu lực hôm nay").wait_for()
     assert "3/GP-SKHCN" in page.content() and "Phạm Minh Khánh" not in page.content()
     page.get_by_label(re.compile(r"^Tệp PDF bản sao")).set_input_files(str(copy_pdf))
     page.get_by_role("button", name="Kiểm tra tệp").click()

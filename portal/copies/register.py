@@ -1,13 +1,11 @@
-"""Reading the register of copies: what a verifier is told about a code, and checking a file.
+"""Reading the register of copies: what a verifier is told about a code (the three answers about
+the file, the register and the signer are in answers.py).
 
 Anyone may ask; the answers say no more than a verifier needs: the holder's name is partly
 masked and the result's summary (which often carries full names) is not shown.
 """
 
 from __future__ import annotations
-
-import hashlib
-from dataclasses import asdict, dataclass
 
 from flask import current_app
 from sqlalchemy import select
@@ -17,10 +15,6 @@ from ..extensions import db
 from ..models import CertifiedCopy
 from ..models.results import REVOKED, STATUS_LABELS
 from ..timeutil import to_local
-from . import pdf, worker
-from .keys import ensure_signing_key
-
-CHECK_TIMEOUT_SECONDS = 30  # a stranger's file gets less of the rendering process than a copy
 
 
 def mask_name(name: str) -> str:
@@ -64,44 +58,6 @@ def public_facts(copy: CertifiedCopy) -> dict:
         },
         "holder_name": mask_name(copy.holder_name),
     }
-
-
-@dataclass
-class FileCheck:
-    """What the verification page says about an uploaded file."""
-
-    sha256: str
-    matches_register: bool      # byte for byte the copy that was issued
-    readable: bool
-    signed: bool
-    signature_intact: bool
-    nothing_added: bool
-    trusted: bool
-    department_certificate: bool  # signed with the certificate this copy was signed with
-    signer_name: str
-    signed_at: str
-
-    def as_dict(self) -> dict:
-        return asdict(self)
-
-
-def check_file(copy: CertifiedCopy, data: bytes) -> FileCheck:
-    digest = hashlib.sha256(data).hexdigest()
-    signing = ensure_signing_key(current_app.config)
-    # The file is a stranger's upload: it is parsed in the rendering process, not here.
-    signature = worker.run(pdf.check_signature, data, signing.trust_roots_path,
-                           processes=current_app.config["COPY_PROCESSES"], timeout=CHECK_TIMEOUT_SECONDS)
-    check = FileCheck(
-        sha256=digest, matches_register=digest == copy.sha256, readable=signature.readable,
-        signed=signature.signed, signature_intact=signature.intact, nothing_added=signature.whole_file,
-        trusted=signature.trusted,
-        department_certificate=signature.intact and signature.signer_cert_sha256 == copy.signer_cert_sha256,
-        signer_name=signature.signer_name, signed_at=signature.signed_at,
-    )
-    audit.record("copy.verify", result=copy.result, target=copy.verification_code,
-                 details={"upload": True, "matches": check.matches_register})
-    db.session.commit()
-    return check
 
 
 def record_verification(copy: CertifiedCopy | None, code: str) -> None:

@@ -14,6 +14,7 @@ from .. import audit
 from ..access import require
 from ..copies import ltv, numbers, pdf, worker
 from ..copies.keys import ensure_signing_key
+from ..copies.marks import conversion_mark
 from ..extensions import db
 from ..fixity import record_damage
 from ..identifiers import PERSON
@@ -81,6 +82,7 @@ def _certificate_html(copy: CertifiedCopy, result: Result, actor: User, original
         holder_id_label="CCCD" if result.holder_kind == PERSON else "MST",
         # A citizen's account often has no name of its own: the citizen is the holder.
         requested_by=actor.full_name or (result.holder_name if result.holder_kind == PERSON else actor.username),
+        conversion_mark=conversion_mark(result, department),
     )
 
 

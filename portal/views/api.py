@@ -198,7 +198,10 @@ def revoke_share(share_id: int):
 
 @bp.get("/verify/<verification_code>")
 @verify_limit
-@bp.doc(summary="Xác thực một bản sao: số vào sổ, văn bản được sao và hiệu lực hôm nay", security=NOBODY,
+@bp.doc(summary="Xác thực một bản sao: số vào sổ, văn bản được sao, hiệu lực hôm nay, và ba câu trả lời",
+        description="checks trả lời riêng ba câu: tệp bản sao Sở lưu giữ nguyên vẹn và chữ ký hợp lệ (file); sổ "
+                    "có bản sao và văn bản còn hiệu lực hôm nay (register); người ký là Sở, chứng thư dẫn tới "
+                    "chứng thư gốc được tin cậy (signer). reliable chỉ đúng khi cả ba đạt.", security=NOBODY,
         parameters=[{"in": "path", "name": "verification_code", "required": True, "schema": {"type": "string"},
                      "description": "16 ký tự, có hoặc không có dấu gạch"}])
 @bp.response(200, schemas.Verification, description="Bản sao có trong sổ")

@@ -236,9 +236,81 @@ class VerifiedResult(Schema):
     revoked_on = _date(required=True, allow_none=True)
 
 
+class CheckAnswer(Schema):
+    """One of the three answers of a verification: its own pass or fail and a sentence."""
+
+    ok = fields.Boolean(required=True, metadata={"description": "Câu trả lời này đạt hay không."})
+    says = fields.String(required=True, metadata={"description": "Một câu tiếng Việt giải thích câu trả lời."})
+
+
+def _text(description: str) -> fields.String:
+    return fields.String(required=True, allow_none=True, metadata={"description": description})
+
+
+class FileAnswer(CheckAnswer):
+    source = fields.String(required=True, metadata={
+        "enum": ["register", "upload"], "description": "register: tệp bản sao Sở lưu trong sổ; upload: tệp tải lên."})
+    sha256 = fields.String(required=True)
+    issued_file = fields.Boolean(required=True, metadata={
+        "description": "Tệp giống từng byte với một tệp sổ đã cấp cho mã này."})
+    damaged = fields.Boolean(required=True, metadata={"description": "Tệp Sở lưu giữ không còn nguyên vẹn."})
+    readable = fields.Boolean(required=True)
+    signed = fields.Boolean(required=True)
+    intact = fields.Boolean(required=True, metadata={"description": "Phần được ký không bị sửa."})
+    whole_file = fields.Boolean(required=True, metadata={"description": "Không có gì được thêm sau khi ký."})
+    signed_at = _text("Thời điểm ký do bên ký tự ghi (không phải bằng chứng), ISO 8601.")
+    timestamped = fields.Boolean(required=True, metadata={"description": "Chữ ký có dấu thời gian RFC 3161."})
+    timestamp_at = _text("Thời điểm ký do dấu thời gian xác nhận, ISO 8601, giờ Việt Nam.")
+    timestamp_authority = _text("Tổ chức cấp dấu thời gian.")
+    timestamp_trusted = fields.Boolean(required=True)
+    valid_when_signed = fields.Boolean(required=True, allow_none=True, metadata={
+        "description": "Chứng thư số còn hiệu lực lúc ký; null khi không có thời điểm tin cậy để xét."})
+    certificate_problem = _text("Vì sao chứng thư số không còn hiệu lực lúc ký.")
+    long_term = fields.Boolean(required=True, metadata={"description": "Tệp mang dữ liệu kiểm tra lâu dài (B-LT)."})
+    archival = fields.Boolean(required=True, metadata={"description": "Và dấu thời gian lưu trữ (B-LTA)."})
+
+
+class RegisterAnswer(CheckAnswer):
+    known = fields.Boolean(required=True, metadata={"description": "Sổ cấp bản sao có mã này."})
+    register_number = fields.String(required=True)
+    status = fields.String(required=True, metadata={"enum": ["published", "expired", "revoked", "replaced"]})
+    status_label = fields.String(required=True)
+    valid_today = fields.Boolean(required=True)
+    since = _date(required=True, allow_none=True, metadata={
+        "description": "Ngày văn bản thôi có hiệu lực (thu hồi, thay thế, hết hạn)."})
+    reason = _text("Lý do thu hồi hoặc thay thế.")
+    replaced_by = _text("Số, ký hiệu của văn bản thay thế.")
+
+
+class SignerAnswer(CheckAnswer):
+    signer_name = _text("Tên trong chứng thư số đã ký.")
+    certificate_sha256 = _text("SHA-256 của chứng thư số đã ký.")
+    recorded_certificate = fields.Boolean(required=True, metadata={
+        "description": "Đúng chứng thư số sổ đã ghi khi cấp bản sao này."})
+    names_department = fields.Boolean(required=True, metadata={"description": "Chứng thư số mang tên Sở."})
+    trusted = fields.Boolean(required=True, metadata={
+        "description": "Chứng thư số dẫn tới một chứng thư gốc mà cổng tin cậy (PORTAL_TRUST_ROOTS)."})
+
+
+class Checks(Schema):
+    source = fields.String(required=True, metadata={"enum": ["register", "upload"]})
+    file = fields.Nested(FileAnswer, required=True, metadata={
+        "description": "1. Tệp nguyên vẹn và chữ ký số hợp lệ (với thời điểm ký được xác nhận, nếu có)."})
+    register = fields.Nested(RegisterAnswer, required=True, metadata={
+        "description": "2. Sổ có bản sao này, văn bản được sao còn hiệu lực hôm nay (hoặc từ khi nào không, vì sao)."})
+    signer = fields.Nested(SignerAnswer, required=True, metadata={
+        "description": "3. Người ký là Sở, chứng thư số dẫn tới chứng thư gốc được tin cậy."})
+
+
 class Verification(CopyFacts):
     holder_name = fields.String(required=True, metadata={"description": "Tên người được cấp, che bớt."})
     result = fields.Nested(VerifiedResult, required=True)
+    reliable = fields.Boolean(required=True, metadata={
+        "description": "Cả ba câu trả lời đều đạt: bản sao có thể dùng thay cho bản chính hôm nay."})
+    reliance = fields.String(required=True, metadata={
+        "description": "Điều người nhận bản sao (ngân hàng, ...) được và không được dựa vào, tiếng Việt."})
+    checks = fields.Nested(Checks, required=True, metadata={
+        "description": "Ba câu trả lời độc lập; câu 1 và 3 nói về tệp bản sao Sở lưu trong sổ."})
 
 
 # --- machine API ---------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from flask import Blueprint, abort, current_app, redirect, render_template, url_for
 
-from ..copies import register
+from ..copies import answers, register
 from ..copies.pdf import CopyFailed
 from ..extensions import limiter
 from ..forms.copies import VerifyCodeForm, VerifyFileForm
@@ -34,19 +34,19 @@ def start():
 def copy(code: str):
     found = register.find_copy(code)
     form = VerifyFileForm()
-    check, problem = None, None
+    verdict, problem = None, None
     if found is not None and form.validate_on_submit():
-        check, problem = _check_upload(found, form)
+        verdict, problem = _check_upload(found, form)
     elif found is None or not form.is_submitted():
         register.record_verification(found, code)
+        if found is not None:
+            verdict = answers.verify_stored(found)
     else:
         problem = next(iter(form.file.errors), None)
     if found is None:
         return render_template("verify/not_found.html", code=code), 404
-    # An upload's answer comes first on the page, and nothing green stands above a failed one.
-    failed = problem is not None or (check is not None and not check.matches_register)
-    return render_template("verify/copy.html", facts=register.public_facts(found), form=form, check=check,
-                           problem=problem, failed=failed)
+    return render_template("verify/copy.html", facts=register.public_facts(found), form=form, verdict=verdict,
+                           problem=problem)
 
 
 def _check_upload(found, form):
@@ -55,15 +55,16 @@ def _check_upload(found, form):
     if len(data) > limit:
         return None, f"Tệp lớn hơn {limit // (1024 * 1024)} MB nên không thể là bản sao do Sở cấp."
     try:
-        return register.check_file(found, data), None
+        return answers.verify_upload(found, data), None
     except CopyFailed as err:
         return None, str(err)
 
 
 def api_facts(code: str):
-    """For the JSON API: (facts or None), with the look recorded."""
+    """For the JSON API: the register's facts and the three answers about its stored file, with
+    the look recorded."""
     found = register.find_copy(code)
     register.record_verification(found, code)
     if found is None:
         abort(404)
-    return register.public_facts(found)
+    return {**register.public_facts(found), **answers.verify_stored(found).as_dict()}
