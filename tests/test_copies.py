@@ -141,7 +141,7 @@ def test_copy_pdf_has_the_certification_page_the_stamped_originals_and_a_trusted
     assert rect.left < image.width / 4 and rect.top < image.height / 6
 
     # pyHanko: intact, covering the whole file, trusted with the demo CA, by the department.
-    from portal.copies.pdf import check_signature
+    from portal.copies.validation import check_signature
 
     check = check_signature(data, app.config["TRUST_ROOTS"])
     assert check.signed and check.intact and check.whole_file and check.trusted

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.copies import ltv
-from portal.copies.pdf import check_signature
+from portal.copies.validation import check_signature
 from portal.extensions import db
 from portal.models import AuditEvent, CertifiedCopy
 
@@ -56,7 +56,7 @@ def published(clock, world, pdfs):
 
 
 def roots(pki) -> list:
-    from portal.copies.pdf import trust_roots
+    from portal.copies.validation import trust_roots
 
     return list(trust_roots(str(pki.keys / "demo-ca.pem")))
 
@@ -143,6 +143,11 @@ def test_a_timestamped_copy_validates_offline_and_after_its_certificate_expires(
     assert check.timestamped and check.timestamp_trusted and check.valid_when_signed is True
     assert check.timestamp_authority == TSA_NAME
     assert check.timestamp_at == to_local(copy.timestamped_at).isoformat(timespec="seconds")
+    # The verification page's first answer says the same, with the authority's time.
+    answers = client.get(f"/api/v1/verify/{copy.verification_code}").get_json()
+    file = answers["checks"]["file"]
+    assert answers["reliable"] and file["ok"] and file["timestamp_trusted"] and file["long_term"]
+    assert file["valid_when_signed"] is True and TSA_NAME in file["says"]
 
     # Years later, the department's certificate has expired: the copy was signed while it was valid.
     expired = pki.signer_certificate().not_valid_after_utc + timedelta(days=1)
@@ -240,6 +245,8 @@ def test_a_certificate_revoked_after_signing_leaves_the_copy_valid_and_stops_new
     fresh = ltv.TimestampConfig(timeout=2, cache_seconds=0)  # the current CRL, which lists the revocation
     check = check_signature(data, app.config["TRUST_ROOTS"], fresh)
     assert check.valid_when_signed is True and check.intact and check.trusted
+    answers = client.get(f"/api/v1/verify/{copy.verification_code}").get_json()
+    assert answers["reliable"] and answers["checks"]["file"]["valid_when_signed"] is True
 
 
 def test_a_certificate_revoked_before_signing_invalidates_the_copy(clock, client, published, pki, app):
@@ -255,6 +262,11 @@ def test_a_certificate_revoked_before_signing_invalidates_the_copy(clock, client
     assert check.valid_when_signed is False and "đã bị thu hồi từ" in check.certificate_problem
     # The file alone cannot know: its own CRL is from before the revocation was published.
     assert check_signature(data, app.config["TRUST_ROOTS"]).valid_when_signed is True
+    # The verification fetches the current CRL: the file fails, the register and the signer stand.
+    answers = client.get(f"/api/v1/verify/{copy.verification_code}").get_json()
+    checks = answers["checks"]
+    assert not answers["reliable"] and not checks["file"]["ok"] and checks["file"]["valid_when_signed"] is False
+    assert "thu hồi" in checks["file"]["says"] and checks["register"]["ok"] and checks["signer"]["ok"]
 
 
 # --- the authority down or slow ---------------------------------------------------------------------

@@ -238,11 +238,11 @@ def test_a_replaced_or_expired_result_says_since_when_and_by_what(clock, client,
 
 
 def test_the_file_answer_gives_the_timestamp_and_judges_the_certificate_then(app, copy):
-    """What pdf.check_signature reports of a signature timestamp (filled where the file carries one)
+    """What validation.check_signature reports of a signature timestamp (filled where the file carries one)
     is said in the file's answer: the proven time and its authority, whether the certificate was
     valid then, and the long-term validation data."""
     from portal.copies.answers import REGISTER, file_answer
-    from portal.copies.pdf import SignatureCheck
+    from portal.copies.validation import SignatureCheck
 
     sealed = SignatureCheck(readable=True, signed=True, intact=True, whole_file=True, trusted=True,
                             signer_cert_sha256=copy.signer_cert_sha256, signed_at="2026-06-15T10:00:00+07:00",

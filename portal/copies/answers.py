@@ -26,7 +26,7 @@ from ..models import CertifiedCopy, Result
 from ..models.results import EXPIRED, PUBLISHED, REPLACED, REVOKED, STATUS_LABELS
 from ..storage import ALTERED, MISSING, FileDamaged, StorageUnavailable, storage
 from ..timeutil import to_local, today
-from . import chain, pdf, worker
+from . import ltv, pdf, validation, worker
 from .keys import ensure_signing_key
 
 CHECK_TIMEOUT_SECONDS = 30  # a stranger's file gets less of the rendering process than a copy
@@ -135,14 +135,12 @@ def verify_stored(copy: CertifiedCopy) -> Verdict:
 UNREACHABLE = "Lúc này chưa đọc và kiểm tra được tệp bản sao Sở lưu giữ; xin thử lại sau ít phút."
 
 
-def _check(data: bytes) -> pdf.SignatureCheck:
-    roots = ensure_signing_key(current_app.config).trust_roots_path
-    # An upload is a stranger's file: it is parsed in the rendering process, never here.
-    check = _in_worker(pdf.check_signature, data, roots)
-    if check.signer_cert_sha256 and not check.intact:
-        # pyHanko leaves trust unjudged when the bytes changed; who signed is still a question.
-        check.trusted = _in_worker(chain.signer_chains_to_roots, data, roots)
-    return check
+def _check(data: bytes) -> validation.SignatureCheck:
+    """The file's signature checked in the rendering process (an upload is a stranger's file: it
+    is never parsed here), with the current CRLs of its certificates when they can be fetched."""
+    config = current_app.config
+    return _in_worker(validation.check_signature, data, ensure_signing_key(config).trust_roots_path,
+                      ltv.timestamp_config(config))
 
 
 def _in_worker(function, *args):
@@ -151,7 +149,7 @@ def _in_worker(function, *args):
 
 
 def _unchecked(copy: CertifiedCopy, says: str, damaged: bool = False) -> Verdict:
-    blank = pdf.SignatureCheck()
+    blank = validation.SignatureCheck()
     file = file_answer(copy, blank, REGISTER, copy.sha256)
     file.says, file.details["damaged"] = says, damaged
     signer = signer_answer(copy, blank)
@@ -161,7 +159,7 @@ def _unchecked(copy: CertifiedCopy, says: str, damaged: bool = False) -> Verdict
 
 # --- 1. the file ---------------------------------------------------------------------------------
 
-def file_answer(copy: CertifiedCopy, check: pdf.SignatureCheck, source: str, sha256: str) -> Answer:
+def file_answer(copy: CertifiedCopy, check: validation.SignatureCheck, source: str, sha256: str) -> Answer:
     issued = sha256 in copy.known_hashes
     # Whether the certificate was valid when signing can be judged only along a trusted chain;
     # an untrusted one is the signer's answer, not the file's.
@@ -202,7 +200,7 @@ def file_answer(copy: CertifiedCopy, check: pdf.SignatureCheck, source: str, sha
     return Answer(ok, says, details)
 
 
-def _time_sentence(check: pdf.SignatureCheck) -> str:
+def _time_sentence(check: validation.SignatureCheck) -> str:
     if check.timestamped and check.timestamp_trusted and check.timestamp_at:
         by = f" của {check.timestamp_authority}" if check.timestamp_authority else ""
         then = {True: " Chứng thư số còn hiệu lực lúc đó.", False: ""}.get(check.valid_when_signed, "")
@@ -260,7 +258,7 @@ def register_answer(copy: CertifiedCopy) -> Answer:
 
 # --- 3. the signer ---------------------------------------------------------------------------------
 
-def signer_answer(copy: CertifiedCopy, check: pdf.SignatureCheck) -> Answer:
+def signer_answer(copy: CertifiedCopy, check: validation.SignatureCheck) -> Answer:
     department = _department()
     recorded = bool(check.signer_cert_sha256) and check.signer_cert_sha256 == copy.signer_cert_sha256
     names_department = bool(check.signer_name) and check.signer_name == department

@@ -67,6 +67,10 @@ CRL_UNREACHABLE = ("Chưa lấy được danh sách chứng thư số bị thu h
 _crls: dict[str, tuple[object, float]] = {}   # url -> (CertificateList, reuse until: time.time())
 _timestampers: dict[tuple, tuple[object, float]] = {}
 _fetched = {"crl": 0, "authority": 0}  # what this process fetched, for bench/copies.py
+# A verifier going on without a CRL it could not fetch does not ask again for a minute: a host
+# that drops the packets would otherwise cost every verification the whole timeout.
+_unreachable: dict[str, float] = {}
+UNREACHABLE_SECONDS = 60
 
 
 def fetch_counts() -> dict:
@@ -116,11 +120,14 @@ def crls_for(certs, timeout: float, cache_seconds: int, *, quiet: bool = False) 
             if url in seen:
                 continue
             seen.add(url)
+            if quiet and _unreachable.get(url, 0) > time.time():
+                continue
             try:
                 found.append(_fetch_crl(url, timeout, cache_seconds))
             except ValidationDataUnavailable:
                 if not quiet:
                     raise
+                _unreachable[url] = time.time() + UNREACHABLE_SECONDS
     return found
 
 
@@ -148,12 +155,6 @@ def timestamper(config: TimestampConfig):
 def authority_certificates(client) -> list:
     """The certificates the authority sent with its answer (its own and its chain)."""
     return list(client.cert_registry)
-
-
-def forget() -> None:
-    """Drop what was fetched (tests; a rotated TSA certificate)."""
-    _crls.clear()
-    _timestampers.clear()
 
 
 def authority_name(cert) -> str:
