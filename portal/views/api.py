@@ -107,11 +107,15 @@ def issue_copy(code: str):
 @bp.errors(400, 401, 403, 429, 500)
 def my_copies(args: dict):
     _holder_only()
+    return _page(visible_copies(current_user).order_by(CertifiedCopy.issued_at.desc(), CertifiedCopy.id.desc()),
+                 args, "copies", copy_json)
+
+
+def _page(query, args: dict, key: str, as_json) -> dict:
+    """One page of `query` as the holder's lists answer it (no total: counting costs a scan)."""
     page, per_page = args["page"], args["per_page"]
-    issued = db.paginate(visible_copies(current_user).order_by(CertifiedCopy.issued_at.desc(), CertifiedCopy.id.desc()),
-                         page=page, per_page=per_page, error_out=False, count=False)
-    return {"page": page, "per_page": per_page, "has_next": issued.has_next,
-            "copies": [copy_json(c) for c in issued.items]}
+    listed = db.paginate(query, page=page, per_page=per_page, error_out=False, count=False)
+    return {"page": page, "per_page": per_page, "has_next": listed.has_next, key: [as_json(x) for x in listed.items]}
 
 
 def holder_with_token(view):
@@ -176,11 +180,8 @@ def create_share(args: dict, copy: CertifiedCopy):
 @bp.errors(400, 401, 403, 429, 500)
 def my_shares(args: dict):
     _holder_only()
-    page, per_page = args["page"], args["per_page"]
-    listed = db.paginate(visible_shares(current_user).order_by(CopyShare.created_at.desc(), CopyShare.id.desc()),
-                         page=page, per_page=per_page, error_out=False, count=False)
-    return {"page": page, "per_page": per_page, "has_next": listed.has_next,
-            "shares": [share_json(s) for s in listed.items]}
+    return _page(visible_shares(current_user).order_by(CopyShare.created_at.desc(), CopyShare.id.desc()),
+                 args, "shares", share_json)
 
 
 @bp.delete("/me/shares/<int:share_id>")
