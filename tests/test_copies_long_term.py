@@ -318,3 +318,41 @@ def test_with_the_fallback_a_copy_without_timestamp_is_issued_and_says_so(clock,
     assert "TSA" in event.details["unstamped"]
     check = check_signature(copy_bytes(client, copy), app.config["TRUST_ROOTS"])
     assert check.intact and check.trusted and not check.timestamped and check.valid_when_signed is None
+
+
+# --- what the verifier fetches ----------------------------------------------------------------------
+
+def sign_blank(service: PkiService) -> bytes:
+    """A one-page PDF signed B-LT with `service`'s own key and authority."""
+    import pikepdf
+
+    from portal.copies import keys, pdf
+
+    blank = pikepdf.new()
+    blank.add_blank_page()
+    out = io.BytesIO()
+    blank.save(out)
+    signing = keys.SigningConfig(str(service.keys / keys.DEMO_P12), keys.DEMO_PASSWORD,
+                                 str(service.keys / keys.DEMO_CA), demo=True)
+    job = pdf.CopyJob("", "", "", "X", "Sở giả mạo", "2026-06-15T10:00:00+07:00", "Quảng Ngãi", signing,
+                      ltv.TimestampConfig(tsa_url=service.tsa_url, timeout=2, cache_seconds=0))
+    return pdf._sign(out.getvalue(), job)[0]
+
+
+def test_a_strangers_certificate_does_not_make_the_verifier_fetch_where_it_points(tmp_path, pki, app):
+    """An uploaded file's certificates name their CRL addresses: only those of certificates chaining
+    to the configured roots are fetched, never where a stranger's certificate points."""
+    stranger = PkiService(tmp_path, label="stranger")
+    stranger.make_keys(CERTIFICATES_VALID_FROM)
+    stranger.start()
+    try:
+        data = sign_blank(stranger)
+        fresh = ltv.TimestampConfig(timeout=2, cache_seconds=0)
+        before = ltv.fetch_counts()["crl"]
+        check = check_signature(data, app.config["TRUST_ROOTS"], fresh)
+        assert check.intact and not check.trusted and ltv.fetch_counts()["crl"] == before
+        # Trusted, the same certificates' CRLs are fetched.
+        assert check_signature(data, str(stranger.keys / "demo-ca.pem"), fresh).trusted
+        assert ltv.fetch_counts()["crl"] > before
+    finally:
+        stranger.stop()

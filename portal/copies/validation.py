@@ -112,7 +112,11 @@ def check_signature(data: bytes, trust_roots_path: str,
     check.timestamp_authority = ltv.authority_name(stamp.signing_cert)
     if not (stamp.intact and stamp.valid and check.intact):
         return check
-    fresh = ltv.crls_for(certs, revocation.timeout, revocation.cache_seconds, quiet=True) if revocation else []
+    # Current CRLs only of the certificates that chain to the configured roots: the addresses come
+    # from the file, and a stranger's certificate must not make the portal fetch where it says.
+    stamper_chains = _chains_to(stamp.signing_cert, roots, certs, stamp.timestamp)
+    vouched = [cert for cert, ok in ((status.signing_cert, check.trusted), (stamp.signing_cert, stamper_chains)) if ok]
+    fresh = ltv.crls_for(vouched, revocation.timeout, revocation.cache_seconds, quiet=True) if revocation else []
     # The authority is judged at the time it stamped, on the configured roots only, as the
     # signer is: years later its CRL in the file is old, and a document timestamp (B-LTA) is what
     # carries the proof further.
