@@ -280,6 +280,22 @@ def test_the_authority_down_refuses_the_copy_clearly_and_keeps_the_register_whol
     assert issue(client, published).number == 1  # the number it had reserved was given back
 
 
+@pytest.mark.parametrize("copy_settings", [{"REVOCATION_CACHE_SECONDS": 3600},
+                                           {"REVOCATION_CACHE_SECONDS": 3600, "TSA_FALLBACK": "unstamped"}],
+                         indirect=True, ids=["refuse", "unstamped"])
+def test_the_authority_gone_after_its_certificates_were_learnt(clock, client, published, pki, copy_settings):
+    """The rendering process keeps the authority's certificates and the CRLs for the window; the
+    authority stops answering within it: the copy's own timestamp request fails, the same way."""
+    login(client, "holder_a")
+    assert issue(client, published).timestamped_at is not None
+    pki.stop()
+    page = ask_for_copy(client, published)
+    if "TSA_FALLBACK" in copy_settings:
+        assert copies_registered() == 2 and "Bản sao này không có dấu thời gian tin cậy" in page
+    else:
+        assert "Dịch vụ cấp dấu thời gian (TSA) hiện không trả lời" in page and copies_registered() == 1
+
+
 @pytest.fixture
 def slow_pki(pki, tmp_path):
     """The same authority answering three seconds late (the app waits one)."""

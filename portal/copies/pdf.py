@@ -350,11 +350,6 @@ def _long_term(signer, job: CopyJob):
 
 
 def _sign(data: bytes, job: CopyJob):
-    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-    from pyhanko.sign import fields
-    from pyhanko.sign.signers import PdfSignatureMetadata, PdfSigner
-    from pyhanko.sign.signers.pdf_signer import DSSContentSettings, SigDSSPlacementPreference
-
     path = job.signing.p12_path
     try:
         signer = _signer(path, job.signing.password, Path(path).stat().st_mtime)
@@ -368,6 +363,26 @@ def _sign(data: bytes, job: CopyJob):
             if not job.timestamps.fallback:
                 raise CopyFailed(str(err)) from None
             sealed.unstamped_reason = str(err)
+    try:
+        signed = _signed_with(data, job, signer, client, context)
+    except CopyFailed as refusal:
+        # The authority answered for its certificates earlier but not for this copy's timestamp.
+        if context is None or str(refusal) != ltv.TSA_UNREACHABLE or not job.timestamps.fallback:
+            raise
+        sealed.unstamped_reason, context = str(refusal), None
+        signed = _signed_with(data, job, signer, None, None)
+    if context is not None:
+        _describe(signed, sealed, job.timestamps.archival)
+    return signed, fingerprint(signer.signing_cert.dump()), sealed
+
+
+def _signed_with(data: bytes, job: CopyJob, signer, client, context) -> bytes:
+    """`data` signed; with `context`, timestamped by `client` and carrying the validation data."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import fields
+    from pyhanko.sign.signers import PdfSignatureMetadata, PdfSigner
+    from pyhanko.sign.signers.pdf_signer import DSSContentSettings, SigDSSPlacementPreference
+
     long_term = context is not None
     meta = PdfSignatureMetadata(
         field_name=SIGNATURE_FIELD, md_algorithm="sha256", subfilter=fields.SigSeedSubFilter.PADES,
@@ -386,10 +401,7 @@ def _sign(data: bytes, job: CopyJob):
                                   appearance_text_params={"signed_at": job.signed_at})
     except Exception as err:  # pyHanko wraps what went wrong in several kinds
         raise _signing_refusal(err) from err
-    signed = out.getvalue()
-    if long_term:
-        _describe(signed, sealed, job.timestamps.archival)
-    return signed, fingerprint(signer.signing_cert.dump()), sealed
+    return out.getvalue()
 
 
 def _signing_refusal(err: Exception) -> CopyFailed:
@@ -397,7 +409,7 @@ def _signing_refusal(err: Exception) -> CopyFailed:
     from pyhanko_certvalidator.errors import RevokedError
 
     chain = [err]
-    while chain[-1].__cause__ is not None or chain[-1].__context__ is not None:
+    while len(chain) < 20 and (chain[-1].__cause__ or chain[-1].__context__) is not None:
         chain.append(chain[-1].__cause__ or chain[-1].__context__)
     if any(isinstance(e, RevokedError) for e in chain):
         return CopyFailed(SIGNER_REVOKED)
