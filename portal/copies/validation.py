@@ -54,7 +54,8 @@ class SignatureCheck:
     long_term: bool = False       # the file carries the validation data to check it offline (B-LT)
     archival: bool = False        # and a document timestamp over it all (B-LTA)
     # Whether the signer's certificate was in its validity period and not revoked at the time the
-    # timestamp states (None without a timestamp, or when the data cannot tell), and if not, why.
+    # timestamp states (None without a timestamp from an authority chaining to the roots, or when
+    # the data cannot tell), and if not, why.
     valid_when_signed: bool | None = None
     certificate_problem: str = ""
 
@@ -121,7 +122,9 @@ def check_signature(data: bytes, trust_roots_path: str,
     # signer is: years later its CRL in the file is old, and a document timestamp (B-LTA) is what
     # carries the proof further.
     stamped_ok, _ = _valid_at(stamp.signing_cert, stamp.timestamp, roots, certs, carried, fresh)
-    check.timestamp_trusted = bool(roots) and stamped_ok is True
+    check.timestamp_trusted = stamper_chains and stamped_ok is True
+    if not check.timestamp_trusted:
+        return check  # a time no trusted authority vouches for proves nothing
     # The signer: on the path to the configured roots, or when there is none, to the root the file
     # itself carries (whether that root is to be trusted is the `trusted` answer).
     anchors = roots if check.trusted else [c for c in certs if c.self_signed != "no"]
