@@ -563,6 +563,17 @@ def test_signing_key_command_makes_the_demo_pair_once(tmp_path, db_url):
     again = runner.invoke(args=["signing-key"])
     assert again.exit_code == 0 and "Using the DEMO signing key" in again.output
     assert (tmp_path / "data" / "signing" / "demo-signer.p12").is_file()
+    # The demo CA also made a time-stamping authority, and its certificates say where its CRL is.
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    from portal.copies.keys import DEMO_PASSWORD
+
+    for name in ("demo-signer.p12", "demo-tsa.p12"):
+        cert = pkcs12.load_key_and_certificates((tmp_path / "data" / "signing" / name).read_bytes(),
+                                                DEMO_PASSWORD.encode())[1]
+        points = cert.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
+        assert points[0].full_name[0].value == f"{app.config['DEMO_PKI_URL']}/demo-ca.crl"
     missing = make_app(db_url, tmp_path / "data2", SIGNING_P12=str(tmp_path / "nope.p12")).test_cli_runner()
     result = missing.invoke(args=["signing-key"])
     assert result.exit_code != 0 and "missing file" in result.output

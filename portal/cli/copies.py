@@ -17,7 +17,7 @@ def register(app: Flask) -> None:
         signing = signing_config(app.config)
         if signing.demo:
             made = ensure_demo_keys(Path(signing.p12_path).parent, app.config["DEPARTMENT_NAME"],
-                                    app.config["PROVINCE_NAME"])
+                                    app.config["PROVINCE_NAME"], pki_url=app.config["DEMO_PKI_URL"])
             click.echo(f"{'Generated' if made else 'Using'} the DEMO signing key {signing.p12_path} "
                        f"(trust root {signing.trust_roots_path}); set PORTAL_SIGNING_P12 for a real one.")
         elif not Path(signing.p12_path).is_file():

@@ -373,6 +373,9 @@ def _sign(data: bytes, job: CopyJob):
         signed = _signed_with(data, job, signer, None, None)
     if context is not None:
         _describe(signed, sealed, job.timestamps.archival)
+        # What a verifier counts as long-term data: revocation data, not the certificates alone
+        # (a chain naming no CRL has none to carry).
+        sealed.long_term = bool(context.crls or context.ocsps)
     return signed, fingerprint(signer.signing_cert.dump()), sealed
 
 
@@ -446,7 +449,6 @@ def _describe(signed: bytes, sealed: Sealed, archival: bool) -> None:
     token = find_unique_cms_attribute(signer_info["unsigned_attrs"], "signature_time_stamp_token")
     sealed.timestamped_at, authority = ltv.token_facts(token)
     sealed.timestamp_authority = ltv.authority_name(authority) if authority is not None else None
-    sealed.long_term = True
     if archival:
         _, authority = ltv.token_facts({"content": _signed_data(signed, -1)})
         sealed.archive_until = authority.not_valid_after if authority is not None else None
