@@ -25,6 +25,7 @@ DETAIL_LABELS = {
     "file": "tệp", "bytes": "dung lượng (byte)", "created_at": "tạo lúc", "characters": "số ký tự",
     "matches": "khớp với sổ", "size": "cỡ ảnh",
     "share": "đường dẫn chia sẻ số", "days": "số ngày", "outcome": "kết quả",
+    "unstamped": "ký không có dấu thời gian vì", "until": "dấu thời gian lưu trữ đến",
 }
 # Values that are codes of the portal, and their words.
 VALUE_WORDS = {
@@ -32,6 +33,7 @@ VALUE_WORDS = {
     "reviewer": "cán bộ kiểm tra", "holder": "người được cấp", "done": "xong", "failed": "lỗi",
     "queued": "đang chờ", "running": "đang chạy", "document": "bản điện tử", "copy": "bản sao",
     "copy original": "bản gốc của bản sao", "import": "nhập theo lô", "large": "lớn",
+    "certified copy": "bản sao đã cấp", "copy verification": "bản sao khi xác thực",
     # What a share link's opening gave (models/shares.py).
     "downloaded": "đã tải bản sao", "link_expired": "từ chối, đường dẫn đã hết hạn",
     "link_revoked": "từ chối, đường dẫn đã bị thu hồi", "result_invalid": "từ chối, kết quả không còn hiệu lực",

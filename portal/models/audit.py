@@ -72,6 +72,7 @@ ACTION_LABELS = {
     "copy.issue": "Cấp bản sao điện tử",
     "copy.download": "Tải bản sao điện tử",
     "copy.verify": "Xác thực bản sao",
+    "copy.renew": "Gia hạn dấu thời gian lưu trữ của bản sao",
     "share.create": "Tạo đường dẫn chia sẻ bản sao",
     "share.revoke": "Thu hồi đường dẫn chia sẻ",
     "share.use": "Mở đường dẫn chia sẻ",
