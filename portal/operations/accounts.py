@@ -176,12 +176,16 @@ def save_procedure(
             raise OperationError(f"Mã thủ tục {code} đã có trong danh mục.")
         procedure = Procedure(code=code)
         db.session.add(procedure)
-        action = "procedure.create"
+        action, old_retention = "procedure.create", None
     else:
-        action = "procedure.update"
+        action, old_retention = "procedure.update", procedure.retention_years
     procedure.name, procedure.field, procedure.retention_years = name, field, retention_years
     db.session.flush()
-    _audit(action, actor, procedure.code, {"name": name, "field": field})
+    details = {"name": name, "field": field, "retention_years": retention_years}
+    if action == "procedure.update" and old_retention != retention_years:
+        # The retention period decides when a record may be destroyed: its change is kept as old and new.
+        details["retention_change"] = {"old": old_retention, "new": retention_years}
+    _audit(action, actor, procedure.code, details)
     return procedure
 
 
