@@ -227,5 +227,47 @@ def test_a_retention_period_change_is_audited(client, world):
                                                          AuditEvent.target == "1.010711")
                                 .order_by(AuditEvent.id)).all()
     assert [e.details.get("retention_change") for e in events] == [
-        {"old": None, "new": 20}, None, {"old": 20, "new": None}]
+        {"from": "permanent", "to": 20}, None, {"from": 20, "to": "permanent"}]
+    audit_page = client.get("/admin/audit?action=procedure.update").get_data(as_text=True)
+    assert "đổi thời hạn lưu trữ (năm): trước: vĩnh viễn; sau: 20" in audit_page
     assert all(e.actor_name == "Quản trị" for e in events)
+
+
+def test_the_transfer_register_page_is_an_admins(app, cli, client, world, pdfs, tmp_path):
+    make_result(world, pdfs[0], reviewer="reviewer_a")
+    assert cli("archive-export", "--unit", UNIT_A, "--year", 2019, "--out", tmp_path / "goi-2019").exit_code == 0
+    login(client, "admin")
+    page = client.get("/admin/archive")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "goi-2019" in text and UNIT_A in text
+    transfer = db.session.scalars(select(ArchiveTransfer)).one()
+    assert transfer.payload_oxum in text and transfer.manifest_sha256 in text
+    assert "Sổ nộp lưu" in client.get("/admin/procedures").get_data(as_text=True)
+    for who, status in (("staff_a", 403), ("reviewer_a", 403), ("holder_a", 404)):
+        other = app.test_client()
+        login(other, who)
+        assert other.get("/admin/archive").status_code == status
+    assert app.test_client().get("/admin/archive").status_code == 302  # to the login page
+
+
+def test_the_demo_catalogue_has_retention_periods_and_its_years_export(cli, tmp_path):
+    from sqlalchemy import func
+
+    from portal.demo import catalogue
+    from portal.models import Unit
+
+    assert cli("seed-demo", "--results", "30").exit_code == 0
+    periods = {code: years for code, _n, _f, _u, years, *_ in catalogue.PROCEDURES}
+    assert dict(db.session.execute(select(Procedure.code, Procedure.retention_years)).all()) == periods
+    assert None in periods.values() and {10, 20, 50} <= set(periods.values())
+    unit_id, year, count = db.session.execute(
+        select(Result.unit_id, func.min(Result.formed_year), func.count())
+        .where(Result.status == "published").group_by(Result.unit_id).order_by(func.count().desc())).first()
+    unit = db.session.get(Unit, unit_id)
+    out = tmp_path / "demo"
+    done = cli("archive-export", "--unit", unit.code, "--year", year, "--out", out)
+    assert done.exit_code == 0, done.output
+    bagit.Bag(str(out)).validate()
+    for code, record in _records(out).items():
+        result = db.session.scalars(select(Result).where(Result.code == code)).one()
+        assert record["retention_years"] == result.retention_years
