@@ -26,6 +26,10 @@ DETAIL_LABELS = {
     "matches": "khớp với sổ", "size": "cỡ ảnh",
     "share": "đường dẫn chia sẻ số", "days": "số ngày", "outcome": "kết quả",
     "unstamped": "ký không có dấu thời gian vì", "until": "dấu thời gian lưu trữ đến",
+    # Retention and the archive (issue 18 item 4).
+    "retention_years": "thời hạn lưu trữ (năm)", "retention_change": "đổi thời hạn lưu trữ (năm)",
+    "year": "năm", "package": "gói", "payload_oxum": "Payload-Oxum", "manifest_sha256": "SHA-256 của manifest",
+    "by": "người chạy",
 }
 # Values that are codes of the portal, and their words.
 VALUE_WORDS = {
@@ -40,6 +44,7 @@ VALUE_WORDS = {
     # The settings' keys (operations/settings.py), the target of a "setting.update" event.
     "require_second_factor": "bắt buộc xác thực hai bước", "copy_fee": "lệ phí cấp bản sao",
     "help_phone": "điện thoại hỗ trợ", "help_address": "địa chỉ của Sở", "help_hours": "giờ làm việc",
+    "permanent": "vĩnh viễn",  # a retention period (operations/accounts.save_procedure)
 }
 _ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")

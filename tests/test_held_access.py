@@ -37,6 +37,7 @@ CLASSES = [
     ("admin", "admin", ("/admin/units", "/admin/users", "/admin/procedures", "/admin/audit", "/admin/settings",
                         "/admin/api-clients",
                         "/admin/sync/")),  # /admin/sync (the list) is staff's; sending again is an admin's
+    ("admin", "admin", ("/admin/archive",)),  # the transfer register (tests/test_archive.py)
     # /admin/jobs (the background queues) is staff's too: their unit's import jobs; the other queues
     # are shown to an admin only (tests/test_job_leases.py).
     ("staff", "admin", ("/admin/",)),

@@ -22,16 +22,20 @@ QUALITY = "Tiêu chuẩn Đo lường Chất lượng"
 P, ORG = "person", "organisation"
 
 # code, name, field, unit, retention (None: permanent), abbreviation, document title,
-# validity in years (None: no expiry), who it is issued to
+# validity in years (None: no expiry), who it is issued to.
+# Retention (illustrative, README "Retention and the archive"): licences and registrations that found
+# an organisation's or a person's standing are kept permanently; technology transfer contracts 50 years;
+# measurement standards and X-ray declarations 20 years; staff certificates, conformity notices and
+# award registrations 10 years.
 PROCEDURES = [
     ("1.010711", "Cấp giấy phép tiến hành công việc bức xạ - Sử dụng thiết bị X-quang chẩn đoán trong y tế",
      RADIATION, "000.02.21.H48", None, "GP-SKHCN", "GIẤY PHÉP TIẾN HÀNH CÔNG VIỆC BỨC XẠ", 3, (ORG, P)),
     ("1.010712", "Gia hạn giấy phép tiến hành công việc bức xạ - Sử dụng thiết bị X-quang chẩn đoán trong y tế",
      RADIATION, "000.02.21.H48", None, "GP-SKHCN", "GIẤY PHÉP TIẾN HÀNH CÔNG VIỆC BỨC XẠ (GIA HẠN)", 3, (ORG, P)),
     ("1.010713", "Khai báo thiết bị X-quang chẩn đoán trong y tế",
-     RADIATION, "000.02.21.H48", None, "XNKB-SKHCN", "GIẤY XÁC NHẬN KHAI BÁO THIẾT BỊ X-QUANG", None, (ORG, P)),
+     RADIATION, "000.02.21.H48", 20, "XNKB-SKHCN", "GIẤY XÁC NHẬN KHAI BÁO THIẾT BỊ X-QUANG", None, (ORG, P)),
     ("1.010714", "Cấp chứng chỉ nhân viên bức xạ cho người phụ trách an toàn cơ sở X-quang chẩn đoán trong y tế",
-     RADIATION, "000.02.21.H48", None, "CC-SKHCN", "CHỨNG CHỈ NHÂN VIÊN BỨC XẠ", None, (P,)),
+     RADIATION, "000.02.21.H48", 10, "CC-SKHCN", "CHỨNG CHỈ NHÂN VIÊN BỨC XẠ", None, (P,)),
     ("2.002131", "Đăng ký hợp đồng chuyển giao công nghệ (trừ những trường hợp thuộc thẩm quyền của "
      "Bộ Khoa học và Công nghệ)", TRANSFER, "000.03.21.H48", 50, "GCN-SKHCN",
      "GIẤY CHỨNG NHẬN ĐĂNG KÝ CHUYỂN GIAO CÔNG NGHỆ", None, (ORG,)),

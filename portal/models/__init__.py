@@ -1,6 +1,7 @@
 """The domain's tables. Import from here."""
 
 from .api_clients import ApiClient, ApiToken
+from .archive import ArchiveTransfer
 from .audit import AuditEvent
 from .claims import ClaimCode
 from .copies import CertifiedCopy, CopyFile, CopyNumberCounter, CopyNumberReservation
@@ -21,7 +22,7 @@ from .units import Unit
 from .users import RecoveryCode, User
 
 __all__ = [
-    "DOCUMENT", "SOURCE_IMAGE", "ApiClient", "ApiToken", "AuditEvent", "CertifiedCopy", "ClaimCode",
+    "DOCUMENT", "SOURCE_IMAGE", "ApiClient", "ApiToken", "ArchiveTransfer", "AuditEvent", "CertifiedCopy", "ClaimCode",
     "CopyFile", "CopyNumberCounter", "CopyShare",
     "CopyNumberReservation", "HandoverSlip", "HeldUpload", "ImportBatch", "ImportRow", "IndexQueueEntry",
     "InventoryCount",

@@ -18,6 +18,7 @@ from . import OperationError, transactional
 # (operations/claims.add_member), so that adding one reveals nothing about other accounts.
 MEMBER_NAMESPACE = re.compile(r"\d{10}(-\d{3})?\.")
 NO_PASSWORD = "!"  # no hash: no password matches it
+PERMANENT = "permanent"  # a retention period in the audit log (the column holds NULL)
 
 
 def _audit(event_action: str, actor: User | None, target: str, details: dict | None = None) -> None:
@@ -176,13 +177,21 @@ def save_procedure(
             raise OperationError(f"Mã thủ tục {code} đã có trong danh mục.")
         procedure = Procedure(code=code)
         db.session.add(procedure)
-        action = "procedure.create"
+        action, old_retention = "procedure.create", None
     else:
-        action = "procedure.update"
+        action, old_retention = "procedure.update", procedure.retention_years
     procedure.name, procedure.field, procedure.retention_years = name, field, retention_years
     db.session.flush()
-    _audit(action, actor, procedure.code, {"name": name, "field": field})
+    details = {"name": name, "field": field, "retention_years": _retention(retention_years)}
+    if action == "procedure.update" and old_retention != retention_years:
+        # The retention period decides when a record may be destroyed: its change is kept as old and new.
+        details["retention_change"] = {"from": _retention(old_retention), "to": _retention(retention_years)}
+    _audit(action, actor, procedure.code, details)
     return procedure
+
+
+def _retention(years: int | None) -> int | str:
+    return PERMANENT if years is None else years
 
 
 def staff_without_second_factor() -> int:
