@@ -26,6 +26,7 @@ DETAIL_LABELS = {
     "matches": "khớp với sổ", "size": "cỡ ảnh",
     "share": "đường dẫn chia sẻ số", "days": "số ngày", "outcome": "kết quả",
     "unstamped": "ký không có dấu thời gian vì", "until": "dấu thời gian lưu trữ đến",
+    "notice_version": "phiên bản thông báo",
 }
 # Values that are codes of the portal, and their words.
 VALUE_WORDS = {
@@ -40,6 +41,8 @@ VALUE_WORDS = {
     # The settings' keys (operations/settings.py), the target of a "setting.update" event.
     "require_second_factor": "bắt buộc xác thực hai bước", "copy_fee": "lệ phí cấp bản sao",
     "help_phone": "điện thoại hỗ trợ", "help_address": "địa chỉ của Sở", "help_hours": "giờ làm việc",
+    "privacy_contact": "đầu mối bảo vệ dữ liệu cá nhân", "privacy_email": "thư điện tử của đầu mối",
+    "privacy_phone": "điện thoại của đầu mối", "access_log_years": "thời hạn lưu nhật ký truy cập",
 }
 _ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
