@@ -215,7 +215,7 @@ def test_the_holders_an_address_touched(touched, cli, tmp_path):
     found = rows(out.read_text(encoding="utf-8-sig"))
     assert [(r["Số định danh"], r["Mã kết quả"], r["Mã thao tác"]) for r in found] == \
         [(MST_C, c.code, "result.download")]
-    assert found[0]["Loại chủ thể"] == "organisation" and found[0]["Địa chỉ IP"] == ADDRESS_Y
+    assert found[0]["Loại chủ thể"] == "Tổ chức" and found[0]["Địa chỉ IP"] == ADDRESS_Y
     # The address as written another way is the same address.
     assert len(rows(cli("--address", "2001:DB8:0::42", "--from", "2026-06-20", "--to", "2026-06-20").stdout)) == 1
     assert [r["Số định danh"] for r in rows(cli("--address", ADDRESS_X, "--from", "2026-06-01", "--to",

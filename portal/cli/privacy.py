@@ -29,6 +29,7 @@ def register(app: Flask) -> None:
                         out: Path | None) -> None:
         """Every holder whose results the account or the address touched in the period: the holder, the
         result, what was done and when (one CSV row per audit event)."""
+        from ..models.results import HOLDER_KIND_LABELS
         from ..privacy import BadQuery, count_touches, find_account, parse_address, touches
 
         try:
@@ -50,8 +51,8 @@ def register(app: Flask) -> None:
                 for row in bar:
                     holders.add(row.holder_id)
                     results.add(row.result_code)
-                    writer.writerow((row.holder_kind, row.holder_id, row.holder_name, row.result_code,
-                                     row.document_number, row.action_label, row.action,
+                    writer.writerow((HOLDER_KIND_LABELS[row.holder_kind], row.holder_id, row.holder_name,
+                                     row.result_code, row.document_number, row.action_label, row.action,
                                      row.at.strftime("%Y-%m-%d %H:%M:%S"), row.actor_name, row.ip))
         who = f"account {actor.username}" if actor is not None else f"address {address}"
         where = f"; written to {out}." if out else "."
