@@ -27,7 +27,7 @@ def contact() -> dict:
 
 
 @bp.app_template_global()
-def privacy_notice_due() -> bool:
+def privacy_summary_due() -> bool:
     """True once, on the first page drawn after the login that recorded the notice as shown."""
     from .account import NOTICE_SHOWN
 
