@@ -146,6 +146,21 @@ def test_a_vneid_login_shows_and_records_the_notice(client, national):  # noqa: 
     assert notice_events(opened.username) == 1
 
 
+def test_an_account_opened_with_a_claim_code_is_shown_the_notice(client, world, pdfs):
+    from portal.operations import claims
+
+    from .conftest import csrf_token
+
+    result = make_result(world, pdfs[0], reviewer="reviewer_a", holder_id=CCCD_B, document_number="9/GP-SKHCN")
+    code = claims.issue_claim_code(world["reviewer_a"], result)
+    password = "mat-khau-rieng-1"
+    done = client.post("/claim", data={"csrf_token": csrf_token(client, "/claim"), "code": code, "holder_id": CCCD_B,
+                                       "username": "holder-b", "password": password, "confirm": password})
+    assert done.status_code == 302 and done.headers["Location"].endswith("/me/results")
+    assert SUMMARY in client.get("/me/results").get_data(as_text=True)
+    assert account("holder-b").privacy_notice_version == privacy.NOTICE_VERSION
+
+
 # --- 3. breach-affected ---------------------------------------------------------------------------
 
 ADDRESS_X, ADDRESS_Y = "203.0.113.7", "2001:db8::42"
