@@ -30,6 +30,7 @@ DETAIL_LABELS = {
     "retention_years": "thời hạn lưu trữ (năm)", "retention_change": "đổi thời hạn lưu trữ (năm)",
     "year": "năm", "package": "gói", "payload_oxum": "Payload-Oxum", "manifest_sha256": "SHA-256 của manifest",
     "by": "người chạy",
+    "notice_version": "phiên bản thông báo",
 }
 # Values that are codes of the portal, and their words.
 VALUE_WORDS = {
@@ -45,6 +46,8 @@ VALUE_WORDS = {
     "require_second_factor": "bắt buộc xác thực hai bước", "copy_fee": "lệ phí cấp bản sao",
     "help_phone": "điện thoại hỗ trợ", "help_address": "địa chỉ của Sở", "help_hours": "giờ làm việc",
     "permanent": "vĩnh viễn",  # a retention period (operations/accounts.save_procedure)
+    "privacy_contact": "đầu mối bảo vệ dữ liệu cá nhân", "privacy_email": "thư điện tử của đầu mối",
+    "privacy_phone": "điện thoại của đầu mối", "access_log_years": "thời hạn lưu nhật ký truy cập",
 }
 _ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")

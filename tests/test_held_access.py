@@ -49,6 +49,8 @@ CLASSES = [
     # The national data store fetches a file through a signed, expiring link (portal/national_store.py).
     ("public", "public", ("/national-store/files/",)),
     ("public", "public", ("/",)),
+    # The privacy notice (issue 18): for anyone, before they have an account.
+    ("public", "privacy", ("/quyen-rieng-tu",)),
     ("public", "verify", ("/verify",)),
     # A share link: whoever has its token (tests/test_shares.py), rate-limited.
     ("public", "shares", ("/share/",)),

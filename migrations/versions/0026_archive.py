@@ -3,7 +3,7 @@ the current archive. Procedures' retention periods need no change: procedures.re
 been there since 0001 (NULL: permanent), and existing rows keep what they hold.
 
 Revision ID: 0026
-Revises: 0022
+Revises: 0025
 Create Date: 2026-12-05 10:50:00
 
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0026'
-down_revision = '0022'
+down_revision = '0025'
 branch_labels = None
 depends_on = None
 

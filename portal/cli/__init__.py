@@ -15,7 +15,7 @@ def fail(err: Exception) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from . import accounts, archive, backup, copies, files, imports, reports, search, sync
+    from . import accounts, archive, backup, copies, files, imports, privacy, reports, search, sync
 
-    for module in (accounts, search, imports, reports, copies, files, backup, sync, archive):
+    for module in (accounts, search, imports, reports, copies, files, backup, sync, archive, privacy):
         module.register(app)

@@ -1,5 +1,5 @@
 from wtforms import BooleanField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional, Regexp
 
 from ..identifiers import normalize_procedure_code, normalize_unit_code
 from ..models.users import ROLE_LABELS, ROLES
@@ -76,6 +76,10 @@ class UserForm(Form):
     reset_second_factor = BooleanField("Tắt xác thực hai bước của tài khoản này (mất điện thoại và mã khôi phục)")
 
 
+KEEP_IF_BLANK = "Để trống: giữ nguyên."
+EMAIL = "Địa chỉ thư điện tử không đúng."
+
+
 class SettingsForm(Form):
     require_second_factor = BooleanField("Bắt buộc cán bộ (số hóa, kiểm tra, quản trị) dùng xác thực hai bước")
     copy_fee = IntegerField("Lệ phí cấp bản sao điện tử từ sổ gốc (đồng một bản)",
@@ -88,6 +92,15 @@ class SettingsForm(Form):
         "Mã loại định danh của mã số thuế (LoaiDinhDanh)",
         validators=[InputRequired(REQUIRED), NumberRange(min=1, max=99)],
         description="Số CCCD gửi đi với mã 1. Đặt theo danh mục mà Kho dữ liệu quốc gia công bố; mặc định 3.")
+    # Left blank, these keep their value (a form posted before they existed changes nothing of them).
+    privacy_contact = StringField("Đầu mối bảo vệ dữ liệu cá nhân", validators=[Optional(), Length(max=255)],
+                                  description=KEEP_IF_BLANK)
+    privacy_email = StringField("Thư điện tử của đầu mối", description=KEEP_IF_BLANK, validators=[
+        Optional(), Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=EMAIL), Length(max=255)])
+    privacy_phone = StringField("Điện thoại của đầu mối", validators=[Optional(), Length(max=40)],
+                                description=KEEP_IF_BLANK)
+    access_log_years = IntegerField("Thời hạn lưu nhật ký truy cập (năm)",
+                                    validators=[Optional(), NumberRange(min=1, max=50)], description=KEEP_IF_BLANK)
 
 
 CODE_HINT = "6 chữ số trong ứng dụng xác thực, hoặc một mã khôi phục."

@@ -77,6 +77,7 @@ ACTION_LABELS = {
     "share.revoke": "Thu hồi đường dẫn chia sẻ",
     "share.use": "Mở đường dẫn chia sẻ",
     "archive.export": "Nộp lưu vào lưu trữ hiện hành",
+    "privacy.notice": "Được xem thông báo xử lý dữ liệu cá nhân",
 }
 
 

@@ -53,6 +53,10 @@ class User(UserMixin, db.Model):
     # Whether the password opens this account: a holder who logs in through the national identity
     # may turn it off (portal/operations/national_login.py); an account opened there has none.
     password_login: Mapped[bool] = mapped_column(default=True, server_default="1")
+    # Which version of the privacy notice (portal/privacy.py) a holder was shown, and when: at their
+    # first login after each new version (Law 91/2025: the holder is told what is processed and why).
+    privacy_notice_version: Mapped[str | None] = mapped_column(String(16))
+    privacy_notice_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     unit: Mapped[Unit | None] = relationship()
 

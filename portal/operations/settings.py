@@ -16,6 +16,10 @@ COPY_FEE = "copy_fee"  # đồng per certified copy from the register; 0: free o
 HELP_PHONE, HELP_ADDRESS, HELP_HOURS = "help_phone", "help_address", "help_hours"
 # LoaiDinhDanh of a tax code in messages to the national data store (portal/national_store.py).
 TAX_CODE_ID_TYPE = "national_store_tax_code_type"
+# The privacy notice (/quyen-rieng-tu): the department's data protection contact (Law 91/2025), demo
+# values until the department sets its own, and how many years the access log is kept.
+PRIVACY_CONTACT, PRIVACY_EMAIL, PRIVACY_PHONE = "privacy_contact", "privacy_email", "privacy_phone"
+ACCESS_LOG_YEARS = "access_log_years"
 DEFAULTS = {
     REQUIRE_SECOND_FACTOR: False,
     COPY_FEE: 0,
@@ -23,6 +27,10 @@ DEFAULTS = {
     HELP_ADDRESS: "Số 157 Hùng Vương, phường Cẩm Thành, tỉnh Quảng Ngãi",
     HELP_HOURS: "Thứ Hai đến Thứ Sáu, sáng 7:00–11:30, chiều 13:30–17:00",
     TAX_CODE_ID_TYPE: 3,
+    PRIVACY_CONTACT: "Văn phòng Sở, bộ phận bảo vệ dữ liệu cá nhân",
+    PRIVACY_EMAIL: "baovedulieu.skhcn@quangngai.gov.vn",
+    PRIVACY_PHONE: "0255 3822 561",
+    ACCESS_LOG_YEARS: 5,
 }
 
 

@@ -25,13 +25,13 @@ def _csp() -> str:
 
 
 def register_views(app: Flask) -> None:
-    from . import account, admin, api, errors, inputs, machine, me, openapi, public, shares, verify
+    from . import account, admin, api, errors, inputs, machine, me, openapi, privacy, public, shares, verify
     from .query import DatabaseInt
 
     app.before_request(inputs.refuse_nul_characters)
 
     app.url_map.converters["int"] = DatabaseInt  # before the routes that use it are added
-    for blueprint in (public.bp, account.bp, admin.bp, me.bp, verify.bp, shares.bp):
+    for blueprint in (public.bp, account.bp, admin.bp, me.bp, verify.bp, shares.bp, privacy.bp):
         app.register_blueprint(blueprint)
     openapi.init_app(app, api.bp, machine.bp)  # the JSON APIs, described from their schemas
 

@@ -9,7 +9,7 @@ import segno
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from .. import national_identity
+from .. import national_identity, privacy
 from ..access import current_login
 from ..errors import UserError
 from ..extensions import db, limiter
@@ -26,6 +26,7 @@ from ..forms.results import ConfirmForm
 from ..models import User
 from ..models.sessions import NATIONAL_METHOD
 from ..operations import claims, national_login, second_factor, sessions, settings
+from ..operations import privacy as privacy_notice
 from ..safe_redirect import local_path
 from .errors import answer, wants_json
 
@@ -34,6 +35,7 @@ bp = Blueprint("account", __name__)
 PENDING = "portal_pending_login"  # password checked, second factor awaited
 PENDING_SECONDS = 300
 PENDING_TRIES = 5
+NOTICE_SHOWN = "portal_privacy_notice"  # a holder's first login since the notice changed
 
 
 def _open_session(user: User, method: str, **national) -> None:
@@ -43,6 +45,8 @@ def _open_session(user: User, method: str, **national) -> None:
     token = sessions.start_session(user, method, **national)
     login_user(user)
     session[sessions.COOKIE_KEY] = token
+    if privacy_notice.record_notice_shown(user):
+        session[NOTICE_SHOWN] = True  # the next page shows the notice's summary (views/privacy.py)
 
 
 def _log_in(user: User, method: str, next_url: str | None):
@@ -207,6 +211,7 @@ def change_password():
     open_sessions = [(record, sessions.is_current(record, token)) for record in sessions.open_sessions(current_user)]
     login = current_login()
     return render_template("password.html", form=form, end_form=ConfirmForm(), open_sessions=open_sessions,
+                           notice_version=privacy.NOTICE_VERSION,
                            linked=national_login.is_linked(current_user), off_form=ConfirmForm(prefix="off"),
                            on_form=NewPasswordForm(), national_session=login is not None
                            and login.method == NATIONAL_METHOD)

@@ -110,7 +110,9 @@ def user_form(user_id: int | None = None):
 def settings_page():
     keys = {"require_second_factor": settings.REQUIRE_SECOND_FACTOR, "copy_fee": settings.COPY_FEE,
             "help_phone": settings.HELP_PHONE, "help_address": settings.HELP_ADDRESS, "help_hours": settings.HELP_HOURS,
-            "tax_code_id_type": settings.TAX_CODE_ID_TYPE}
+            "tax_code_id_type": settings.TAX_CODE_ID_TYPE,
+            "privacy_contact": settings.PRIVACY_CONTACT, "privacy_email": settings.PRIVACY_EMAIL,
+            "privacy_phone": settings.PRIVACY_PHONE, "access_log_years": settings.ACCESS_LOG_YEARS}
     form = SettingsForm(data={name: settings.get(key) for name, key in keys.items()})
     if form.validate_on_submit():
         for name, key in keys.items():
@@ -119,7 +121,7 @@ def settings_page():
                 value = bool(value)
             elif isinstance(value, str):
                 value = value.strip()
-            if value != settings.get(key):
+            if value not in (None, "") and value != settings.get(key):
                 settings.change(current_user, key, value)
         flash("Đã lưu cài đặt.", "success")
         return redirect(url_for("admin.settings_page"))
