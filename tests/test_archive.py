@@ -39,10 +39,13 @@ def cli(app):
 
 @pytest.fixture
 def pdfa_original(app):
-    """A born-digital original that declares PDF/A-2b (WeasyPrint: XMP, output intent, embedded fonts)."""
+    """A born-digital original that declares PDF/A-2b (WeasyPrint: XMP, output intent, embedded fonts),
+    rendered in the rendering process as the portal's own documents are."""
+    from portal.copies import worker
     from portal.copies.pdf import render_document
 
-    return render_document("<h1>GIẤY PHÉP TIẾN HÀNH CÔNG VIỆC BỨC XẠ</h1><p>Cấp cho Phòng khám Thiện Nhân.</p>")
+    return worker.run(render_document,
+                      "<h1>GIẤY PHÉP TIẾN HÀNH CÔNG VIỆC BỨC XẠ</h1><p>Cấp cho Phòng khám Thiện Nhân.</p>")
 
 
 @pytest.fixture
