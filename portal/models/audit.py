@@ -76,6 +76,7 @@ ACTION_LABELS = {
     "share.create": "Tạo đường dẫn chia sẻ bản sao",
     "share.revoke": "Thu hồi đường dẫn chia sẻ",
     "share.use": "Mở đường dẫn chia sẻ",
+    "data.export": "Tải dữ liệu của tôi",
 }
 
 

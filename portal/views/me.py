@@ -1,6 +1,6 @@
 """The holder's own data store (Kho dữ liệu của tôi)."""
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
 from .. import audit
@@ -25,7 +25,8 @@ from ..forms.accounts import MemberForm
 from ..forms.results import ConfirmForm
 from ..forms.shares import ShareForm
 from ..models import CertifiedCopy, CopyShare
-from ..operations import claims, copies, settings, shares
+from ..operations import claims, copies, mydata, settings, shares
+from ..timeutil import to_local, utcnow
 from . import searching
 from .documents import send_copy, send_document, send_page
 from .query import page_arg
@@ -194,6 +195,23 @@ def access_log():
     recipients = dict(db.session.execute(visible_shares(current_user).where(CopyShare.id.in_(ids))
                                          .with_only_columns(CopyShare.id, CopyShare.recipient)).all()) if ids else {}
     return render_template("me/access.html", page=page, recipients=recipients)
+
+
+@bp.get("/data")
+@login_required
+def my_data():
+    """Everything the portal holds about the caller, as one ZIP (portal/operations/mydata.py)."""
+    if not has_own_store(current_user):
+        abort(404)
+    if size := mydata.too_large(current_user):
+        return render_template("me/data_too_large.html", results=size[0], megabytes=-(-size[1] // (1024 * 1024)),
+                               max_results=current_app.config["MYDATA_MAX_RESULTS"],
+                               max_mb=current_app.config["MYDATA_MAX_MB"])
+    name = f"du-lieu-cua-toi-{current_user.holder_id}-{to_local(utcnow()).strftime('%Y%m%d-%H%M')}.zip"
+    response = send_file(mydata.build(current_user), mimetype="application/zip", as_attachment=True,
+                         download_name=name, max_age=0)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/members", methods=["GET", "POST"])
