@@ -157,3 +157,62 @@ def test_a_store_over_the_limit_gets_a_page_instead_of_a_zip(app, world, pdfs, c
     assert "Kho của bạn có 2 kết quả" in page.get_data(as_text=True)
     assert not db.session.scalars(select(AuditEvent).where(AuditEvent.action == "data.export")).all()
     assert db.session.scalars(select(CertifiedCopy)).all() == []
+
+
+def test_a_large_store_is_built_in_the_background_and_its_download_expires(app, world, pdfs, clock):
+    from datetime import timedelta
+
+    from portal import jobs
+    from portal.models import DataExport
+    from portal.operations import mydata
+    from portal.storage import JOBS
+
+    from .conftest import csrf_token
+
+    results = [make_result(world, pdfs[i], reviewer="reviewer_a", valid_until=None) for i in range(2)]
+    app.config["MYDATA_MAX_RESULTS"] = 1
+    client = app.test_client()
+    login(client, "holder_a")
+    assert client.post("/me/data/exports").status_code == 400  # no CSRF token
+    token = csrf_token(client, "/me/data")
+    for _ in range(2):  # asking twice queues one build
+        assert client.post("/me/data/exports", data={"csrf_token": token}).status_code == 302
+    [job] = db.session.scalars(select(DataExport)).all()
+    assert job.status == "queued" and job.total_items == 2
+    page = client.get("/me/data").get_data(as_text=True)
+    assert "Đang chờ" in page and 'http-equiv="refresh"' in page and "Đóng gói dữ liệu của tôi" not in page
+
+    assert jobs.run_once()
+    db.session.expire_all()
+    job = db.session.get(DataExport, job.id)
+    assert job.status == "done" and job.done_items == 2 and job.percent == 100
+    assert job.expires_at - job.finished_at == timedelta(hours=24)
+    sha256 = job.sha256
+    assert storage(JOBS).exists(sha256)
+    page = client.get("/me/data").get_data(as_text=True)
+    url = f"/me/data/exports/{job.id}.zip"
+    assert url in page and "Sẵn sàng tải về" in page
+    response = client.get(url)
+    assert response.status_code == 200 and response.mimetype == "application/zip"
+    assert hashlib.sha256(response.data).hexdigest() == job.sha256
+    index = json.loads(zipfile.ZipFile(io.BytesIO(response.data)).read("index.json"))
+    assert sorted(r["code"] for r in index["results"]) == sorted(r.code for r in results)
+    [event] = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "data.export")).all()
+    assert event.actor_id == world["holder_a"].id
+
+    # Only its requester downloads it.
+    create_user(None, "holder_b", "holder", PASSWORD, holder_id=CCCD_B)
+    for who in ("holder_b", "staff_a", "admin"):
+        other = app.test_client()
+        login(other, who)
+        assert other.get(url).status_code == 404
+
+    # A day later it is gone.
+    clock.shift(timedelta(hours=24, minutes=1))
+    login(client, "holder_a")  # the idle session ended meanwhile
+    assert client.get(url).status_code == 404
+    assert mydata.remove_expired_exports() == 1
+    assert not storage(JOBS).exists(sha256)
+    db.session.expire_all()
+    assert db.session.get(DataExport, job.id).status == "expired"
+    assert "Đã hết hạn tải" in client.get("/me/data").get_data(as_text=True)

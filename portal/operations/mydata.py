@@ -8,36 +8,45 @@ account. Each part of the export is one entry of `SECTIONS`: another part (corre
 added there as one more function, and shows in both the index and the summary.
 
 The ZIP is written to a temporary file as it is built, each stored file streamed from the store after its
-hash is checked: nothing is held whole in memory. It is built while the caller waits, up to
-`MYDATA_MAX_RESULTS` results and `MYDATA_MAX_MB` of files (config); a larger store is not exported
-on the web (`too_large`)."""
+hash is checked: nothing is held whole in memory. It is built while the caller waits up to
+`MYDATA_MAX_RESULTS` results and `MYDATA_MAX_MB` of files (config); a larger store (`too_large`) is
+built in the background on the holder's request (a `DataExport` row, claimed with a lease by the job
+loop, portal/jobs.py), kept in the store's JOBS area and downloadable by its requester for
+KEEP_HOURS, then removed (`remove_expired_exports`)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import os
 import re
 import tempfile
+import time
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import IO, Any
 
 from flask import current_app, render_template
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from .. import audit
 from ..access import is_business_account, visible_copies, visible_results, visible_shares
 from ..extensions import db
 from ..identifiers import ORGANISATION
-from ..models import AuditEvent, CertifiedCopy, CopyShare, Result, User
+from ..models import AuditEvent, CertifiedCopy, CopyShare, DataExport, Result, User
+from ..models.data_exports import DONE, EXPIRED, FAILED, QUEUED, RUNNING
 from ..models.files import ResultFile, StoredFile
 from ..models.national import NationalIdentity
 from ..models.sessions import UserSession
-from ..storage import CHUNK, FileDamaged, spool_root, storage
+from ..storage import CHUNK, JOBS, FileDamaged, digest_of, spool_root, storage
 from ..timeutil import utcnow
 from . import transactional
+
+log = logging.getLogger(__name__)
 
 SCHEMA = "portal.mydata"
 VERSION = 1
@@ -56,6 +65,14 @@ class Export:
     files: int = 0
     bytes: int = 0
     problems: list[str] = field(default_factory=list)
+    progress: Callable[[int], None] | None = None
+    items: int = 0
+
+    def step(self) -> None:
+        """One result or copy packed (the background build shows its progress from these)."""
+        self.items += 1
+        if self.progress is not None:
+            self.progress(self.items)
 
     def add_stored(self, path: str, sha256: str) -> dict:
         """Stream a stored file into the ZIP at `path` once its bytes hash to `sha256`; the entry the
@@ -140,7 +157,8 @@ def sessions_section(export: Export) -> list[dict]:
 
 def results_section(export: Export) -> list[dict]:
     found = []
-    for result in db.session.scalars(visible_results(export.user).order_by(Result.issue_date, Result.id)):
+    # Read whole first: the background build commits its progress between items.
+    for result in db.session.scalars(visible_results(export.user).order_by(Result.issue_date, Result.id)).all():
         folder = f"results/{_safe(result.code)}"
         files = []
         for n, rf in enumerate(result.files, 1):
@@ -160,19 +178,21 @@ def results_section(export: Export) -> list[dict]:
             "replaces": result.replaces.code if result.replaces is not None else None,
             "files": files,
         })
+        export.step()
     return found
 
 
 def copies_section(export: Export) -> list[dict]:
     found = []
     for copy in db.session.scalars(visible_copies(export.user).order_by(CertifiedCopy.issued_at,
-                                                                        CertifiedCopy.id)):
+                                                                        CertifiedCopy.id)).all():
         entry = export.add_stored(f"copies/{_safe(copy.verification_code)}.pdf", copy.sha256)
         found.append({"verification_code": copy.verification_code, "register_number": copy.register_number,
                       "result_code": copy.result.code, "issued_at": _iso(copy.issued_at),
                       "requested_by": copy.requested_by.display_name if copy.requested_by else None,
                       "page_count": copy.page_count, "long_term": copy.long_term,
                       "timestamped_at": _iso(copy.timestamped_at), "file": entry})
+        export.step()
     return found
 
 
@@ -241,18 +261,11 @@ def too_large(user: User) -> tuple[int, int] | None:
 
 
 def build(user: User) -> IO[bytes]:
-    """The ZIP of `user`'s data, in a temporary file (removed when closed) rewound to its start.
-    The export is an audit event of its own, committed once the ZIP is whole."""
+    """The ZIP of `user`'s data, built now, in a temporary file (removed when closed) rewound to its
+    start. The export is an audit event of its own, committed once the ZIP is whole."""
     out = tempfile.TemporaryFile(dir=spool_root(current_app.config), prefix="mydata-")
     try:
-        with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as zf:
-            export = Export(user=user, zip=zf, at=utcnow())
-            index: dict[str, Any] = {"schema": SCHEMA, "version": VERSION, "generated_at": _iso(export.at)}
-            for name, section in SECTIONS:
-                index[name] = section(export)
-            index["problems"] = export.problems
-            zf.writestr("index.json", json.dumps(index, ensure_ascii=False, indent=2))
-            zf.writestr("index.html", render_template("me/data_summary.html", index=index))
+        export = write(user, out)
         _record(user, export)
     except BaseException:
         out.close()
@@ -261,7 +274,118 @@ def build(user: User) -> IO[bytes]:
     return out
 
 
-@transactional
+def write(user: User, out: IO[bytes], progress: Callable[[int], None] | None = None) -> Export:
+    """Write the ZIP of `user`'s data to `out`; `progress(items)` is told of each result and copy packed."""
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as zf:
+        export = Export(user=user, zip=zf, at=utcnow(), progress=progress)
+        index: dict[str, Any] = {"schema": SCHEMA, "version": VERSION, "generated_at": _iso(export.at)}
+        for name, section in SECTIONS:
+            index[name] = section(export)
+        index["problems"] = export.problems
+        zf.writestr("index.json", json.dumps(index, ensure_ascii=False, indent=2))
+        zf.writestr("index.html", render_template("me/data_summary.html", index=index))
+    return export
+
+
 def _record(user: User, export: Export) -> None:
     audit.record(EXPORT_ACTION, actor=user, target=user.holder_id or "",
                  details={"files": export.files, "bytes": export.bytes, "problems": len(export.problems)})
+    db.session.commit()
+
+
+# --- a large store: built in the background, kept for a while in the JOBS area ------------------
+
+KEEP_HOURS = 24  # how long a built export may be downloaded
+MAX_ATTEMPTS = 3  # runs of a build whose worker died before it is failed
+GIVEN_UP = "Việc đóng gói bị dừng nhiều lần; hãy yêu cầu lại."
+FAILED_WORDS = "Không đóng gói được dữ liệu; hãy yêu cầu lại hoặc liên hệ Sở."
+
+
+def exports_of(user: User) -> list[DataExport]:
+    """The caller's own background exports, newest first (the last few)."""
+    return db.session.scalars(select(DataExport).where(DataExport.user_id == user.id)
+                              .order_by(DataExport.requested_at.desc(), DataExport.id.desc()).limit(5)).all()
+
+
+@transactional
+def request_export(user: User) -> DataExport:
+    """Queue a build of `user`'s export, or answer the one already waiting or running."""
+    pending = db.session.scalars(select(DataExport).where(
+        DataExport.user_id == user.id, DataExport.status.in_((QUEUED, RUNNING)))).first()
+    if pending is not None:
+        return pending
+    results = db.session.scalar(select(func.count()).select_from(visible_results(user).subquery())) or 0
+    copies = db.session.scalar(select(func.count()).select_from(visible_copies(user).subquery())) or 0
+    made = DataExport(user_id=user.id, status=QUEUED, total_items=results + copies)
+    db.session.add(made)
+    return made
+
+
+def claim_next_export(worker: str | None = None) -> DataExport | None:
+    """Take a queued build, or one whose worker died (its lease ran out; up to MAX_ATTEMPTS runs)."""
+    from ..jobs import claim, lease_until, worker_id
+
+    now = utcnow()
+    died = (DataExport.status == RUNNING) & (DataExport.lease_until.is_(None) | (DataExport.lease_until < now))
+    given_up = db.session.execute(update(DataExport).where(died, DataExport.attempts >= MAX_ATTEMPTS).values(
+        status=FAILED, error=GIVEN_UP, finished_at=now, lease_until=None)).rowcount
+    if given_up:
+        db.session.commit()
+    takeable = (DataExport.status == QUEUED) | (died & (DataExport.attempts < MAX_ATTEMPTS))
+    return claim(DataExport, takeable, {"status": RUNNING, "started_at": now, "lease_until": lease_until(),
+                                        "leased_by": worker or worker_id(), "attempts": DataExport.attempts + 1,
+                                        "done_items": 0})
+
+
+def run_export(job: DataExport) -> None:
+    """Build a claimed export into the JOBS area; progress and the lease are written as it goes."""
+    from ..jobs import lease_until
+
+    job_id, user = job.id, job.user
+    store = storage(JOBS)
+    fd, name = tempfile.mkstemp(dir=store.tmp, prefix="mydata-", suffix=".zip")
+    temp = Path(name)
+    last = [time.monotonic()]
+
+    def progress(items: int) -> None:
+        if time.monotonic() - last[0] < PROGRESS_SECONDS:
+            return
+        last[0] = time.monotonic()
+        db.session.execute(update(DataExport).where(DataExport.id == job_id).values(
+            done_items=items, lease_until=lease_until()))
+        db.session.commit()
+
+    try:
+        with os.fdopen(fd, "w+b") as out:
+            export = write(user, out, progress)
+            out.seek(0)
+            sha256, size = digest_of(out), out.tell()
+        store.keep(temp, sha256)
+        job = db.session.get(DataExport, job_id)
+        job.status, job.sha256, job.size, job.done_items = DONE, sha256, size, export.items
+        job.finished_at, job.lease_until = utcnow(), None
+        job.expires_at = job.finished_at + timedelta(hours=KEEP_HOURS)
+        _record(user, export)  # commits the job's end with it
+    except Exception:
+        log.exception("data export %s failed", job_id)
+        db.session.rollback()
+        db.session.execute(update(DataExport).where(DataExport.id == job_id).values(
+            status=FAILED, error=FAILED_WORDS, finished_at=utcnow(), lease_until=None))
+        db.session.commit()
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+PROGRESS_SECONDS = 2.0  # between two writes of the progress (and the lease's renewal)
+
+
+def remove_expired_exports() -> int:
+    """Remove the ZIPs whose download time ended; the rows stay, marked expired."""
+    ended = db.session.scalars(select(DataExport).where(DataExport.status == DONE,
+                                                        DataExport.expires_at <= utcnow())).all()
+    for job in ended:
+        if job.sha256:
+            storage(JOBS).remove(job.sha256)
+        job.status, job.sha256 = EXPIRED, None
+    db.session.commit()
+    return len(ended)
