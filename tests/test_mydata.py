@@ -135,6 +135,18 @@ def test_a_business_members_export_holds_the_business_results_not_a_colleagues_a
     assert "member_1" not in everything  # not a colleague's account, nor their sessions
     assert {s["method"] for s in index["sessions"]} == {"password"} and len(index["sessions"]) == 1
 
+    # A colleague's background export (it holds their account) is theirs alone to download.
+    from portal.models import DataExport
+    from portal.operations import mydata
+
+    mydata.request_export(first)
+    mydata.run_export(mydata.claim_next_export())
+    job = db.session.scalars(select(DataExport)).one()
+    assert job.status == "done" and client.get(f"/me/data/exports/{job.id}.zip").status_code == 404
+    colleague = app.test_client()
+    login(colleague, "member_1")
+    assert colleague.get(f"/me/data/exports/{job.id}.zip").status_code == 200
+
 
 def test_staff_and_admin_get_404_and_anonymous_is_sent_to_log_in(app, world):
     for who in ("staff_a", "reviewer_a", "admin"):
@@ -180,7 +192,7 @@ def test_a_large_store_is_built_in_the_background_and_its_download_expires(app, 
     [job] = db.session.scalars(select(DataExport)).all()
     assert job.status == "queued" and job.total_items == 2
     page = client.get("/me/data").get_data(as_text=True)
-    assert "Đang chờ" in page and 'http-equiv="refresh"' in page and "Đóng gói dữ liệu của tôi" not in page
+    assert "Đang chờ" in page and "data-mydata-busy" in page and "Đóng gói dữ liệu của tôi" not in page
 
     assert jobs.run_once()
     db.session.expire_all()
