@@ -42,7 +42,7 @@ from ..models.data_exports import DONE, EXPIRED, FAILED, QUEUED, RUNNING
 from ..models.files import ResultFile, StoredFile
 from ..models.national import NationalIdentity
 from ..models.sessions import UserSession
-from ..storage import CHUNK, JOBS, FileDamaged, digest_of, spool_root, storage
+from ..storage import CHUNK, JOBS, FileDamaged, digest_of, storage
 from ..timeutil import utcnow
 from . import transactional
 
@@ -263,7 +263,7 @@ def too_large(user: User) -> tuple[int, int] | None:
 def build(user: User) -> IO[bytes]:
     """The ZIP of `user`'s data, built now, in a temporary file (removed when closed) rewound to its
     start. The export is an audit event of its own, committed once the ZIP is whole."""
-    out = tempfile.TemporaryFile(dir=spool_root(current_app.config), prefix="mydata-")
+    out = tempfile.TemporaryFile(dir=storage().tmp, prefix="mydata-")
     try:
         export = write(user, out)
         _record(user, export)
