@@ -207,9 +207,10 @@ def shares_section(export: Export) -> list[dict]:
 
 
 def access_log_section(export: Export) -> list[dict]:
-    """The holder's "who looked" page (audit.events_about), whole."""
+    """The holder's "who looked" page (audit.events_about), whole; as there, an address only for a
+    share link's opening (a staff member's workstation is not the holder's to know)."""
     return [{"at": _iso(e.at), "action": e.action, "action_label": e.action_label, "actor": _actor(e, export.user),
-             "result_code": e.target, "ip": e.ip, "details": e.details or {}}
+             "result_code": e.target, "ip": e.ip if e.action == "share.use" else None, "details": e.details or {}}
             for e in db.session.scalars(audit.events_about(export.user))]
 
 
