@@ -17,6 +17,7 @@ from .identifiers import ORGANISATION
 from .models import (
     CertifiedCopy,
     CopyShare,
+    DataExport,
     HandoverSlip,
     HeldUpload,
     ImportBatch,
@@ -235,6 +236,18 @@ def get_holder_share_or_404(user, share_id: int) -> CopyShare:
     if share is None:
         raise NotVisible
     return share
+
+
+def get_data_export_or_404(user, export_id: int) -> DataExport:
+    """A built export of the caller's own data, still within its download time, for the account
+    that asked for it only (it holds that account's details: not a colleague's to read)."""
+    from .models.data_exports import DONE
+
+    job = db.session.get(DataExport, export_id)
+    if (job is None or not has_own_store(user) or job.user_id != user.id or job.status != DONE
+            or job.sha256 is None or job.expires_at is None or job.expires_at <= utcnow()):
+        raise NotVisible
+    return job
 
 
 def is_business_account(user) -> bool:

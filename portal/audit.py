@@ -56,14 +56,22 @@ ACCESS_ACTIONS = ("result.view", "result.download", "result.preview", "lookup", 
                   "copy.verify", "claim.issue", "claim.use", "share.create", "share.revoke", "share.use")
 
 
+# A holder's export of their own data (portal/operations/mydata.py): its target is the holder id.
+EXPORT_ACTION = "data.export"
+
+
 def events_about(user):
-    """Accesses to the results `user` may see, newest first (the holder's "who looked" page)."""
-    from sqlalchemy import select
+    """Accesses to the results `user` may see, and the exports of the holder's data, newest first
+    (the holder's "who looked" page)."""
+    from sqlalchemy import and_, false, or_, select
 
     from .access import visible_results
 
     mine = visible_results(user).with_only_columns(Result.id).scalar_subquery()
-    return (select(AuditEvent).where(AuditEvent.result_id.in_(mine), AuditEvent.action.in_(ACCESS_ACTIONS))
+    exports = and_(AuditEvent.action == EXPORT_ACTION, AuditEvent.target == (user.holder_id or ""),
+                   AuditEvent.result_id.is_(None)) if user.holder_id else false()
+    about = or_(and_(AuditEvent.result_id.in_(mine), AuditEvent.action.in_(ACCESS_ACTIONS)), exports)
+    return (select(AuditEvent).where(about)
             .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()))
 
 

@@ -127,6 +127,9 @@ def load(instance_path: Path) -> dict:
         "IMPORT_MAX_FILES": int(env.get("PORTAL_IMPORT_MAX_FILES", "5000")),
         "IMPORT_MAX_UNPACKED_MB": int(env.get("PORTAL_IMPORT_MAX_UNPACKED_MB", "4096")),
         "IMPORT_MAX_ZIP_MB": int(env.get("PORTAL_IMPORT_MAX_ZIP_MB", "1024")),
+        # "Dữ liệu của tôi": a holder's export is built while they wait up to this many results and MB.
+        "MYDATA_MAX_RESULTS": int(env.get("PORTAL_MYDATA_MAX_RESULTS", "200")),
+        "MYDATA_MAX_MB": int(env.get("PORTAL_MYDATA_MAX_MB", "200")),
         # Folder of the pg_dump / pg_restore matching the server's major version (e.g.
         # /usr/lib/postgresql/15/bin); empty: the ones on PATH. Used by `backup` and `restore`.
         "PG_BIN_DIR": env.get("PORTAL_PG_BIN_DIR", ""),

@@ -73,12 +73,16 @@ def claim(model, takeable, values: dict, *, columns=(), usable=None, candidates:
 def run_once(should_stop=lambda: False) -> bool:
     """Take one import job, a few OCR pages and a few outbox messages; True if anything was done."""
     from . import ocr, outbox
-    from .operations import imports
+    from .operations import imports, mydata
 
     did = False
     batch = imports.claim_next_web_batch()
     if batch is not None:
         imports.run_web_batch(batch)
+        did = True
+    export = mydata.claim_next_export()  # a holder's large "Dữ liệu của tôi"
+    if export is not None:
+        mydata.run_export(export)
         did = True
     tidy_if_due()
     if should_stop():
@@ -102,6 +106,10 @@ def tidy_if_due() -> None:
     removed = imports.remove_expired_job_files()
     if removed:
         log.info("removed the folders of %d ended import jobs", removed)
+    from .operations import mydata
+
+    if expired := mydata.remove_expired_exports():
+        log.info("removed %d expired data exports", expired)
 
 
 def _loop(app: Flask, interval: float) -> None:

@@ -22,6 +22,7 @@ NOT_PAGES = {"static", "public.healthz", "admin.result_file", "admin.result_page
              "admin.plan_report", "me.copy_file", "me.result_file", "me.result_page", "account.login_second_factor",
              "admin.home", "admin.import_status", "admin.slip", "admin.held_page", "me.result_page_large",
              "account.national_start", "account.national_callback", "public.national_store_file",
+             "me.my_data", "me.data_export_file",  # ZIPs; the large store's page: tests/test_browser_mydata.py
              "shares.open_link"}  # a share link answers the copy's file; its refusals: tests/test_browser_shares.py
 # Which access classes (tests/test_held_access.py CLASSES) each role reaches.
 ROLE_CLASSES = {

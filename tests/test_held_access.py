@@ -101,6 +101,7 @@ def param_values(rule, v) -> dict[str, list]:
         "procedure_id": [v.procedure.id],
         "slip_id": [v.slip.id],
         "share_id": shares_of_victims(v) if "share_id" in rule.arguments else [],
+        "export_id": exports_of_victims(v) if "export_id" in rule.arguments else [],
         "message_id": [m.id for m in v.messages],
         "user_id": [m.id for m in v.members] if rule.rule.startswith("/me/") else [v.users[0].id],
         "code": ([c.verification_code for c in v.copies] if "/copies/<code>" in rule.rule
@@ -149,6 +150,24 @@ def shares_of_victims(v) -> list[int]:
         v.share_ids = [m.share.id for m in made]
         v.markers += ["Ngân hàng của nạn nhân A", "Ngân hàng của doanh nghiệp C"]
     return v.share_ids
+
+
+def exports_of_victims(v) -> list[int]:
+    """Built exports of citizen A's and business C's data (portal/operations/mydata.py): only the
+    account that asked downloads one."""
+    if not hasattr(v, "export_ids"):
+        from portal.models import DataExport
+        from portal.operations import mydata
+
+        owners = db.session.scalars(select(User).where(User.username.in_(("holder_a", "member_c")))).all()
+        for owner in owners:
+            mydata.request_export(owner)
+        while (job := mydata.claim_next_export()) is not None:  # an attacker's own request may be queued too
+            mydata.run_export(job)
+        v.export_ids = db.session.scalars(select(DataExport.id).where(
+            DataExport.user_id.in_([o.id for o in owners]), DataExport.status == "done")).all()
+        assert len(v.export_ids) == 2
+    return v.export_ids
 
 
 def urls_for(app, rule, v) -> list[str]:

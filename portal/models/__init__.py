@@ -5,6 +5,7 @@ from .archive import ArchiveTransfer
 from .audit import AuditEvent
 from .claims import ClaimCode
 from .copies import CertifiedCopy, CopyFile, CopyNumberCounter, CopyNumberReservation
+from .data_exports import DataExport
 from .files import DOCUMENT, SOURCE_IMAGE, ResultFile, StoredFile
 from .held import HeldUpload
 from .imports import ImportBatch, ImportRow
@@ -29,4 +30,5 @@ __all__ = [
     "LoginThrottle", "NationalIdentity", "OutboxMessage",
     "Procedure", "RecoveryCode", "Result", "ResultFile", "ResultStatusChange", "Setting", "ShareUse", "StoredFile",
     "Unit", "User", "UserSession",
+    "DataExport",
 ]

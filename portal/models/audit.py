@@ -78,6 +78,7 @@ ACTION_LABELS = {
     "share.use": "Mở đường dẫn chia sẻ",
     "archive.export": "Nộp lưu vào lưu trữ hiện hành",
     "privacy.notice": "Được xem thông báo xử lý dữ liệu cá nhân",
+    "data.export": "Tải dữ liệu của tôi",
 }
 
 

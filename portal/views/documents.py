@@ -16,9 +16,10 @@ from flask import abort, current_app, redirect, request, send_file
 
 from .. import audit
 from ..fixity import record_damage
-from ..models import CertifiedCopy, HandoverSlip, HeldUpload, Result
+from ..models import CertifiedCopy, DataExport, HandoverSlip, HeldUpload, Result
 from ..previews import page_image
-from ..storage import HELD, SLIPS, FileDamaged, storage
+from ..storage import HELD, JOBS, SLIPS, FileDamaged, storage
+from ..timeutil import to_local
 from .errors import answer
 
 UNAVAILABLE_TITLE = "Tệp tạm thời không tải được"
@@ -98,6 +99,24 @@ def send_slip(slip: HandoverSlip):
                          download_name=f"phieu-tra-ket-qua-{slip.id}.pdf", max_age=0)
     response.headers["Cache-Control"] = "no-store, private"
     return response
+
+
+def send_data_zip(stream: BinaryIO, holder_id: str, made_at):
+    """A holder's export of their own data ("Dữ liệu của tôi"): a ZIP built now (a temporary file)
+    or built in the background (opened checked from the JOBS area); never kept by a cache."""
+    name = f"du-lieu-cua-toi-{holder_id}-{to_local(made_at).strftime('%Y%m%d-%H%M')}.zip"
+    response = send_file(stream, mimetype="application/zip", as_attachment=True, download_name=name, max_age=0)
+    response.headers["Cache-Control"] = "no-store, private"
+    return response
+
+
+def send_data_export(job: DataExport):
+    """A background export, checked whole in the JOBS area (gone or altered: as if it had expired)."""
+    try:
+        stream = storage(JOBS).open_verified(job.sha256)
+    except FileDamaged:
+        abort(404)
+    return send_data_zip(stream, job.user.holder_id, job.finished_at)
 
 
 def _send_pdf(stream: BinaryIO | str, sha256: str, name: str):

@@ -7,6 +7,7 @@ from .. import audit
 from ..access import (
     can,
     current_login,
+    get_data_export_or_404,
     get_fellow_member_or_404,
     get_holder_copy_or_404,
     get_holder_result_or_404,
@@ -25,9 +26,10 @@ from ..forms.accounts import MemberForm
 from ..forms.results import ConfirmForm
 from ..forms.shares import ShareForm
 from ..models import CertifiedCopy, CopyShare
-from ..operations import claims, copies, settings, shares
+from ..operations import claims, copies, mydata, settings, shares
+from ..timeutil import utcnow
 from . import searching
-from .documents import send_copy, send_document, send_page
+from .documents import send_copy, send_data_export, send_data_zip, send_document, send_page
 from .query import page_arg
 
 bp = Blueprint("me", __name__, url_prefix="/me")
@@ -194,6 +196,42 @@ def access_log():
     recipients = dict(db.session.execute(visible_shares(current_user).where(CopyShare.id.in_(ids))
                                          .with_only_columns(CopyShare.id, CopyShare.recipient)).all()) if ids else {}
     return render_template("me/access.html", page=page, recipients=recipients)
+
+
+@bp.get("/data")
+@login_required
+def my_data():
+    """Everything the portal holds about the caller, as one ZIP (portal/operations/mydata.py): built
+    now for a store of ordinary size, otherwise a page to have it built in the background."""
+    if not has_own_store(current_user):
+        abort(404)
+    if size := mydata.too_large(current_user):
+        exports = mydata.exports_of(current_user)
+        return render_template("me/data.html", results=size[0], megabytes=-(-size[1] // (1024 * 1024)),
+                               max_results=current_app.config["MYDATA_MAX_RESULTS"],
+                               max_mb=current_app.config["MYDATA_MAX_MB"], exports=exports,
+                               busy=any(e.status in ("queued", "running") for e in exports),
+                               keep_hours=mydata.KEEP_HOURS, confirm_form=ConfirmForm())
+    return send_data_zip(mydata.build(current_user), current_user.holder_id, utcnow())
+
+
+@bp.post("/data/exports")
+@login_required
+def request_data_export():
+    """Asks for the background build of the caller's export (one at a time)."""
+    if not has_own_store(current_user):
+        abort(404)
+    if ConfirmForm().validate_on_submit():
+        mydata.request_export(current_user)
+        flash("Đã nhận yêu cầu; dữ liệu đang được đóng gói. Trang này cho biết tiến độ và đường dẫn tải khi xong.",
+              "success")
+    return redirect(url_for("me.my_data"))
+
+
+@bp.get("/data/exports/<int:export_id>.zip")
+@login_required
+def data_export_file(export_id: int):
+    return send_data_export(get_data_export_or_404(current_user, export_id))
 
 
 @bp.route("/members", methods=["GET", "POST"])
