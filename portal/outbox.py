@@ -115,10 +115,10 @@ def send_due(limit: int = 100, should_stop: Callable[[], bool] = lambda: False) 
     knows them by their Idempotency-Key; a result's order is kept all the same."""
     if not national_store.enabled():
         return 0
-    posted = 0
+    posted, tried = 0, set()
     with _sender_slot() as ours, national_store.connection() as http:
         while ours and posted < limit and not should_stop():
-            messages = _claim(min(SEND_BATCH, limit - posted))
+            messages = _claim(min(SEND_BATCH, limit - posted), tried)
             if not messages:
                 db.session.rollback()
                 break
@@ -127,17 +127,20 @@ def send_due(limit: int = 100, should_stop: Callable[[], bool] = lambda: False) 
                     break  # the rest of the batch stays as it was
                 key = national_store.idempotency_key(message.payload[national_store.F_RESULT_CODE], message.version)
                 _settle(message, national_store.post(message.payload, key, http))
+                tried.add(message.id)
                 posted += 1
             db.session.commit()
     return posted
 
 
-def _claim(count: int) -> list[OutboxMessage]:
+def _claim(count: int, tried: set[int]) -> list[OutboxMessage]:
+    """Due messages, none already tried in this pass: one refused a moment ago and due again after a
+    short first backoff waits for the next pass, however slowly this one went."""
     earlier = aliased(OutboxMessage)
     blocked = exists().where(earlier.result_id == OutboxMessage.result_id, earlier.version < OutboxMessage.version,
                              earlier.status != SENT)
     query = (select(OutboxMessage).where(OutboxMessage.status != SENT, OutboxMessage.next_attempt_at <= utcnow(),
-                                         ~blocked)
+                                         ~blocked, OutboxMessage.id.notin_(tried))
              .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(count))
     if db.engine.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True, of=OutboxMessage)
