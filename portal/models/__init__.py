@@ -4,6 +4,7 @@ from .api_clients import ApiClient, ApiToken
 from .audit import AuditEvent
 from .claims import ClaimCode
 from .copies import CertifiedCopy, CopyFile, CopyNumberCounter, CopyNumberReservation
+from .corrections import CorrectionRequest
 from .files import DOCUMENT, SOURCE_IMAGE, ResultFile, StoredFile
 from .held import HeldUpload
 from .imports import ImportBatch, ImportRow
@@ -22,7 +23,7 @@ from .users import RecoveryCode, User
 
 __all__ = [
     "DOCUMENT", "SOURCE_IMAGE", "ApiClient", "ApiToken", "AuditEvent", "CertifiedCopy", "ClaimCode",
-    "CopyFile", "CopyNumberCounter", "CopyShare",
+    "CopyFile", "CopyNumberCounter", "CorrectionRequest", "CopyShare",
     "CopyNumberReservation", "HandoverSlip", "HeldUpload", "ImportBatch", "ImportRow", "IndexQueueEntry",
     "InventoryCount",
     "LoginThrottle", "NationalIdentity", "OutboxMessage",

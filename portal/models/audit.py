@@ -76,6 +76,11 @@ ACTION_LABELS = {
     "share.create": "Tạo đường dẫn chia sẻ bản sao",
     "share.revoke": "Thu hồi đường dẫn chia sẻ",
     "share.use": "Mở đường dẫn chia sẻ",
+    "correction.submit": "Gửi yêu cầu sửa thông tin",
+    "correction.acknowledge": "Xác nhận đã nhận yêu cầu sửa thông tin",
+    "correction.correct": "Sửa thông tin bằng kết quả thay thế",
+    "correction.refuse": "Từ chối yêu cầu sửa thông tin",
+    "correction.attachment": "Xem tệp kèm yêu cầu sửa thông tin",
 }
 
 

@@ -19,6 +19,7 @@ from ...models.audit import ACTION_LABELS
 from ...operations import accounts as ops
 from ...operations import second_factor, settings
 from ...timeutil import local_zone
+from ...workdays import parse_holidays
 from ..query import page_arg
 from . import bp, flash_error
 
@@ -110,13 +111,18 @@ def user_form(user_id: int | None = None):
 def settings_page():
     keys = {"require_second_factor": settings.REQUIRE_SECOND_FACTOR, "copy_fee": settings.COPY_FEE,
             "help_phone": settings.HELP_PHONE, "help_address": settings.HELP_ADDRESS, "help_hours": settings.HELP_HOURS,
-            "tax_code_id_type": settings.TAX_CODE_ID_TYPE}
-    form = SettingsForm(data={name: settings.get(key) for name, key in keys.items()})
+            "tax_code_id_type": settings.TAX_CODE_ID_TYPE,
+            "correction_answer_days": settings.CORRECTION_ANSWER_DAYS, "holidays": settings.HOLIDAYS}
+    data = {name: settings.get(key) for name, key in keys.items()}
+    data["holidays"] = "\n".join(data["holidays"])
+    form = SettingsForm(data=data)
     if form.validate_on_submit():
         for name, key in keys.items():
             value = getattr(form, name).data
             if key == settings.REQUIRE_SECOND_FACTOR:
                 value = bool(value)
+            elif key == settings.HOLIDAYS:  # one date a line, checked by the form
+                value = [day.isoformat() for day in parse_holidays(value)]
             elif isinstance(value, str):
                 value = value.strip()
             if value != settings.get(key):
