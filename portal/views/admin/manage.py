@@ -115,7 +115,12 @@ def settings_page():
             "correction_answer_days": settings.CORRECTION_ANSWER_DAYS, "holidays": settings.HOLIDAYS}
     data = {name: settings.get(key) for name, key in keys.items()}
     data["holidays"] = "\n".join(data["holidays"])
-    form = SettingsForm(data=data)
+    formdata = None
+    if request.method == "POST":  # a post that leaves the correction settings out keeps them as they are
+        formdata = request.form.copy()
+        for name in ("correction_answer_days", "holidays"):
+            formdata.setdefault(name, str(data[name]))
+    form = SettingsForm(formdata=formdata, data=data)
     if form.validate_on_submit():
         for name, key in keys.items():
             value = getattr(form, name).data
