@@ -4,10 +4,12 @@ legal time) are counted here, in the portal's dates (Asia/Ho_Chi_Minh), never th
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import date, timedelta
 
 SATURDAY = 5  # date.weekday(): Monday 0 ... Sunday 6
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 
 
 def parse_holidays(text: str) -> list[date]:
@@ -19,7 +21,9 @@ def parse_holidays(text: str) -> list[date]:
         if not line:
             continue
         try:
-            days.add(date.fromisoformat(line) if len(line) == 10 else date.fromisoformat("x"))
+            if not _ISO_DAY.fullmatch(line):  # fromisoformat also takes 20260902 and 2026-W36-3
+                raise ValueError
+            days.add(date.fromisoformat(line))
         except ValueError:
             raise ValueError(f"Dòng {number} («{line[:20]}») không phải ngày dạng NNNN-TT-NN.") from None
     return sorted(days)

@@ -24,7 +24,7 @@ def test_holidays_are_skipped():
 
 def test_parse_holidays():
     assert parse_holidays("2026-09-02\n\n 2026-09-01 \n2026-09-02") == [date(2026, 9, 1), date(2026, 9, 2)]
-    for bad in ("2026-9-2", "02/09/2026", "2026-02-30", "hôm nay"):
+    for bad in ("2026-9-2", "02/09/2026", "2026-02-30", "20260902", "2026-W36-3", "hôm nay"):
         with pytest.raises(ValueError, match="Dòng 2"):
             parse_holidays(f"2026-01-01\n{bad}")
 
