@@ -17,6 +17,7 @@ from .identifiers import ORGANISATION
 from .models import (
     CertifiedCopy,
     CopyShare,
+    CorrectionRequest,
     DataExport,
     HandoverSlip,
     HeldUpload,
@@ -430,3 +431,43 @@ def get_held_upload(user, token) -> HeldUpload:
     if held is None:
         raise HeldUploadRefused(HELD_NOT_FOUND)
     return held
+
+
+# --- requests to correct (issue 18; portal/operations/corrections.py) ----------------------------------
+
+def visible_corrections(user) -> Select:
+    """Requests to correct: a holder's own (their business's, for a member), a unit's for its staff,
+    every one for an admin; nobody else's."""
+    query = select(CorrectionRequest)
+    if not _active(user):
+        return query.where(false())
+    if user.role == ADMIN:
+        return query
+    if user.role in (STAFF, REVIEWER):
+        return query.where(CorrectionRequest.unit_id == user.unit_id)
+    return query.where(CorrectionRequest.holder_id == user.holder_id)
+
+
+def get_correction_or_404(user, correction_id: int):
+    """A request `user` may see, or 404: another unit's looks exactly like a missing one."""
+    found = db.session.scalars(visible_corrections(user).where(CorrectionRequest.id == correction_id)).first()
+    if found is None:
+        raise NotVisible
+    return found
+
+
+def why_not_request_correction(user, result: Result) -> str | None:
+    """A holder asks for their own result's correction, while it is in force (a revoked or replaced
+    result is not corrected by replacing it)."""
+    if not _active(user) or user.role != HOLDER or result.holder_id != user.holder_id:
+        return "Chỉ người được cấp kết quả mới yêu cầu sửa thông tin của kết quả đó."
+    if result.status != PUBLISHED:
+        return "Chỉ yêu cầu sửa được kết quả đang có hiệu lực."
+    return None
+
+
+def why_not_answer_correction(user, correction) -> str | None:
+    """A reviewer of the issuing unit (or an admin) acknowledges and answers; its other staff only see."""
+    if not is_reviewer(user) or not _in_unit(user, correction.unit_id):
+        return "Chỉ cán bộ kiểm tra của đơn vị cấp kết quả được xử lý yêu cầu sửa thông tin."
+    return None

@@ -53,7 +53,9 @@ def calling_client():
 
 # What a holder sees in "who looked": every view of their documents, and every key to their store.
 ACCESS_ACTIONS = ("result.view", "result.download", "result.preview", "lookup", "copy.issue", "copy.download",
-                  "copy.verify", "claim.issue", "claim.use", "share.create", "share.revoke", "share.use")
+                  "copy.verify", "claim.issue", "claim.use", "share.create", "share.revoke", "share.use",
+                  "correction.submit", "correction.acknowledge", "correction.correct", "correction.refuse",
+                  "correction.attachment")
 
 
 # A holder's export of their own data (portal/operations/mydata.py): its target is the holder id.

@@ -23,7 +23,8 @@ NOT_PAGES = {"static", "public.healthz", "admin.result_file", "admin.result_page
              "admin.home", "admin.import_status", "admin.slip", "admin.held_page", "me.result_page_large",
              "account.national_start", "account.national_callback", "public.national_store_file",
              "me.my_data", "me.data_export_file",  # ZIPs; the large store's page: tests/test_browser_mydata.py
-             "shares.open_link"}  # a share link answers the copy's file; its refusals: tests/test_browser_shares.py
+             "shares.open_link",  # a share link answers the copy's file; its refusals: tests/test_browser_shares.py
+             "me.correction_attachment", "admin.correction_attachment"}
 # Which access classes (tests/test_held_access.py CLASSES) each role reaches.
 ROLE_CLASSES = {
     "anonymous": {"public"},
@@ -52,7 +53,7 @@ def crowded(app, world, pdfs, clock):
 
     from portal.extensions import db
     from portal.models import ImportBatch, ImportRow, InventoryCount, Procedure, Unit
-    from portal.operations import accounts, claims, shares, slips
+    from portal.operations import accounts, claims, corrections, shares, slips
     from portal.operations.copies import issue_copy
 
     for code, name in (("000.05.21.H48", "Trung tâm Thông tin và Ứng dụng tiến bộ Khoa học và Công nghệ tỉnh "
@@ -79,6 +80,10 @@ def crowded(app, world, pdfs, clock):
     for copy, who in zip(copies, ("holder_a", "manager_c"), strict=True):
         shares.create(world[who], copy, LONG_NAMES[3], 7)
         shares.revoke(world[who], shares.create(world[who], copy, LONG_NAMES[1], 30).share)
+    asked = [corrections.submit(world["holder_a"], results[0], "holder_name", LONG_NAMES[0] + " (tên đúng)"),
+             corrections.submit(world["manager_c"], business, "summary", "Giấy phép bức xạ — " + LONG_NAMES[2])]
+    corrections.refuse(world["reviewer_a"], corrections.submit(world["holder_a"], results[0], "issue_date",
+                                                               "01/06/2010"), "Ngày cấp đúng như bản giấy lưu trữ.")
     unit_a = db.session.scalars(select(Unit).where(Unit.code == UNIT_A)).one()
     for phase, count in ((2, 6), (3, 3), (4, 12)):
         db.session.add(InventoryCount(unit_id=unit_a.id, phase=phase, results=count, pages=count * 3,
@@ -96,7 +101,7 @@ def crowded(app, world, pdfs, clock):
                                  message=message))
     db.session.commit()
     return SimpleNamespace(results=results, business=business, draft=draft, copies=copies, batch=batch,
-                           member=member, unit=unit_a,
+                           member=member, unit=unit_a, corrections=asked,
                            procedure=db.session.scalars(select(Procedure).order_by(Procedure.id)).first())
 
 
@@ -104,6 +109,7 @@ def pages_of(app, role: str, w) -> list[tuple[str, str]]:
     """(name, path) of every page `role` reaches, its URL arguments filled from the crowded world."""
     values = {
         "result_id": [("published", w.results[0].id), ("draft", w.draft.id)],
+        "correction_id": [("", w.corrections[0].id)],
         "batch_id": [("", w.batch.id)], "unit_id": [("", w.unit.id)], "procedure_id": [("", w.procedure.id)],
     }
     found = []

@@ -17,6 +17,7 @@ from portal.models import (
     CertifiedCopy,
     ClaimCode,
     CopyShare,
+    CorrectionRequest,
     ImportBatch,
     InventoryCount,
     OutboxMessage,
@@ -102,6 +103,7 @@ def param_values(rule, v) -> dict[str, list]:
         "slip_id": [v.slip.id],
         "share_id": shares_of_victims(v) if "share_id" in rule.arguments else [],
         "export_id": exports_of_victims(v) if "export_id" in rule.arguments else [],
+        "correction_id": corrections_of_victims(v) if "correction_id" in rule.arguments else [],
         "message_id": [m.id for m in v.messages],
         "user_id": [m.id for m in v.members] if rule.rule.startswith("/me/") else [v.users[0].id],
         "code": ([c.verification_code for c in v.copies] if "/copies/<code>" in rule.rule
@@ -168,6 +170,16 @@ def exports_of_victims(v) -> list[int]:
             DataExport.user_id.in_([o.id for o in owners]), DataExport.status == "done")).all()
         assert len(v.export_ids) == 2
     return v.export_ids
+def corrections_of_victims(v) -> list[int]:
+    """Requests to correct citizen A's and business C's results (portal/operations/corrections.py)."""
+    if not hasattr(v, "correction_ids"):
+        from portal.operations import corrections
+
+        holder_a, member_c = (db.session.scalars(select(User).where(User.username == name)).one()
+                              for name in ("holder_a", "member_c"))
+        v.correction_ids = [corrections.submit(holder_a, v.citizen, "holder_name", "Tên đúng của nạn nhân A").id,
+                            corrections.submit(member_c, v.business, "summary", "Trích yếu đúng của C").id]
+    return v.correction_ids
 
 
 def urls_for(app, rule, v) -> list[str]:
@@ -200,6 +212,8 @@ def state() -> tuple:
                                   Procedure.active).order_by(Procedure.id)).all(),
         db.session.execute(select(CopyShare.id, CopyShare.revoked_at, CopyShare.expires_at).order_by(CopyShare.id))
         .all(),
+        db.session.execute(select(CorrectionRequest.id, CorrectionRequest.status, CorrectionRequest.replacement_id)
+                           .order_by(CorrectionRequest.id)).all(),
     ]
     counts = [db.session.scalar(select(func.count()).select_from(model))
               for model in (CertifiedCopy, CopyShare, ClaimCode, ImportBatch, InventoryCount, ResultFile, StoredFile)]
@@ -230,6 +244,7 @@ def test_every_route_is_in_a_class(app):
 def test_every_protected_route_refuses_every_stranger(app, victims):
     api_client_of_unit_a(victims)  # made before the state is taken
     shares_of_victims(victims)
+    corrections_of_victims(victims)
     before = initial = state()
     failures, requests = [], 0
     for rule, method in routes(app):
@@ -280,6 +295,7 @@ def legit_url(app, rule, v) -> str:
               "code": v.copies[0].verification_code if rule.rule.startswith("/verify/") or "/copies/<code>" in rule.rule
               else v.citizen.code,
               "share_id": shares_of_victims(v)[0] if "share_id" in rule.arguments else None,
+              "correction_id": corrections_of_victims(v)[0] if "correction_id" in rule.arguments else None,
               "page_number": 1, "batch_id": v.batch.id, "slip_id": v.slip.id, "message_id": v.messages[0].id,
               "client_id": api_client_of_unit_a(v) if "client_id" in rule.arguments else None}
     with app.test_request_context():
@@ -303,6 +319,7 @@ def test_every_form_and_the_api_refuse_a_missing_or_foreign_csrf_token(app, vict
     foreign = csrf_token(stranger, "/login")  # a token of another session
     api_client_of_unit_a(victims)  # made before the state is taken
     shares_of_victims(victims)
+    corrections_of_victims(victims)
     before = state()
     failures, posted = [], set()
     for rule, method in routes(app):
@@ -342,6 +359,7 @@ def test_the_api_refuses_form_encoded_and_text_plain_bodies(app, victims, world)
     own = own_token(client)
     foreign = csrf_token(app.test_client(), "/login")
     shares_of_victims(victims)
+    corrections_of_victims(victims)
     before = state()
     api_routes = [(rule, method) for rule, method in routes(app)
                   if route_class(rule) == "api" and method in STATE_CHANGING]

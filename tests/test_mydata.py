@@ -14,7 +14,7 @@ from sqlalchemy import select
 from portal import audit
 from portal.extensions import db
 from portal.models import AuditEvent, CertifiedCopy, CopyShare, Result
-from portal.operations import shares
+from portal.operations import corrections, shares
 from portal.operations.accounts import create_user
 from portal.operations.copies import issue_copy
 from portal.storage import storage
@@ -44,6 +44,7 @@ def test_a_holders_export_holds_their_results_files_copies_shares_and_log(app, w
                          valid_until=None, document_number="899/GP-SKHCN")
     copy = issue_copy(world["holder_a"], mine[0])
     made = shares.create(world["holder_a"], copy, "Ngân hàng Công Thương", 3)
+    asked = corrections.submit(world["holder_a"], mine[1], "holder_name", "Phạm Minh Khánh (đúng)")
     client = app.test_client()
     login(client, "holder_a")
     assert client.get(f"/me/results/{mine[1].code}").status_code == 200  # a "who looked" entry
@@ -83,6 +84,12 @@ def test_a_holders_export_holds_their_results_files_copies_shares_and_log(app, w
     # The access log: the holder's "who looked" entries.
     actions = [e["action"] for e in index["access_log"]]
     assert "result.view" in actions and "share.use" in actions and "copy.issue" in actions
+
+    # The requests to correct, with their due dates.
+    [r] = index["corrections"]
+    assert (r["id"], r["result_code"], r["field"], r["requested_value"], r["status"]) == (
+        asked.id, mine[1].code, "holder_name", "Phạm Minh Khánh (đúng)", "received")
+    assert r["answer_due"] == asked.answer_due.isoformat() and r["attachment"] is None
 
     # Nothing of another holder's.
     assert theirs.code.encode() not in everything and CCCD_B.encode() not in everything

@@ -1,5 +1,14 @@
 from wtforms import BooleanField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import (
+    DataRequired,
+    EqualTo,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
 from ..identifiers import normalize_procedure_code, normalize_unit_code
 from ..models.users import ROLE_LABELS, ROLES
@@ -101,6 +110,22 @@ class SettingsForm(Form):
                                 description=KEEP_IF_BLANK)
     access_log_years = IntegerField("Thời hạn lưu nhật ký truy cập (năm)",
                                     validators=[Optional(), NumberRange(min=1, max=50)], description=KEEP_IF_BLANK)
+    correction_answer_days = IntegerField(
+        "Thời hạn trả lời yêu cầu sửa thông tin (ngày làm việc)",
+        validators=[InputRequired(REQUIRED), NumberRange(min=1, max=90)],
+        description="Tính từ ngày nhận yêu cầu; việc xác nhận đã nhận luôn trong 2 ngày làm việc.")
+    holidays = TextAreaField(
+        "Ngày nghỉ lễ, tết (không tính là ngày làm việc)",
+        validators=[Length(max=5000)],
+        description="Mỗi dòng một ngày, dạng NNNN-TT-NN (ví dụ 2026-09-02). Thứ Bảy, Chủ nhật luôn được nghỉ.")
+
+    def validate_holidays(self, field):
+        from ..workdays import parse_holidays
+
+        try:
+            parse_holidays(field.data)
+        except ValueError as err:
+            raise ValidationError(str(err)) from None
 
 
 CODE_HINT = "6 chữ số trong ứng dụng xác thực, hoặc một mã khôi phục."

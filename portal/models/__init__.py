@@ -5,6 +5,7 @@ from .archive import ArchiveTransfer
 from .audit import AuditEvent
 from .claims import ClaimCode
 from .copies import CertifiedCopy, CopyFile, CopyNumberCounter, CopyNumberReservation
+from .corrections import CorrectionRequest
 from .data_exports import DataExport
 from .files import DOCUMENT, SOURCE_IMAGE, ResultFile, StoredFile
 from .held import HeldUpload
@@ -24,7 +25,7 @@ from .users import RecoveryCode, User
 
 __all__ = [
     "DOCUMENT", "SOURCE_IMAGE", "ApiClient", "ApiToken", "ArchiveTransfer", "AuditEvent", "CertifiedCopy", "ClaimCode",
-    "CopyFile", "CopyNumberCounter", "CopyShare",
+    "CopyFile", "CopyNumberCounter", "CorrectionRequest", "CopyShare",
     "CopyNumberReservation", "HandoverSlip", "HeldUpload", "ImportBatch", "ImportRow", "IndexQueueEntry",
     "InventoryCount",
     "LoginThrottle", "NationalIdentity", "OutboxMessage",

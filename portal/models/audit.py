@@ -79,6 +79,11 @@ ACTION_LABELS = {
     "archive.export": "Nộp lưu vào lưu trữ hiện hành",
     "privacy.notice": "Được xem thông báo xử lý dữ liệu cá nhân",
     "data.export": "Tải dữ liệu của tôi",
+    "correction.submit": "Gửi yêu cầu sửa thông tin",
+    "correction.acknowledge": "Xác nhận đã nhận yêu cầu sửa thông tin",
+    "correction.correct": "Sửa thông tin bằng kết quả thay thế",
+    "correction.refuse": "Từ chối yêu cầu sửa thông tin",
+    "correction.attachment": "Xem tệp kèm yêu cầu sửa thông tin",
 }
 
 

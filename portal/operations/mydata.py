@@ -223,9 +223,32 @@ def _actor(event: AuditEvent, user: User) -> str:
     return event.actor_name or ("Người có đường dẫn chia sẻ" if event.action == "share.use" else "Người tra cứu")
 
 
+def corrections_section(export: Export) -> list[dict]:
+    """The requests to correct the holder's results, each step with its date, and the attachment."""
+    from .corrections import requests_of
+
+    found = []
+    for request in requests_of(export.user):
+        attachment = None
+        if request.attachment is not None:
+            attachment = export.add_stored(f"corrections/{request.id}-attachment.pdf", request.attachment.sha256)
+        found.append({
+            "id": request.id, "result_code": request.result.code, "field": request.field,
+            "field_label": request.field_label, "shown_value": request.shown_value,
+            "requested_value": request.requested_value, "status": request.status,
+            "status_label": request.status_label, "received_at": _iso(request.received_at),
+            "acknowledge_due": _iso(request.acknowledge_due), "answer_due": _iso(request.answer_due),
+            "acknowledged_at": _iso(request.acknowledged_at), "answered_at": _iso(request.answered_at),
+            "refusal_reason": request.refusal_reason,
+            "replacement_code": request.replacement.code if request.replacement is not None else None,
+            "attachment": attachment,
+        })
+    return found
+
+
 Section = Callable[[Export], Any]
 # The parts of an export, in order: the key in index.json and the function that answers it. Another
-# part (e.g. correction requests) is one more line here and a block in templates/me/data_summary.html.
+# part is one more line here and a block in templates/me/data_summary.html.
 SECTIONS: list[tuple[str, Section]] = [
     ("account", account_section),
     ("identifiers", identifiers_section),
@@ -235,6 +258,7 @@ SECTIONS: list[tuple[str, Section]] = [
     ("copies", copies_section),
     ("shares", shares_section),
     ("access_log", access_log_section),
+    ("corrections", corrections_section),
 ]
 
 

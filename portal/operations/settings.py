@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import g, has_app_context, has_request_context
 
 from .. import audit
@@ -20,6 +22,14 @@ TAX_CODE_ID_TYPE = "national_store_tax_code_type"
 # values until the department sets its own, and how many years the access log is kept.
 PRIVACY_CONTACT, PRIVACY_EMAIL, PRIVACY_PHONE = "privacy_contact", "privacy_email", "privacy_phone"
 ACCESS_LOG_YEARS = "access_log_years"
+# Requests to correct (portal/operations/corrections.py): the working days a unit has to answer, and the
+# public holidays that are not working days (portal/workdays.py), as ISO dates. The defaults: 15 working
+# days, and Vietnam's 2026 holidays (Labour Code Art. 112; Tết and the days off as announced for 2026;
+# Hùng Kings' day, 10/3 lunar, falls on Sunday 26 April, so Monday 27 April is given instead).
+CORRECTION_ANSWER_DAYS = "correction_answer_days"
+HOLIDAYS = "holidays"
+HOLIDAYS_2026 = ["2026-01-01", "2026-02-16", "2026-02-17", "2026-02-18", "2026-02-19", "2026-02-20",
+                 "2026-04-26", "2026-04-27", "2026-04-30", "2026-05-01", "2026-09-01", "2026-09-02"]
 DEFAULTS = {
     REQUIRE_SECOND_FACTOR: False,
     COPY_FEE: 0,
@@ -31,6 +41,8 @@ DEFAULTS = {
     PRIVACY_EMAIL: "baovedulieu.skhcn@quangngai.gov.vn",
     PRIVACY_PHONE: "0255 3822 561",
     ACCESS_LOG_YEARS: 5,
+    CORRECTION_ANSWER_DAYS: 15,
+    HOLIDAYS: HOLIDAYS_2026,
 }
 
 
@@ -54,6 +66,11 @@ def help_line() -> dict:
     except SQLAlchemyError:
         db.session.rollback()
         return {"phone": DEFAULTS[HELP_PHONE], "address": DEFAULTS[HELP_ADDRESS], "hours": DEFAULTS[HELP_HOURS]}
+
+
+def holidays() -> list[date]:
+    """The public holidays the working days skip (portal/workdays.py)."""
+    return [date.fromisoformat(day) for day in get(HOLIDAYS)]
 
 
 def second_factor_required(user: User) -> bool:

@@ -87,6 +87,20 @@ def send_copy(copy: CertifiedCopy, *, recorded: bool = False):
         raise
 
 
+def send_attachment(correction):
+    """The file a holder attached to a request to correct (a PDF: images are made into one)."""
+    try:
+        source = _checked_source(correction.attachment.sha256, correction.attachment.original_name)
+    except FileDamaged as damage:
+        return _unavailable(damage, correction.result, "correction", correction=correction.id)
+    try:
+        audit.record_access("correction.attachment", correction.result, correction=correction.id)
+        return _send_pdf(source, correction.attachment.sha256, f"yeu-cau-sua-{correction.id}.pdf")
+    except BaseException:
+        _close(source)
+        raise
+
+
 def send_slip(slip: HandoverSlip):
     """A batch's hand-over slips: claim codes in clear, so never cached anywhere on the way."""
     try:

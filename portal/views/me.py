@@ -26,8 +26,8 @@ from ..forms.accounts import MemberForm
 from ..forms.results import ConfirmForm
 from ..forms.shares import ShareForm
 from ..models import CertifiedCopy, CopyShare
-from ..operations import claims, copies, mydata, settings, shares
-from ..timeutil import utcnow
+from ..operations import claims, copies, corrections, mydata, settings, shares
+from ..timeutil import today, utcnow
 from . import searching
 from .documents import send_copy, send_data_export, send_data_zip, send_document, send_page
 from .query import page_arg
@@ -57,7 +57,10 @@ def result(code: str):
     just_issued = next((c for c in issued if c.verification_code == request.args.get("da_cap")), None)
     weak_login = why_not_assured(current_login(), "copy")
     return render_template("me/result.html", result=item, copies=issued, just_issued=just_issued,
-                           no_copy_reason=copies.why_no_copy(item) or weak_login, weak_login=weak_login)
+                           no_copy_reason=copies.why_no_copy(item) or weak_login, weak_login=weak_login,
+                           corrections_here=[c for c in corrections.requests_of(current_user)
+                                             if c.result_id == item.id],
+                           today=today())
 
 
 @bp.get("/results/<code>/pages/<int:page_number>")
@@ -290,3 +293,6 @@ def member_manager(user_id: int):
         else:
             flash("Đã cập nhật người quản lý.", "success")
     return redirect(url_for("me.members"))
+
+
+from . import me_corrections  # noqa: E402,F401  (its routes register on bp)

@@ -23,4 +23,4 @@ def flash_error(err: Exception) -> None:
     flash(str(err), "error")
 
 
-from . import api_clients, archive, copies, imports, jobs, manage, plan, results, slips, sync  # noqa: E402,F401  (routes register on bp)
+from . import api_clients, archive, copies, corrections, imports, jobs, manage, plan, results, slips, sync  # noqa: E402,F401  (routes register on bp)

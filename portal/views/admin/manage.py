@@ -19,6 +19,7 @@ from ...models.audit import ACTION_LABELS
 from ...operations import accounts as ops
 from ...operations import second_factor, settings
 from ...timeutil import local_zone
+from ...workdays import parse_holidays
 from ..query import page_arg
 from . import bp, flash_error
 
@@ -112,13 +113,23 @@ def settings_page():
             "help_phone": settings.HELP_PHONE, "help_address": settings.HELP_ADDRESS, "help_hours": settings.HELP_HOURS,
             "tax_code_id_type": settings.TAX_CODE_ID_TYPE,
             "privacy_contact": settings.PRIVACY_CONTACT, "privacy_email": settings.PRIVACY_EMAIL,
-            "privacy_phone": settings.PRIVACY_PHONE, "access_log_years": settings.ACCESS_LOG_YEARS}
-    form = SettingsForm(data={name: settings.get(key) for name, key in keys.items()})
+            "privacy_phone": settings.PRIVACY_PHONE, "access_log_years": settings.ACCESS_LOG_YEARS,
+            "correction_answer_days": settings.CORRECTION_ANSWER_DAYS, "holidays": settings.HOLIDAYS}
+    data = {name: settings.get(key) for name, key in keys.items()}
+    data["holidays"] = "\n".join(data["holidays"])
+    formdata = None
+    if request.method == "POST":  # a post that leaves the correction settings out keeps them as they are
+        formdata = request.form.copy()
+        for name in ("correction_answer_days", "holidays"):
+            formdata.setdefault(name, str(data[name]))
+    form = SettingsForm(formdata=formdata, data=data)
     if form.validate_on_submit():
         for name, key in keys.items():
             value = getattr(form, name).data
             if key == settings.REQUIRE_SECOND_FACTOR:
                 value = bool(value)
+            elif key == settings.HOLIDAYS:  # one date a line, checked by the form
+                value = [day.isoformat() for day in parse_holidays(value)]
             elif isinstance(value, str):
                 value = value.strip()
             if value not in (None, "") and value != settings.get(key):
