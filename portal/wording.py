@@ -64,7 +64,7 @@ def value_words(value) -> str:
     if isinstance(value, datetime):
         return f"{to_local(value):%d/%m/%Y %H:%M}"
     if isinstance(value, date):
-        return f"{value:%d/%m/%Y}"
+        return day(value)
     if isinstance(value, list | tuple):
         return ", ".join(value_words(item) for item in value) if value else "—"
     if isinstance(value, dict):
@@ -100,6 +100,19 @@ def number(value: int | float) -> str:
 def money(amount: int | None) -> str:
     """A fee in đồng: "miễn phí" for nothing, else "10.000 đồng"."""
     return "miễn phí" if not amount else f"{number(amount)} đồng"
+
+
+def day(value: date | None) -> str:
+    """A date as Vietnamese readers write it: "05/06/2026"; empty for none."""
+    return value.strftime("%d/%m/%Y") if value else ""
+
+
+def moment(value: datetime | str | None, seconds: bool = False) -> str:
+    """An instant (or its ISO 8601 text) in Vietnam's time: "14:05 ngày 05/06/2026"; empty for none."""
+    if not value:
+        return ""
+    local = to_local(datetime.fromisoformat(value) if isinstance(value, str) else value)
+    return local.strftime(f"%H:%M{':%S' if seconds else ''} ngày %d/%m/%Y")
 
 
 def place_and_date(place: str, when: date) -> str:

@@ -372,3 +372,15 @@ def test_a_strangers_certificate_does_not_make_the_verifier_fetch_where_it_point
         assert ltv.fetch_counts()["crl"] > before
     finally:
         stranger.stop()
+
+
+def test_the_demo_pki_on_a_taken_port_says_so(pki):
+    """`flask demo-pki` (portal.copies.demo_pki) where something already listens: a sentence, exit 1."""
+    import subprocess
+    import sys
+
+    from .loopback_service import ROOT
+
+    taken = subprocess.run([sys.executable, "-m", "portal.copies.demo_pki", "--keys", str(pki.keys),
+                            "--port", str(pki.port)], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert taken.returncode == 1 and "cannot listen on" in taken.stderr and "Traceback" not in taken.stderr

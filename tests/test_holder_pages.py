@@ -8,7 +8,7 @@ from __future__ import annotations
 import io
 import re
 import unicodedata
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from PIL import Image
@@ -138,6 +138,10 @@ def test_values_are_words_and_vietnamese_formats():
     assert wording.value_words("2026-06-14T20:30:00+00:00") == "15/06/2026 03:30"
     assert wording.value_words("2026-06-05") == "05/06/2026"
     assert wording.value_words(date(2026, 2, 3)) == "03/02/2026"
+    assert wording.day(date(2026, 2, 3)) == "03/02/2026" and wording.day(None) == ""
+    # An instant is written in Vietnam's time, whatever zone it comes in.
+    assert wording.moment("2026-06-14T20:30:05+00:00") == "03:30 ngày 15/06/2026"
+    assert wording.moment(datetime(2026, 6, 14, 20, 30, 5, tzinfo=UTC), seconds=True) == "03:30:05 ngày 15/06/2026"
     assert wording.details_words({"role": "reviewer", "active": True}) == "vai trò: cán bộ kiểm tra; đang hoạt động: Có"
     assert wording.money(0) == "miễn phí" and wording.money(10000) == "10.000 đồng"
 

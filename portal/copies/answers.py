@@ -14,18 +14,19 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select
 
 from .. import audit
 from ..extensions import db
 from ..fixity import record_damage
-from ..models import CertifiedCopy, Result
+from ..models import CertifiedCopy
 from ..models.results import EXPIRED, PUBLISHED, REPLACED, REVOKED, STATUS_LABELS
+from ..operations.results import replacement_of
 from ..storage import ALTERED, MISSING, FileDamaged, StorageUnavailable, storage
 from ..timeutil import to_local, today
+from ..wording import day, moment
 from . import ltv, pdf, validation, worker
 from .keys import ensure_signing_key
 
@@ -83,14 +84,6 @@ class Verdict:
 
 def _department() -> str:
     return current_app.config["DEPARTMENT_NAME"]
-
-
-def _vn_date(day: date) -> str:
-    return day.strftime("%d/%m/%Y")
-
-
-def _vn_moment(iso: str) -> str:
-    return to_local(datetime.fromisoformat(iso)).strftime("%H:%M:%S ngày %d/%m/%Y")
 
 
 # --- entry points ----------------------------------------------------------------------------------
@@ -204,9 +197,9 @@ def _time_sentence(check: validation.SignatureCheck) -> str:
     if check.timestamped and check.timestamp_trusted and check.timestamp_at:
         by = f" của {check.timestamp_authority}" if check.timestamp_authority else ""
         then = {True: " Chứng thư số còn hiệu lực lúc đó.", False: ""}.get(check.valid_when_signed, "")
-        said = f"Dấu thời gian{by} xác nhận tệp được ký lúc {_vn_moment(check.timestamp_at)}.{then}"
+        said = f"Dấu thời gian{by} xác nhận tệp được ký lúc {moment(check.timestamp_at, seconds=True)}.{then}"
     else:
-        claimed = f" ({_vn_moment(check.signed_at)})" if check.signed_at else ""
+        claimed = f" ({moment(check.signed_at, seconds=True)})" if check.signed_at else ""
         untrusted = " (có dấu thời gian nhưng không được tin cậy)" if check.timestamped else ""
         said = (f"Không có thời điểm tin cậy{untrusted}: thời điểm ký{claimed} do bên ký tự ghi, "
                 "chưa được tổ chức cấp dấu thời gian xác nhận.")
@@ -224,30 +217,29 @@ def register_answer(copy: CertifiedCopy) -> Answer:
     status = result.effective_status()
     since, reason, replaced_by = None, None, None
     if status in (REVOKED, REPLACED):
-        change = next((c for c in reversed(result.history) if c.to_status == status), None)
+        change = result.last_change_to(status)
         since = to_local(change.at).date() if change else None
         reason = (change.reason if change else None) or result.status_reason
     if status == REPLACED:
-        newer = db.session.scalars(select(Result).where(Result.replaces_id == result.id)
-                                   .order_by(Result.id.desc())).first()
+        newer = replacement_of(result)
         replaced_by = newer.document_number if newer else None
     if status == EXPIRED:
         since = result.valid_until + timedelta(days=1)
     known = (f"Bản sao này có trong sổ cấp bản sao của {_department()} (số vào sổ {copy.register_number}, "
-             f"cấp ngày {_vn_date(to_local(copy.issued_at).date())})")
+             f"cấp ngày {day(to_local(copy.issued_at).date())})")
     if status == PUBLISHED:
-        says = f"{known}; văn bản được sao còn hiệu lực hôm nay ({_vn_date(today())})."
+        says = f"{known}; văn bản được sao còn hiệu lực hôm nay ({day(today())})."
     elif status == REVOKED:
-        on = f" ngày {_vn_date(since)}" if since else ""
+        on = f" ngày {day(since)}" if since else ""
         why = f" Lý do: {reason.rstrip('.')}." if reason else ""
         says = f"{known}, nhưng văn bản được sao đã bị thu hồi{on}; bản sao không còn giá trị sử dụng.{why}"
     elif status == REPLACED:
-        on = f" từ ngày {_vn_date(since)}" if since else ""
+        on = f" từ ngày {day(since)}" if since else ""
         by = f" bằng văn bản số {replaced_by}" if replaced_by else ""
         says = f"{known}, nhưng văn bản được sao đã được thay thế{on}{by}; bản sao không còn giá trị sử dụng."
     elif status == EXPIRED:
         says = (f"{known}, nhưng văn bản được sao đã hết hiệu lực (hiệu lực đến hết ngày "
-                f"{_vn_date(result.valid_until)}).")
+                f"{day(result.valid_until)}).")
     else:
         says = f"{known}, nhưng văn bản được sao hiện không có hiệu lực ({STATUS_LABELS[status].lower()})."
     return Answer(status == PUBLISHED, says, {

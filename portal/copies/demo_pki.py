@@ -114,7 +114,10 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if not (args.keys / keys.DEMO_TSA).is_file():
         parser.error(f"no demo TSA key in {args.keys}: it is made with a new demo key set (flask signing-key)")
-    server = make_server(args.keys, args.host, args.port, args.delay)
+    try:
+        server = make_server(args.keys, args.host, args.port, args.delay)
+    except OSError as err:  # the port taken, say: a sentence, not a traceback
+        parser.exit(1, f"cannot listen on {args.host}:{args.port}: {err.strerror}\n")
     if args.port_file:
         temp = args.port_file.with_suffix(".tmp")
         temp.write_text(str(server.server_port))

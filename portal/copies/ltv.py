@@ -165,18 +165,11 @@ def authority_name(cert) -> str:
 
 def token_facts(token) -> tuple[datetime, object | None]:
     """An RFC 3161 token (cms.ContentInfo): the time it states and the certificate that signed it."""
+    from pyhanko.sign.general import CMSExtractionError, extract_certificate_info
+
     signed = token["content"]
-    info = signed["encap_content_info"]["content"].parsed
-    sid = signed["signer_infos"][0]["sid"]
-    signer = None
-    for choice in signed["certificates"] or []:
-        cert = choice.chosen
-        if sid.name == "issuer_and_serial_number" and cert.issuer_serial == _issuer_serial(sid.chosen):
-            signer = cert
-        elif sid.name == "subject_key_identifier" and cert.key_identifier == sid.chosen.native:
-            signer = cert
-    return info["gen_time"].native.astimezone(UTC), signer
-
-
-def _issuer_serial(issuer_and_serial) -> bytes:
-    return (issuer_and_serial["issuer"].sha256 + b":" + str(issuer_and_serial["serial_number"].native).encode())
+    try:
+        signer = extract_certificate_info(signed).signer_cert
+    except CMSExtractionError:  # a token without its authority's certificate
+        signer = None
+    return signed["encap_content_info"]["content"].parsed["gen_time"].native.astimezone(UTC), signer

@@ -339,13 +339,12 @@ SIGNER_NOT_VALID = ("Chứng thư số của Sở không kiểm tra được v�
 def _long_term(signer, job: CopyJob):
     """The authority's client and a validation context holding the CRLs that show the signer's
     and the authority's certificates valid now (what goes into the document security store)."""
-    from pyhanko_certvalidator import ValidationContext
-
     client = ltv.timestamper(job.timestamps)
     certs = [signer.signing_cert, *signer.cert_registry, *ltv.authority_certificates(client)]
     crls = ltv.crls_for(certs, job.timestamps.timeout, job.timestamps.cache_seconds)
-    context = ValidationContext(trust_roots=list(validation.trust_roots(job.signing.trust_roots_path)),
-                                other_certs=certs, crls=crls, allow_fetching=False, revocation_mode="hard-fail")
+    context = validation.validation_context(list(validation.trust_roots(job.signing.trust_roots_path)),
+                                            {"certs": certs, "crls": [], "ocsps": []}, crls,
+                                            revocation_mode="hard-fail")
     return client, context
 
 

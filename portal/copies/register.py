@@ -37,7 +37,7 @@ def public_facts(copy: CertifiedCopy) -> dict:
     status = result.effective_status()
     revoked_on = None
     if status == REVOKED:
-        change = next((c for c in reversed(result.history) if c.to_status == REVOKED), None)
+        change = result.last_change_to(REVOKED)
         revoked_on = to_local(change.at).date().isoformat() if change else None
     return {
         "verification_code": copy.display_code,

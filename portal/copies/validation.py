@@ -12,6 +12,7 @@ from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
+from .. import wording
 from ..timeutil import to_local
 from . import ltv
 from .keys import fingerprint, load_trust_roots
@@ -203,7 +204,7 @@ def _valid_at(cert, moment: datetime, anchors, certs, carried: dict, fresh) -> t
                     .async_validate_usage(set()))
         return True, ""
     except RevokedError as err:
-        return False, f"Chứng thư số đã bị thu hồi từ {_local_text(err.revocation_dt)}, trước thời điểm ký."
+        return False, f"Chứng thư số đã bị thu hồi từ {wording.moment(err.revocation_dt)}, trước thời điểm ký."
     except (ExpiredError, NotYetValidError):
         return False, "Chứng thư số không còn (hoặc chưa) có hiệu lực vào thời điểm ký."
     except InsufficientRevinfoError:
@@ -212,9 +213,5 @@ def _valid_at(cert, moment: datetime, anchors, certs, carried: dict, fresh) -> t
         return None, "Không kiểm tra được chuỗi chứng thư số vào thời điểm ký."
 
 
-def _local_iso(moment: datetime) -> str:
-    return to_local(moment).isoformat(timespec="seconds")
-
-
-def _local_text(moment: datetime) -> str:
-    return to_local(moment).strftime("%H:%M ngày %d/%m/%Y")
+def _local_iso(instant: datetime) -> str:
+    return to_local(instant).isoformat(timespec="seconds")

@@ -124,6 +124,10 @@ class Result(db.Model):
     def status_label(self) -> str:
         return STATUS_LABELS[self.effective_status()]
 
+    def last_change_to(self, status: str) -> ResultStatusChange | None:
+        """The history line that last put the result in `status`: since when, and why, it is so."""
+        return next((c for c in reversed(self.history) if c.to_status == status), None)
+
     @property
     def holder_kind_label(self) -> str:
         return HOLDER_KIND_LABELS[self.holder_kind]

@@ -10,7 +10,7 @@ import segno
 from flask import current_app, render_template
 from sqlalchemy import select, update
 
-from .. import audit
+from .. import audit, wording
 from ..access import require
 from ..copies import ltv, numbers, pdf, worker
 from ..copies.keys import ensure_signing_key
@@ -22,8 +22,8 @@ from ..models import CertifiedCopy, CopyFile, Result, User
 from ..models.results import EXPIRED, PUBLISHED, REPLACED, REVOKED
 from ..storage import FileDamaged, storage
 from ..timeutil import to_local, utcnow
-from ..wording import place_and_date
 from . import OperationError
+from .results import replacement_of
 
 # Easy to read aloud and to type: no 0/O, no 1/I. 32 letters, 5 bits each: 16 letters are 80 bits.
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -51,12 +51,12 @@ def why_no_copy(result: Result) -> str | None:
         reason = f" Lý do: {result.status_reason}." if result.status_reason else ""
         return f"Kết quả này đã bị thu hồi nên không được cấp bản sao.{reason}"
     if status == REPLACED:
-        newer = db.session.scalars(select(Result).where(Result.replaces_id == result.id,
-                                                        Result.status == PUBLISHED)).first()
-        hint = f" Hãy xin bản sao của kết quả thay thế ({newer.document_number})." if newer else ""
+        newer = replacement_of(result)
+        hint = (f" Hãy xin bản sao của kết quả thay thế ({newer.document_number})."
+                if newer is not None and newer.effective_status() == PUBLISHED else "")
         return f"Kết quả này đã được thay thế bằng một kết quả khác nên không được cấp bản sao.{hint}"
     if status == EXPIRED:
-        return (f"Kết quả này đã hết hiệu lực (hiệu lực đến hết ngày {result.valid_until:%d/%m/%Y}) "
+        return (f"Kết quả này đã hết hiệu lực (hiệu lực đến hết ngày {wording.day(result.valid_until)}) "
                 "nên không được cấp bản sao.")
     if status != PUBLISHED:
         return "Kết quả này chưa được phát hành."
@@ -77,8 +77,8 @@ def _certificate_html(copy: CertifiedCopy, result: Result, actor: User, original
         qr_uri=segno.make(verify_url, error="m").png_data_uri(scale=6, border=0),
         department=department, department_short=department.split(" tỉnh ")[0], province=config["PROVINCE_NAME"],
         title=f"Bản sao điện tử từ sổ gốc — {result.document_number}",
-        issued_at_text=to_local(copy.issued_at).strftime("%H:%M ngày %d/%m/%Y"),
-        place_date=place_and_date(config["PROVINCE_NAME"], to_local(copy.issued_at).date()),
+        issued_at_text=wording.moment(copy.issued_at),
+        place_date=wording.place_and_date(config["PROVINCE_NAME"], to_local(copy.issued_at).date()),
         holder_id_label="CCCD" if result.holder_kind == PERSON else "MST",
         # A citizen's account often has no name of its own: the citizen is the holder.
         requested_by=actor.full_name or (result.holder_name if result.holder_kind == PERSON else actor.username),

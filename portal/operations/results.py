@@ -9,7 +9,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from .. import audit, outbox
+from .. import audit, outbox, wording
 from ..access import require
 from ..extensions import db
 from ..models import (
@@ -25,10 +25,10 @@ from ..models import (
     User,
 )
 from ..models.files import OCR_PENDING
-from ..models.results import DRAFT, PUBLISHED, REPLACED, RETURNED, REVOKED
+from ..models.results import DRAFT, HOLDER_VISIBLE_STATUSES, PUBLISHED, REPLACED, RETURNED, REVOKED
 from ..scans import PreparedScan, Spooled
 from ..storage import storage
-from ..timeutil import to_local, utcnow
+from ..timeutil import utcnow
 from . import OperationError, transactional
 
 GENERATED_SERIAL_START = 9001  # generated dossier serials stay clear of the one-stop system's
@@ -205,6 +205,13 @@ def _stored_file(spooled: Spooled, scan: PreparedScan, actor: User | None, group
     return row
 
 
+def replacement_of(result: Result) -> Result | None:
+    """The result that replaced `result`, once published (the newest, should there be several)."""
+    return db.session.scalars(select(Result).where(Result.replaces_id == result.id,
+                                                   Result.status.in_(HOLDER_VISIBLE_STATUSES))
+                              .order_by(Result.id.desc())).first()
+
+
 def _change_status(result: Result, to_status: str, actor: User | None, reason: str | None = None) -> None:
     if to_status in (PUBLISHED, REVOKED, REPLACED):  # a state the national data store is told of
         outbox.record(result, to_status)
@@ -322,7 +329,7 @@ def _check_seen(result: Result, seen_version: int) -> None:
         return
     change = db.session.scalars(select(AuditEvent).where(AuditEvent.result_id == result.id)
                                 .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())).first()
-    by = f" ({change.actor_name or 'hệ thống'}, lúc {to_local(change.at):%H:%M ngày %d/%m/%Y})" if change else ""
+    by = f" ({change.actor_name or 'hệ thống'}, lúc {wording.moment(change.at)})" if change else ""
     raise ChangedSinceSeen(f"Kết quả {result.code} đã được sửa sau khi bạn mở{by}; chưa phát hành. "
                            "Hãy xem lại thông tin mới trước khi phát hành.")
 

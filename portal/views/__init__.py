@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from flask import Flask, request, url_for
 
@@ -48,9 +48,7 @@ def register_views(app: Flask) -> None:
             response.headers["Cache-Control"] = "no-store"
         return response
 
-    @app.template_filter("vn_date")
-    def vn_date(value):
-        return value.strftime("%d/%m/%Y") if value else ""
+    app.add_template_filter(wording.day, "vn_date")
 
     @app.template_filter("vn_datetime")
     def vn_datetime(value):
@@ -59,11 +57,11 @@ def register_views(app: Flask) -> None:
 
     @app.template_filter("iso_vn_date")
     def iso_vn_date(value: str):
-        return date.fromisoformat(value).strftime("%d/%m/%Y") if value else ""
+        return wording.day(date.fromisoformat(value)) if value else ""
 
     @app.template_filter("iso_vn_datetime")
     def iso_vn_datetime(value: str):
-        return to_local(datetime.fromisoformat(value)).strftime("%H:%M:%S ngày %d/%m/%Y") if value else ""
+        return wording.moment(value, seconds=True)
 
     app.add_template_filter(wording.details_words, "vn_details")  # audit details: words, not Python
     app.add_template_filter(wording.value_words, "vn_value")
