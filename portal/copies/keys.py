@@ -72,22 +72,21 @@ DEMO_REVOKED = "demo-ca-revoked.json"
 CRL_VALID_HOURS = 24               # a demo CRL's nextUpdate: a day after it is issued
 
 
-def _key_usage(signing: bool) -> x509.KeyUsage:
-    return x509.KeyUsage(digital_signature=True, content_commitment=signing, key_encipherment=False,
-                         data_encipherment=False, key_agreement=False, key_cert_sign=False,
-                         crl_sign=False, encipher_only=False, decipher_only=False)
-
-
 def _issued(subject: x509.Name, key, ca_cert: x509.Certificate, ca_key, start: datetime, end: datetime,
-            usages: list, crl_url: str | None, eku_critical: bool = False) -> x509.Certificate:
-    """A certificate the demo CA issues, naming where its CRL is published when there is a place."""
+            usages: list, crl_url: str | None, time_stamping: bool = False) -> x509.Certificate:
+    """A certificate the demo CA issues, naming where its CRL is published when there is a place.
+    A time-stamping authority's has that usage alone, critical (RFC 3161 §2.3), and no
+    non-repudiation: it vouches for a time, not for a content."""
+    key_usage = x509.KeyUsage(digital_signature=True, content_commitment=not time_stamping, key_encipherment=False,
+                              data_encipherment=False, key_agreement=False, key_cert_sign=False,
+                              crl_sign=False, encipher_only=False, decipher_only=False)
     builder = (
         x509.CertificateBuilder().subject_name(subject).issuer_name(ca_cert.subject)
         .public_key(key.public_key()).serial_number(x509.random_serial_number())
         .not_valid_before(start).not_valid_after(end)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(_key_usage(signing=not eku_critical), critical=True)
-        .add_extension(x509.ExtendedKeyUsage(usages), critical=eku_critical)
+        .add_extension(key_usage, critical=True)
+        .add_extension(x509.ExtendedKeyUsage(usages), critical=time_stamping)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
     )
@@ -144,7 +143,7 @@ def ensure_demo_keys(folder: Path, department: str, province: str, valid_from: d
     tsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     tsa_cert = _issued(_name("Dịch vụ cấp dấu thời gian thử nghiệm (demo TSA)", "Demo CA", province), tsa_key,
                        ca_cert, ca_key, start, now + timedelta(days=3649), [ExtendedKeyUsageOID.TIME_STAMPING],
-                       crl_url, eku_critical=True)  # RFC 3161 §2.3: the only usage, critical
+                       crl_url, time_stamping=True)
     password = serialization.BestAvailableEncryption(DEMO_PASSWORD.encode())
     _write_private(folder / DEMO_CA_KEY, ca_key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, password))
