@@ -274,3 +274,31 @@ def test_the_demo_catalogue_has_retention_periods_and_its_years_export(cli, tmp_
     for code, record in _records(out).items():
         result = db.session.scalars(select(Result).where(Result.code == code)).one()
         assert record["retention_years"] == result.retention_years
+
+
+def test_one_font_check_serves_the_archive_report_and_the_copies(pdfa_original, tmp_path):
+    """archive/pdfa.fonts_not_embedded is what the report says and what decides whether a certified
+    copy claims PDF/A (copies/pdf.py): a base font the reader supplies is named, embedded ones are not,
+    and a font entry that is no font dictionary counts as not embedded."""
+    import pikepdf
+    from fpdf import FPDF
+
+    from portal.archive import pdfa
+
+    plain = FPDF()
+    plain.add_page()
+    plain.set_font("Helvetica", size=12)  # one of the reader's base fonts: not embedded
+    plain.cell(text="Giay phep 12/GP-SKHCN")
+    path = tmp_path / "plain.pdf"
+    path.write_bytes(bytes(plain.output()))
+    with pikepdf.open(path) as pdf:
+        assert pdfa.fonts_not_embedded(pdf) == {"Helvetica"}
+        pdf.pages[0].Resources.Font["/F9"] = pikepdf.Array()  # broken: not a font dictionary
+        assert pdfa.fonts_not_embedded(pdf) == {"Helvetica", "?"}
+    level, problems = pdfa.problems(path)
+    assert level is None and "Phông chữ không được nhúng: Helvetica" in problems
+    embedded = tmp_path / "embedded.pdf"
+    embedded.write_bytes(pdfa_original)
+    with pikepdf.open(embedded) as pdf:
+        assert pdfa.fonts_not_embedded(pdf) == set()
+    assert pdfa.problems(embedded) == ("2B", [])
