@@ -216,6 +216,52 @@ def test_clear_refusals(cli, world, pdfs, tmp_path):
     assert db.session.scalars(select(ArchiveTransfer)).all() == []
 
 
+def test_more_refusals_leave_nothing_half_written(cli, world, pdfs, tmp_path, monkeypatch):
+    """An --out that is a file or whose parent is missing, a stored file gone, a store that does not
+    answer, a disk that fills: each a clear answer, no folder (not even a hidden partial one), no entry."""
+    import errno
+
+    import bagit as bagit_module
+
+    from portal.storage import StorageUnavailable
+
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    (exports / "a-file").write_text("x")
+    result = make_result(world, pdfs[0], reviewer="reviewer_a")
+    empty = cli("archive-export", "--unit", UNIT_B, "--year", 2019, "--out", exports / "b")
+    assert empty.exit_code != 0 and "Đóng gói" not in empty.output  # refused before any progress is shown
+    a_file = cli("archive-export", "--unit", UNIT_A, "--year", 2019, "--out", exports / "a-file")
+    assert a_file.exit_code != 0 and "is a file" in a_file.output
+    no_parent = cli("archive-export", "--unit", UNIT_A, "--year", 2019, "--out", exports / "no" / "such" / "bag")
+    assert no_parent.exit_code != 0 and f"Không có thư mục {exports / 'no' / 'such'}" in no_parent.output
+
+    def unavailable(self, sha256):
+        raise StorageUnavailable("the bucket did not answer (get)")
+
+    monkeypatch.setattr(type(storage()), "open_verified", unavailable)
+    down = cli("archive-export", "--unit", UNIT_A, "--year", 2019, "--out", exports / "c")
+    assert down.exit_code != 0 and "Kho lưu trữ tệp không trả lời" in down.output
+    monkeypatch.undo()
+
+    def disk_full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(bagit_module, "make_bag", disk_full)
+    full = cli("archive-export", "--unit", UNIT_A, "--year", 2019, "--out", exports / "c")
+    assert full.exit_code != 0 and "Không ghi được gói" in full.output and "No space left" in full.output
+    assert "Traceback" not in full.output
+    monkeypatch.undo()
+
+    path = storage().path_for(result.document.sha256)
+    path.chmod(0o644)
+    path.unlink()
+    missing = cli("archive-export", "--unit", UNIT_A, "--year", 2019, "--out", exports / "c")
+    assert missing.exit_code != 0 and "bị mất" in missing.output and result.code in missing.output
+    assert sorted(p.name for p in exports.iterdir()) == ["a-file"]
+    assert db.session.scalars(select(ArchiveTransfer)).all() == []
+
+
 def test_a_retention_period_change_is_audited(client, world):
     login(client, "admin")
     procedure = db.session.scalars(select(Procedure).where(Procedure.code == "1.010711")).one()
