@@ -292,6 +292,11 @@ def test_the_transfer_register_page_is_an_admins(app, cli, client, world, pdfs, 
     transfer = db.session.scalars(select(ArchiveTransfer)).one()
     assert transfer.payload_oxum in text and transfer.manifest_sha256 in text
     assert "Sổ nộp lưu" in client.get("/admin/procedures").get_data(as_text=True)
+    for bad in ("0", "-1", "abc", "1.5", "9" * 30):  # not a page number: the first page
+        answer = client.get(f"/admin/archive?page={bad}")
+        assert answer.status_code == 200 and "goi-2019" in answer.get_data(as_text=True)
+    beyond = client.get("/admin/archive?page=2").get_data(as_text=True)  # past the last: not "no package yet"
+    assert "Trang 2 không có dòng nào: sổ có 1 gói" in beyond and "Chưa có gói nào" not in beyond
     for who, status in (("staff_a", 403), ("reviewer_a", 403), ("holder_a", 404)):
         other = app.test_client()
         login(other, who)
