@@ -353,3 +353,21 @@ def test_one_font_check_serves_the_archive_report_and_the_copies(pdfa_original, 
     with pikepdf.open(embedded) as pdf:
         assert pdfa.fonts_not_embedded(pdf) == set()
     assert pdfa.problems(embedded) == ("2B", [])
+
+
+def test_metadata_xml_parses_when_a_field_holds_a_control_character(cli, world, pdfs, tmp_path):
+    """Text pasted from Word carries its line break as \\x0b, which no XML 1.0 document may hold (only
+    NUL is refused at the door): metadata.xml has a space for each and still parses; metadata.json
+    keeps the text as stored."""
+    result = make_result(world, pdfs[0], reviewer="reviewer_a")
+    result.holder_address = "Số 5 Lê Lợi\x0bphường 1\x01"
+    db.session.commit()
+    out = tmp_path / "goi"
+    done = cli("archive-export", "--unit", UNIT_A, "--year", 2019, "--out", out)
+    assert done.exit_code == 0, done.output
+    (folder,) = (out / "data" / "results").iterdir()
+    record = ElementTree.parse(folder / "metadata.xml").getroot()
+    assert record.find("holder/address").text == "Số 5 Lê Lợi phường 1 "
+    assert json.loads((folder / "metadata.json").read_text(encoding="utf-8"))["holder"]["address"] == \
+        "Số 5 Lê Lợi\x0bphường 1\x01"
+    bagit.Bag(str(out)).validate()

@@ -50,6 +50,10 @@ METADATA_FIELDS = ("file_code", "title", "retention", "retention_years", "access
                    "checked_at", "published_at", "signer", "digitizer", "checker")
 EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png", "image/tiff": ".tif"}
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+# What XML 1.0 cannot hold at all, not even as a character reference (control characters a pasted
+# or imported text may carry, Word's \x0b line break the likeliest): a space in metadata.xml, which
+# must parse; metadata.json keeps them.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 class ExportError(UserError):
@@ -254,7 +258,7 @@ def as_xml(record: dict) -> bytes:
             for inner in value:
                 put(ElementTree.SubElement(parent, "item"), inner)
         elif value is not None:
-            parent.text = str(value).lower() if isinstance(value, bool) else str(value)
+            parent.text = _NOT_XML.sub(" ", str(value).lower() if isinstance(value, bool) else str(value))
 
     root = ElementTree.Element("record")
     put(root, record)
