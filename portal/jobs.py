@@ -1,14 +1,16 @@
-"""Background work: web import jobs, OCR, the messages to the national data store, and now and
-then the removal of ended import jobs' folders and the look for results whose validity ended.
+"""Background work: web import jobs, OCR, holders' data exports ("Dữ liệu của tôi"), the messages
+to the national data store, and now and then the removal of ended import jobs' folders and of
+expired data exports, and the look for results whose validity ended.
 
-The queues are tables in the database (import_batches, stored_files.ocr_status, outbox_messages),
-so any process on any node can take the next item. Who takes it is a setting: with
-PORTAL_INPROCESS_JOBS=1 (the default: one command, `make run`, does everything) each web process
-runs a thread of this work, started by its first request; with 0 the web processes run none and
-`flask --app wsgi worker` processes (as many as wanted, on any node) do. An import job or a scan's
-recognition is held for a lease (JOB_LEASE_SECONDS) its worker renews as it goes: a worker that
-died (kill -9, a lost node) leaves the item to another once the lease has run out, at most
-MAX_ATTEMPTS runs. Outbox messages are held by a row lock for the transaction that sends them.
+The queues are tables in the database (import_batches, stored_files.ocr_status, data_exports,
+outbox_messages), so any process on any node can take the next item. Who takes it is a setting:
+with PORTAL_INPROCESS_JOBS=1 (the default: one command, `make run`, does everything) each web
+process runs a thread of this work, started by its first request; with 0 the web processes run
+none and `flask --app wsgi worker` processes (as many as wanted, on any node) do. An import job, a
+data export or a scan's recognition is taken by claim() and held for a lease (JOB_LEASE_SECONDS)
+its worker renews as it goes: a worker that died (kill -9, a lost node) leaves the item to another
+once the lease has run out, at most MAX_ATTEMPTS runs. Outbox messages are held by a row lock for
+the transaction that sends them.
 
 The Whoosh index is not in this: it is kept on each node by its web processes (portal/search),
 whatever this setting, and by a worker that shares the node's data directory.
@@ -24,6 +26,7 @@ import time
 from datetime import datetime, timedelta
 
 from flask import Flask, current_app
+from sqlalchemy import select, update
 
 from .extensions import db
 from .timeutil import utcnow
@@ -53,8 +56,6 @@ def claim(model, takeable, values: dict, *, columns=(), usable=None, candidates:
     rows, none waiting), then the first `usable(row)` one is set to `values` by an UPDATE that
     checks `takeable` again (on SQLite that alone makes one winner). `columns` are read with the
     id for `usable`, which passes over what this process cannot run. The row, or None."""
-    from sqlalchemy import select, update
-
     query = select(model.id, *columns).where(takeable).order_by(model.id).limit(candidates)
     if db.engine.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
@@ -94,9 +95,10 @@ def run_once(should_stop=lambda: False) -> bool:
 
 
 def tidy_if_due() -> None:
-    """Remove the folders of ended import jobs (operations.imports.remove_expired_job_files), at
-    most once every TIDY_SECONDS in this process: a failed job's are kept for days, so an hour
-    late is nothing, and the look costs a query and a directory listing."""
+    """Remove the folders of ended import jobs (operations.imports.remove_expired_job_files) and the
+    expired data exports' ZIPs (operations.mydata.remove_expired_exports), at most once every
+    TIDY_SECONDS in this process: a failed job's are kept for days and an expired ZIP is no longer
+    served, so an hour late is nothing, and the look costs a query and a directory listing."""
     global _next_tidy
     if time.monotonic() < _next_tidy:
         return

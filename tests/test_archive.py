@@ -216,6 +216,52 @@ def test_clear_refusals(cli, world, pdfs, tmp_path):
     assert db.session.scalars(select(ArchiveTransfer)).all() == []
 
 
+def test_more_refusals_leave_nothing_half_written(cli, world, pdfs, tmp_path, monkeypatch):
+    """An --out that is a file or whose parent is missing, a stored file gone, a store that does not
+    answer, a disk that fills: each a clear answer, no folder (not even a hidden partial one), no entry."""
+    import errno
+
+    import bagit as bagit_module
+
+    from portal.storage import StorageUnavailable
+
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    (exports / "a-file").write_text("x")
+    result = make_result(world, pdfs[0], reviewer="reviewer_a")
+    empty = cli("archive-export", "--unit", UNIT_B, "--year", 2019, "--out", exports / "b")
+    assert empty.exit_code != 0 and "Đóng gói" not in empty.output  # refused before any progress is shown
+    a_file = cli("archive-export", "--unit", UNIT_A, "--year", 2019, "--out", exports / "a-file")
+    assert a_file.exit_code != 0 and "is a file" in a_file.output
+    no_parent = cli("archive-export", "--unit", UNIT_A, "--year", 2019, "--out", exports / "no" / "such" / "bag")
+    assert no_parent.exit_code != 0 and f"Không có thư mục {exports / 'no' / 'such'}" in no_parent.output
+
+    def unavailable(self, sha256):
+        raise StorageUnavailable("the bucket did not answer (get)")
+
+    monkeypatch.setattr(type(storage()), "open_verified", unavailable)
+    down = cli("archive-export", "--unit", UNIT_A, "--year", 2019, "--out", exports / "c")
+    assert down.exit_code != 0 and "Kho lưu trữ tệp không trả lời" in down.output
+    monkeypatch.undo()
+
+    def disk_full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(bagit_module, "make_bag", disk_full)
+    full = cli("archive-export", "--unit", UNIT_A, "--year", 2019, "--out", exports / "c")
+    assert full.exit_code != 0 and "Không ghi được gói" in full.output and "No space left" in full.output
+    assert "Traceback" not in full.output
+    monkeypatch.undo()
+
+    path = storage().path_for(result.document.sha256)
+    path.chmod(0o644)
+    path.unlink()
+    missing = cli("archive-export", "--unit", UNIT_A, "--year", 2019, "--out", exports / "c")
+    assert missing.exit_code != 0 and "bị mất" in missing.output and result.code in missing.output
+    assert sorted(p.name for p in exports.iterdir()) == ["a-file"]
+    assert db.session.scalars(select(ArchiveTransfer)).all() == []
+
+
 def test_a_retention_period_change_is_audited(client, world):
     login(client, "admin")
     procedure = db.session.scalars(select(Procedure).where(Procedure.code == "1.010711")).one()
@@ -246,6 +292,11 @@ def test_the_transfer_register_page_is_an_admins(app, cli, client, world, pdfs, 
     transfer = db.session.scalars(select(ArchiveTransfer)).one()
     assert transfer.payload_oxum in text and transfer.manifest_sha256 in text
     assert "Sổ nộp lưu" in client.get("/admin/procedures").get_data(as_text=True)
+    for bad in ("0", "-1", "abc", "1.5", "9" * 30):  # not a page number: the first page
+        answer = client.get(f"/admin/archive?page={bad}")
+        assert answer.status_code == 200 and "goi-2019" in answer.get_data(as_text=True)
+    beyond = client.get("/admin/archive?page=2").get_data(as_text=True)  # past the last: not "no package yet"
+    assert "Trang 2 không có dòng nào: sổ có 1 gói" in beyond and "Chưa có gói nào" not in beyond
     for who, status in (("staff_a", 403), ("reviewer_a", 403), ("holder_a", 404)):
         other = app.test_client()
         login(other, who)
@@ -274,3 +325,49 @@ def test_the_demo_catalogue_has_retention_periods_and_its_years_export(cli, tmp_
     for code, record in _records(out).items():
         result = db.session.scalars(select(Result).where(Result.code == code)).one()
         assert record["retention_years"] == result.retention_years
+
+
+def test_one_font_check_serves_the_archive_report_and_the_copies(pdfa_original, tmp_path):
+    """archive/pdfa.fonts_not_embedded is what the report says and what decides whether a certified
+    copy claims PDF/A (copies/pdf.py): a base font the reader supplies is named, embedded ones are not,
+    and a font entry that is no font dictionary counts as not embedded."""
+    import pikepdf
+    from fpdf import FPDF
+
+    from portal.archive import pdfa
+
+    plain = FPDF()
+    plain.add_page()
+    plain.set_font("Helvetica", size=12)  # one of the reader's base fonts: not embedded
+    plain.cell(text="Giay phep 12/GP-SKHCN")
+    path = tmp_path / "plain.pdf"
+    path.write_bytes(bytes(plain.output()))
+    with pikepdf.open(path) as pdf:
+        assert pdfa.fonts_not_embedded(pdf) == {"Helvetica"}
+        pdf.pages[0].Resources.Font["/F9"] = pikepdf.Array()  # broken: not a font dictionary
+        assert pdfa.fonts_not_embedded(pdf) == {"Helvetica", "?"}
+    level, problems = pdfa.problems(path)
+    assert level is None and "Phông chữ không được nhúng: Helvetica" in problems
+    embedded = tmp_path / "embedded.pdf"
+    embedded.write_bytes(pdfa_original)
+    with pikepdf.open(embedded) as pdf:
+        assert pdfa.fonts_not_embedded(pdf) == set()
+    assert pdfa.problems(embedded) == ("2B", [])
+
+
+def test_metadata_xml_parses_when_a_field_holds_a_control_character(cli, world, pdfs, tmp_path):
+    """Text pasted from Word carries its line break as \\x0b, which no XML 1.0 document may hold (only
+    NUL is refused at the door): metadata.xml has a space for each and still parses; metadata.json
+    keeps the text as stored."""
+    result = make_result(world, pdfs[0], reviewer="reviewer_a")
+    result.holder_address = "Số 5 Lê Lợi\x0bphường 1\x01"
+    db.session.commit()
+    out = tmp_path / "goi"
+    done = cli("archive-export", "--unit", UNIT_A, "--year", 2019, "--out", out)
+    assert done.exit_code == 0, done.output
+    (folder,) = (out / "data" / "results").iterdir()
+    record = ElementTree.parse(folder / "metadata.xml").getroot()
+    assert record.find("holder/address").text == "Số 5 Lê Lợi phường 1 "
+    assert json.loads((folder / "metadata.json").read_text(encoding="utf-8"))["holder"]["address"] == \
+        "Số 5 Lê Lợi\x0bphường 1\x01"
+    bagit.Bag(str(out)).validate()

@@ -35,7 +35,7 @@ from ..extensions import db
 from ..identifiers import InvalidInput, normalize_unit_code
 from ..models import DOCUMENT, Result, Unit
 from ..models.results import DIGITIZED, HOLDER_KIND_LABELS, HOLDER_VISIBLE_STATUSES, STATUS_LABELS
-from ..storage import FileDamaged, storage
+from ..storage import FileDamaged, StorageUnavailable, storage
 from ..timeutil import local_zone, to_local, today, utcnow
 from . import pdfa
 
@@ -50,6 +50,10 @@ METADATA_FIELDS = ("file_code", "title", "retention", "retention_years", "access
                    "checked_at", "published_at", "signer", "digitizer", "checker")
 EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png", "image/tiff": ".tif"}
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+# What XML 1.0 cannot hold at all, not even as a character reference (control characters a pasted
+# or imported text may carry, Word's \x0b line break the likeliest): a space in metadata.xml, which
+# must parse; metadata.json keeps them.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 class ExportError(UserError):
@@ -86,6 +90,7 @@ def check_year(year: int) -> int:
 
 
 def check_out(out: Path) -> Path:
+    out = out.absolute()  # «--out .» names the folder by its name, beside which the bag is built
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ExportError(f"Thư mục đích {out} đã có nội dung: hãy chọn một thư mục mới hoặc rỗng.")
     if not out.parent.is_dir():
@@ -94,21 +99,26 @@ def check_out(out: Path) -> Path:
 
 
 def results_of(unit: Unit, year: int) -> list[Result]:
-    return list(db.session.scalars(
+    """What goes in the package; ExportError when there is nothing (before any file is written)."""
+    results = list(db.session.scalars(
         select(Result).where(Result.unit_id == unit.id, Result.status.in_(HOLDER_VISIBLE_STATUSES),
                              Result.published_at.is_not(None),
                              Result.issue_date >= date(year, 1, 1), Result.issue_date < date(year + 1, 1, 1))
         .order_by(Result.issue_date, Result.code)))
+    if not results:
+        raise ExportError(f"Đơn vị {unit.code} không có kết quả nào đã phát hành năm {year}: không có gì để nộp lưu.")
+    return results
 
 
 def export(unit: Unit, year: int, out: Path, progress: Callable[[int], None] = lambda n: None) -> Package:
     """Write the package into `out` (missing or empty). Raises ExportError."""
     check_year(year)
-    check_out(out)
+    out = check_out(out)
     results = results_of(unit, year)
-    if not results:
-        raise ExportError(f"Đơn vị {unit.code} không có kết quả nào đã phát hành năm {year}: không có gì để nộp lưu.")
-    staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.partial-"))
+    try:
+        staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.partial-"))
+    except OSError as err:
+        raise ExportError(f"Không ghi được vào thư mục {out.parent}: {err.strerror}.") from None
     try:
         payload = _write_payload(staging, results, progress)
         exported_at = utcnow().astimezone(local_zone())
@@ -130,8 +140,11 @@ def export(unit: Unit, year: int, out: Path, progress: Callable[[int], None] = l
         if out.exists():
             out.rmdir()  # empty (checked above)
         staging.rename(out)
-    except BaseException:
+    except BaseException as err:
         shutil.rmtree(staging, ignore_errors=True)
+        if isinstance(err, OSError):  # a full disk, a folder made read-only meanwhile
+            raise ExportError(f"Không ghi được gói vào thư mục {out.parent}: {err.strerror or err}. "
+                              "Chưa có gói nào được tạo.") from None
         raise
     return Package(out, unit, year, len(results), payload["files"], bag.info["Payload-Oxum"], manifest,
                    payload["not_pdfa"])
@@ -150,8 +163,11 @@ def _write_payload(root: Path, results: list[Result], progress) -> dict:
                 EXTENSIONS.get(stored.media_type, ".bin")
             target = folder / name
             try:
-                with storage().local_copy(stored.sha256) as checked:
-                    shutil.copyfile(checked, target)
+                with storage().open_verified(stored.sha256) as checked, open(target, "wb") as copy:
+                    shutil.copyfileobj(checked, copy)
+            except StorageUnavailable:
+                raise ExportError("Kho lưu trữ tệp không trả lời: chưa có gói nào được tạo. "
+                                  "Hãy thử lại sau ít phút.") from None
             except FileDamaged as err:
                 state = "bị mất" if err.state == "missing" else "bị thay đổi"
                 raise ExportError(f"Tệp {name} của kết quả {result.code} {state} trong kho lưu trữ "
@@ -242,7 +258,7 @@ def as_xml(record: dict) -> bytes:
             for inner in value:
                 put(ElementTree.SubElement(parent, "item"), inner)
         elif value is not None:
-            parent.text = str(value).lower() if isinstance(value, bool) else str(value)
+            parent.text = _NOT_XML.sub(" ", str(value).lower() if isinstance(value, bool) else str(value))
 
     root = ElementTree.Element("record")
     put(root, record)

@@ -37,7 +37,7 @@ def problems(path: Path) -> tuple[str | None, list[str]]:
             found.append(NOT_DECLARED)
         if not _has_output_intent(pdf):
             found.append(NO_OUTPUT_INTENT)
-        if missing := _fonts_not_embedded(pdf):
+        if missing := fonts_not_embedded(pdf):
             found.append("Phông chữ không được nhúng: " + ", ".join(sorted(missing)))
     active = find_active_content(path)
     if active:
@@ -61,9 +61,11 @@ def _has_output_intent(pdf: pikepdf.Pdf) -> bool:
                for i in intents)
 
 
-def _fonts_not_embedded(pdf: pikepdf.Pdf) -> set[str]:
-    """Base names of the fonts the pages (and their form XObjects) use without embedding them.
-    Type 3 fonts are drawn by content streams: nothing to embed."""
+def fonts_not_embedded(pdf: pikepdf.Pdf) -> set[str]:
+    """Base names of the fonts the pages (and their form XObjects) use without embedding them, which
+    PDF/A forbids: the archive's report says which, and a certified copy of such an original does not
+    claim PDF/A (copies/pdf.py). Type 3 fonts are drawn by content streams: nothing to embed. A font
+    entry that is not a font dictionary counts as not embedded."""
     missing: set[str] = set()
     seen: set[tuple[int, int]] = set()
     stack = [page.obj.get("/Resources") for page in pdf.pages]
@@ -77,16 +79,22 @@ def _fonts_not_embedded(pdf: pikepdf.Pdf) -> set[str]:
             seen.add(resources.objgen)
         fonts = resources.get("/Font")
         for font in (fonts.values() if isinstance(fonts, pikepdf.Dictionary) else []):
-            if not isinstance(font, pikepdf.Dictionary) or font.get("/Subtype") == "/Type3":
+            if isinstance(font, pikepdf.Dictionary) and font.get("/Subtype") == "/Type3":
                 continue
-            descendants = font.get("/DescendantFonts")
-            described = descendants[0] if isinstance(descendants, pikepdf.Array) and len(descendants) else font
-            descriptor = described.get("/FontDescriptor")
-            if not isinstance(descriptor, pikepdf.Dictionary) or not any(
-                    k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3")):
-                missing.add(str(font.get("/BaseFont", "?")).lstrip("/"))
+            if not (isinstance(font, pikepdf.Dictionary) and _embedded(font)):
+                name = font.get("/BaseFont", "?") if isinstance(font, pikepdf.Dictionary) else "?"
+                missing.add(str(name).lstrip("/"))
         xobjects = resources.get("/XObject")
         for xobject in (xobjects.values() if isinstance(xobjects, pikepdf.Dictionary) else []):
             if isinstance(xobject, pikepdf.Stream) and xobject.get("/Subtype") == "/Form":
                 stack.append(xobject.get("/Resources"))
     return missing
+
+
+def _embedded(font: pikepdf.Dictionary) -> bool:
+    """Whether the font's program is in the file (a composite font's, in its descendant)."""
+    descendants = font.get("/DescendantFonts")
+    described = descendants[0] if isinstance(descendants, pikepdf.Array) and len(descendants) else font
+    descriptor = described.get("/FontDescriptor") if isinstance(described, pikepdf.Dictionary) else None
+    return isinstance(descriptor, pikepdf.Dictionary) and any(
+        k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3"))

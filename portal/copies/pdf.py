@@ -207,32 +207,6 @@ def render_document(html_text: str) -> bytes:
         pdf_variant="pdf/a-2b", stylesheets=[faces], font_config=font_config)
 
 
-def _embeds_its_fonts(original) -> bool:
-    """Whether every font the original's pages use is embedded. Scans (images) have none; a
-    born-digital original may lean on the reader's fonts, and a copy carrying such a page must
-    not claim PDF/A, which forbids that."""
-    seen = set()
-
-    def resources_ok(resources) -> bool:
-        if resources is None or resources.objgen in seen and resources.objgen != (0, 0):
-            return True
-        seen.add(resources.objgen)
-        for font in (resources.get("/Font") or {}).values():
-            if font.get("/Subtype") == "/Type3":
-                continue
-            described = font["/DescendantFonts"][0] if "/DescendantFonts" in font else font
-            descriptor = described.get("/FontDescriptor")
-            if descriptor is None or not any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3")):
-                return False
-        return all(resources_ok(x.get("/Resources")) for x in (resources.get("/XObject") or {}).values()
-                   if x.get("/Subtype") == "/Form")
-
-    try:
-        return all(resources_ok(page.obj.get("/Resources")) for page in original.pages)
-    except (KeyError, IndexError, TypeError, AttributeError):
-        return False
-
-
 def _visible_box(page) -> tuple[float, float, float, float]:
     """The part of a page a reader shows: its crop box within its media box (PDF 32000 §14.11.2)."""
     media = [float(v) for v in page.mediabox]
@@ -457,9 +431,13 @@ def produce(job: CopyJob) -> Produced:
     """The signed copy: certification page, the original's pages stamped, one signature over all."""
     timings = {}
     start = time.perf_counter()
+    from ..archive.pdfa import fonts_not_embedded
+
     original, sizes = _original(job.original_path)
     with original:
-        pdfa = _embeds_its_fonts(original)
+        # A born-digital original may lean on the reader's fonts: a copy carrying such a page must
+        # not claim PDF/A, which forbids that (scans, images, have no fonts).
+        pdfa = not fonts_not_embedded(original)
         certificate = _render(job, sizes, pdfa)
         timings["render"] = time.perf_counter() - start
         start = time.perf_counter()

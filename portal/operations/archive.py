@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Select, select
+
 from .. import audit
-from ..archive.package import Package
 from ..extensions import db
 from ..models import ArchiveTransfer
 from . import transactional
+
+if TYPE_CHECKING:  # the page's register needs none of the packaging (bagit, pikepdf)
+    from ..archive.package import Package
 
 
 @transactional
@@ -21,3 +27,8 @@ def record_transfer(package: Package, made_by: str) -> ArchiveTransfer:
                           "payload_oxum": package.payload_oxum, "manifest_sha256": package.manifest_sha256,
                           "by": made_by})
     return transfer
+
+
+def register() -> Select:
+    """The transfer register, newest first (admin/archive: the page is an admin's, every row shown)."""
+    return select(ArchiveTransfer).order_by(ArchiveTransfer.made_at.desc(), ArchiveTransfer.id.desc())
