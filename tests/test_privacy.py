@@ -249,6 +249,10 @@ def test_the_holders_an_address_touched(touched, cli, tmp_path):
      "exactly one of --user and --address"),
     (("--from", "2026-06-01", "--to", "2026-06-30"), "exactly one of --user and --address"),
     (("--user", "staff_a", "--to", "2026-06-30"), "Missing option '--from'"),
+    (("--user", "staff_a", "--from", "0001-01-01", "--to", "2026-06-30"), "outside the dates the audit trail holds"),
+    (("--user", "staff_a", "--from", "2026-06-01", "--to", "9999-12-31"), "outside the dates the audit trail holds"),
+    (("--user", "staff_a", "--from", "2026-06-01", "--to", "2026-06-30", "--out", "/khong-co/breach.csv"),
+     "Cannot write /khong-co/breach.csv: No such file or directory."),
 ])
 def test_bad_input_is_refused_with_a_reason(world, cli, args, message):
     done = cli(*args)
