@@ -109,7 +109,9 @@ def test_a_request_refused_with_a_reason_and_overdue_shown(app, world, result, c
     staff = signed_in(app, "staff_a")
     assert "Quá hạn trả lời" in staff.get("/admin/corrections").get_data(as_text=True)
     assert post(staff, f"{detail}/refuse", detail, reason="x").status_code == 422
-    assert post(reviewer, f"{detail}/refuse", detail, reason="").status_code == 422
+    no_reason = post(reviewer, f"{detail}/refuse", detail, reason="")
+    assert no_reason.status_code == 422
+    assert 'href="#reason">Lý do từ chối: Cần ghi lý do' in no_reason.get_data(as_text=True)  # the error summary
     assert post(reviewer, f"{detail}/refuse", detail, reason="Ngày cấp đúng như bản giấy lưu.").status_code == 302
     request = only_request()
     assert request.status == "refused" and request.acknowledged_at is not None
