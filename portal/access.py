@@ -339,6 +339,8 @@ def why_not(user, action: str, result: Result | None = None, unit: Unit | None =
         if not is_business_account(user) or not user.business_manager:
             return "Chỉ người quản lý của doanh nghiệp mới thêm, gỡ thành viên."
         return None
+    if action == "request_correction":  # who may send the request's attachment (views/gate.py); of which
+        return None if user.role == HOLDER else ONLY_HOLDER_CORRECTS  # result: why_not_request_correction
     assert result is not None
     if action == "copy":  # an electronic copy from the register goes to the holder (Decree 45/2020 Art. 10)
         if user.role != HOLDER or result.holder_id != user.holder_id or result.status not in HOLDER_VISIBLE_STATUSES:
@@ -456,11 +458,14 @@ def get_correction_or_404(user, correction_id: int):
     return found
 
 
+ONLY_HOLDER_CORRECTS = "Chỉ người được cấp kết quả mới yêu cầu sửa thông tin của kết quả đó."
+
+
 def why_not_request_correction(user, result: Result) -> str | None:
     """A holder asks for their own result's correction, while it is in force (a revoked or replaced
     result is not corrected by replacing it)."""
     if not _active(user) or user.role != HOLDER or result.holder_id != user.holder_id:
-        return "Chỉ người được cấp kết quả mới yêu cầu sửa thông tin của kết quả đó."
+        return ONLY_HOLDER_CORRECTS
     if result.status != PUBLISHED:
         return "Chỉ yêu cầu sửa được kết quả đang có hiệu lực."
     return None

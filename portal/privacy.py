@@ -6,7 +6,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import Select, func, select
 
@@ -66,8 +66,11 @@ def _query(actor: User | None, address: str | None, start: date, end: date) -> S
     if end < start:
         raise BadQuery(f"The period ends ({end}) before it starts ({start}).")
     zone = local_zone()  # whole days in Vietnam, however the machine's clock is set
-    since = datetime.combine(start, time(), zone)
-    until = datetime.combine(end + timedelta(days=1), time(), zone)
+    try:  # in UTC now, as the column holds it: a day near year 1 or 9999 has none
+        since = datetime.combine(start, time(), zone).astimezone(UTC)
+        until = datetime.combine(end + timedelta(days=1), time(), zone).astimezone(UTC)
+    except OverflowError:
+        raise BadQuery(f"The period {start} to {end} is outside the dates the audit trail holds.") from None
     query = (select(AuditEvent, Result).join(Result, Result.id == AuditEvent.result_id)
              .where(AuditEvent.at >= since, AuditEvent.at < until))
     return query.where(AuditEvent.actor_id == actor.id) if actor is not None else query.where(AuditEvent.ip == address)

@@ -4,10 +4,12 @@ unit's reviewers acknowledge and answer it within working days, by a replacement
 from __future__ import annotations
 
 import io
+import random
 import re
 from datetime import date, datetime
 
 import pytest
+from PIL import Image
 from sqlalchemy import select
 
 from portal.extensions import db
@@ -107,7 +109,9 @@ def test_a_request_refused_with_a_reason_and_overdue_shown(app, world, result, c
     staff = signed_in(app, "staff_a")
     assert "Quá hạn trả lời" in staff.get("/admin/corrections").get_data(as_text=True)
     assert post(staff, f"{detail}/refuse", detail, reason="x").status_code == 422
-    assert post(reviewer, f"{detail}/refuse", detail, reason="").status_code == 422
+    no_reason = post(reviewer, f"{detail}/refuse", detail, reason="")
+    assert no_reason.status_code == 422
+    assert 'href="#reason">Lý do từ chối: Cần ghi lý do' in no_reason.get_data(as_text=True)  # the error summary
     assert post(reviewer, f"{detail}/refuse", detail, reason="Ngày cấp đúng như bản giấy lưu.").status_code == 302
     request = only_request()
     assert request.status == "refused" and request.acknowledged_at is not None
@@ -147,6 +151,21 @@ def test_an_attachment_must_be_a_pdf_or_image_within_the_limit(app, world, resul
     app.config["MAX_UPLOAD_BYTES"] = 50 * 1024 * 1024
     assert ask(holder, result.code, file=(io.BytesIO(image_bytes("JPEG")), "anh.jpg")).status_code == 302
     assert only_request().attachment.media_type == "application/pdf"
+
+
+def test_an_attachment_larger_than_a_form_is_taken_from_a_holder_only(app, world, result, backend):
+    """The request's page takes a scan's size (a photo of an ID card), not a form's 64 KB."""
+    out = io.BytesIO()
+    Image.frombytes("RGB", (300, 300), random.Random(18).randbytes(300 * 300 * 3)).save(out, format="PNG")
+    photo = out.getvalue()
+    assert len(photo) > app.config["MAX_FORM_BYTES"]
+    assert ask(signed_in(app, "holder_a"), result.code, file=(io.BytesIO(photo), "cccd.png")).status_code == 302
+    assert only_request().attachment.media_type == "application/pdf"
+    staff = signed_in(app, "staff_a")  # nobody else's body of that size is read there
+    refused = staff.post(f"/me/results/{result.code}/corrections/new", content_type="multipart/form-data",
+                         data={"csrf_token": csrf_token(staff, "/admin/corrections"), "field": "holder_name",
+                               "value": "X", "attachment": (io.BytesIO(photo), "cccd.png")})
+    assert refused.status_code == 413
 
 
 def test_the_forms_refuse_a_missing_csrf_token(app, world, result):

@@ -80,6 +80,26 @@ def test_the_settings_page_changes_the_contact_and_keeps_what_is_left_blank(clie
     assert settings.get(settings.PRIVACY_EMAIL) == settings.DEFAULTS[settings.PRIVACY_EMAIL]
 
 
+def test_a_settings_field_left_out_keeps_its_value_and_one_left_blank_is_refused(client, world):
+    """One rule for the whole form: a field the post leaves out (an older form, a script) keeps its value;
+    a field sent blank is an error to fix, never a silent "keep"."""
+    from .conftest import csrf_token
+
+    login(client, "admin")
+    url = "/admin/settings"
+    token = csrf_token(client, url)
+    assert client.post(url, data={"csrf_token": token, "privacy_phone": "0255 111 222"}).status_code == 302
+    db.session.expire_all()
+    assert settings.get(settings.PRIVACY_PHONE) == "0255 111 222"
+    for key in (settings.HELP_PHONE, settings.PRIVACY_EMAIL, settings.ACCESS_LOG_YEARS, settings.HOLIDAYS):
+        assert settings.get(key) == settings.DEFAULTS[key]
+    for name, blank in (("privacy_email", " "), ("privacy_contact", ""), ("access_log_years", "")):
+        refused = client.post(url, data={"csrf_token": token, name: blank})
+        assert refused.status_code == 200 and "Trường này bắt buộc" in refused.get_data(as_text=True)
+    db.session.expire_all()
+    assert settings.get(settings.PRIVACY_EMAIL) == settings.DEFAULTS[settings.PRIVACY_EMAIL]
+
+
 # --- 2. the record of who was shown which version -------------------------------------------------
 
 def test_a_holder_is_shown_each_version_once_at_login(clock, app, client, world, monkeypatch):
@@ -249,6 +269,10 @@ def test_the_holders_an_address_touched(touched, cli, tmp_path):
      "exactly one of --user and --address"),
     (("--from", "2026-06-01", "--to", "2026-06-30"), "exactly one of --user and --address"),
     (("--user", "staff_a", "--to", "2026-06-30"), "Missing option '--from'"),
+    (("--user", "staff_a", "--from", "0001-01-01", "--to", "2026-06-30"), "outside the dates the audit trail holds"),
+    (("--user", "staff_a", "--from", "2026-06-01", "--to", "9999-12-31"), "outside the dates the audit trail holds"),
+    (("--user", "staff_a", "--from", "2026-06-01", "--to", "2026-06-30", "--out", "/khong-co/breach.csv"),
+     "Cannot write /khong-co/breach.csv: No such file or directory."),
 ])
 def test_bad_input_is_refused_with_a_reason(world, cli, args, message):
     done = cli(*args)

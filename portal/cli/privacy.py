@@ -43,7 +43,11 @@ def register(app: Flask) -> None:
         rows = touches(actor, address, start.date(), end.date())
         holders, results = set(), set()
         # A file opens in Excel with its BOM; standard output stays open after (click's KeepOpenFile).
-        with out.open("w", newline="", encoding="utf-8-sig") if out else click.open_file("-", "w") as fh:
+        try:
+            opened = out.open("w", newline="", encoding="utf-8-sig") if out else click.open_file("-", "w")
+        except OSError as err:  # a folder that does not exist, or not ours
+            raise click.ClickException(f"Cannot write {out}: {err.strerror}.") from None
+        with opened as fh:
             writer = csv.writer(fh)
             writer.writerow(COLUMNS)
             with click.progressbar(rows, length=total, label="Sự kiện", file=sys.stderr,
@@ -57,5 +61,5 @@ def register(app: Flask) -> None:
         who = f"account {actor.username}" if actor is not None else f"address {address}"
         where = f"; written to {out}." if out else "."
         click.echo(f"{len(holders)} holders, {len(results)} results, {total} events by {who} from "
-                   f"{start:%Y-%m-%d} to {end:%Y-%m-%d} ({app.config['TIMEZONE']}){where}", err=True)
+                   f"{start.date()} to {end.date()} ({app.config['TIMEZONE']}){where}", err=True)
 

@@ -85,7 +85,6 @@ class UserForm(Form):
     reset_second_factor = BooleanField("Tắt xác thực hai bước của tài khoản này (mất điện thoại và mã khôi phục)")
 
 
-KEEP_IF_BLANK = "Để trống: giữ nguyên."
 EMAIL = "Địa chỉ thư điện tử không đúng."
 
 
@@ -101,15 +100,13 @@ class SettingsForm(Form):
         "Mã loại định danh của mã số thuế (LoaiDinhDanh)",
         validators=[InputRequired(REQUIRED), NumberRange(min=1, max=99)],
         description="Số CCCD gửi đi với mã 1. Đặt theo danh mục mà Kho dữ liệu quốc gia công bố; mặc định 3.")
-    # Left blank, these keep their value (a form posted before they existed changes nothing of them).
-    privacy_contact = StringField("Đầu mối bảo vệ dữ liệu cá nhân", validators=[Optional(), Length(max=255)],
-                                  description=KEEP_IF_BLANK)
-    privacy_email = StringField("Thư điện tử của đầu mối", description=KEEP_IF_BLANK, validators=[
-        Optional(), Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=EMAIL), Length(max=255)])
-    privacy_phone = StringField("Điện thoại của đầu mối", validators=[Optional(), Length(max=40)],
-                                description=KEEP_IF_BLANK)
+    privacy_contact = StringField("Đầu mối bảo vệ dữ liệu cá nhân",
+                                  validators=[DataRequired(REQUIRED), Length(max=255)])
+    privacy_email = StringField("Thư điện tử của đầu mối", validators=[
+        DataRequired(REQUIRED), Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=EMAIL), Length(max=255)])
+    privacy_phone = StringField("Điện thoại của đầu mối", validators=[DataRequired(REQUIRED), Length(max=40)])
     access_log_years = IntegerField("Thời hạn lưu nhật ký truy cập (năm)",
-                                    validators=[Optional(), NumberRange(min=1, max=50)], description=KEEP_IF_BLANK)
+                                    validators=[InputRequired(REQUIRED), NumberRange(min=1, max=50)])
     correction_answer_days = IntegerField(
         "Thời hạn trả lời yêu cầu sửa thông tin (ngày làm việc)",
         validators=[InputRequired(REQUIRED), NumberRange(min=1, max=90)],

@@ -21,6 +21,7 @@ from ..storage import storage
 from ..timeutil import today, utcnow
 from ..workdays import add_working_days
 from . import OperationError, settings, transactional
+from .results import stored_file
 
 ACKNOWLEDGE_DAYS = 2  # Decree 356/2025: a data subject's request is acknowledged within 2 working days
 VALUE_MAX, REASON_MAX = 1000, 2000
@@ -52,17 +53,9 @@ def _text(raw, limit: int, empty: str, what: str) -> str:
 
 def _attachment(actor: User, scan: PreparedScan) -> StoredFile:
     """The checked file (a PDF, or the PDF made from an image) kept in the file store, once."""
-    spooled = scan.document
     if scan.source is not None:  # the PDF made from it says all the image said
         storage().discard(scan.source.path)
-    existing = db.session.scalars(select(StoredFile).where(StoredFile.sha256 == spooled.sha256)).first()
-    storage().keep(spooled.path, spooled.sha256, synced=spooled.synced)
-    if existing is not None:
-        return existing
-    row = StoredFile(sha256=spooled.sha256, size=spooled.size, media_type=spooled.media_type,
-                     page_count=scan.page_count, original_name=scan.original_name[:255], created_by_id=actor.id)
-    db.session.add(row)
-    return row
+    return stored_file(scan.document, scan, actor, None, with_text=False)
 
 
 @transactional

@@ -179,8 +179,9 @@ def _apply(result: Result, data: ResultInput) -> None:
         result.retention_years = data.procedure.retention_years
 
 
-def _stored_file(spooled: Spooled, scan: PreparedScan, actor: User | None, group: DraftGroup | None, *,
-                 with_text: bool) -> StoredFile:
+def stored_file(spooled: Spooled, scan: PreparedScan, actor: User | None, group: DraftGroup | None, *,
+                with_text: bool) -> StoredFile:
+    """The checked file kept in the file store and its row, once per content (also a correction's attachment)."""
     if group is not None:
         existing = group.stored.get(spooled.sha256)
     else:
@@ -278,10 +279,10 @@ def add_draft(actor: User | None, data: ResultInput, scan: PreparedScan, replace
     db.session.add(result)
     db.session.add(ResultStatusChange(result=result, from_status=None, to_status=DRAFT,
                                       actor_id=actor.id if actor else None))
-    document = _stored_file(scan.document, scan, actor, group, with_text=True)
+    document = stored_file(scan.document, scan, actor, group, with_text=True)
     db.session.add(ResultFile(result=result, file=document, role=DOCUMENT))
     if scan.source is not None:
-        source = _stored_file(scan.source, scan, actor, group, with_text=False)
+        source = stored_file(scan.source, scan, actor, group, with_text=False)
         db.session.add(ResultFile(result=result, file=source, role=SOURCE_IMAGE))
     if group is not None:
         group.holders.update({spooled.sha256: result for spooled in (scan.document, scan.source) if spooled})

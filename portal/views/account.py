@@ -9,7 +9,7 @@ import segno
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from .. import national_identity, privacy
+from .. import national_identity
 from ..access import current_login
 from ..errors import UserError
 from ..extensions import db, limiter
@@ -211,7 +211,6 @@ def change_password():
     open_sessions = [(record, sessions.is_current(record, token)) for record in sessions.open_sessions(current_user)]
     login = current_login()
     return render_template("password.html", form=form, end_form=ConfirmForm(), open_sessions=open_sessions,
-                           notice_version=privacy.NOTICE_VERSION,
                            linked=national_login.is_linked(current_user), off_form=ConfirmForm(prefix="off"),
                            on_form=NewPasswordForm(), national_session=login is not None
                            and login.method == NATIONAL_METHOD)

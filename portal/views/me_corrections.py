@@ -10,6 +10,7 @@ from ..operations import corrections
 from ..scans import ScanError
 from ..timeutil import today
 from .documents import send_attachment
+from .gate import UPLOAD, takes_body
 from .me import bp
 from .uploads import checked_scan
 
@@ -24,6 +25,7 @@ def correction_list():
 
 
 @bp.route("/results/<code>/corrections/new", methods=["GET", "POST"])
+@takes_body(UPLOAD, if_may="request_correction")  # the attachment: a scan's limit, not a form's 64 KB
 @login_required
 def new_correction(code: str):
     result = get_holder_result_or_404(current_user, code)

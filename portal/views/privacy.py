@@ -17,7 +17,7 @@ bp = Blueprint("privacy", __name__)
 @bp.get("/quyen-rieng-tu")
 def notice():
     procedures = db.session.scalars(select(Procedure).where(Procedure.active).order_by(Procedure.code)).all()
-    return render_template("privacy.html", version=privacy.NOTICE_VERSION, contact=contact(), procedures=procedures,
+    return render_template("privacy.html", contact=contact(), procedures=procedures,
                            log_years=settings.get(settings.ACCESS_LOG_YEARS))
 
 

@@ -118,9 +118,9 @@ def settings_page():
     data = {name: settings.get(key) for name, key in keys.items()}
     data["holidays"] = "\n".join(data["holidays"])
     formdata = None
-    if request.method == "POST":  # a post that leaves the correction settings out keeps them as they are
-        formdata = request.form.copy()
-        for name in ("correction_answer_days", "holidays"):
+    if request.method == "POST":  # a field left out keeps its value (older forms and scripts post only what
+        formdata = request.form.copy()  # they know); a checkbox left out is one unticked
+        for name in keys.keys() - {"require_second_factor"}:
             formdata.setdefault(name, str(data[name]))
     form = SettingsForm(formdata=formdata, data=data)
     if form.validate_on_submit():
@@ -132,7 +132,7 @@ def settings_page():
                 value = [day.isoformat() for day in parse_holidays(value)]
             elif isinstance(value, str):
                 value = value.strip()
-            if value not in (None, "") and value != settings.get(key):
+            if value != settings.get(key):
                 settings.change(current_user, key, value)
         flash("Đã lưu cài đặt.", "success")
         return redirect(url_for("admin.settings_page"))
