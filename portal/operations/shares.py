@@ -22,6 +22,10 @@ from .copies import why_no_copy
 
 MIN_DAYS, MAX_DAYS, DEFAULT_DAYS = 1, 30, 3
 RECIPIENT_MAX = 200
+# The refusals, worded once for the page's form, the API's schema and this module.
+RECIPIENT_MISSING = "Cần ghi người nhận (ví dụ tên ngân hàng hoặc cơ quan)."
+RECIPIENT_TOO_LONG = f"Người nhận không được dài quá {RECIPIENT_MAX} ký tự."
+DAYS_MESSAGE = f"Số ngày phải là số nguyên từ {MIN_DAYS} đến {MAX_DAYS}."
 # secrets.token_urlsafe(16): 128 random bits in 22 characters of [A-Za-z0-9_-].
 TOKEN_BYTES = 16
 LINK_PATH = "/share/"  # views/shares.py serves it; a link is made outside a request too
@@ -35,15 +39,15 @@ def clean_recipient(raw) -> str:
     """Whom the link is for, as the holder wrote it: trimmed, one line; refused when empty or long."""
     text = " ".join(str(raw or "").split())
     if not text:
-        raise OperationError("Cần ghi người nhận (ví dụ tên ngân hàng hoặc cơ quan).")
+        raise OperationError(RECIPIENT_MISSING)
     if len(text) > RECIPIENT_MAX:
-        raise OperationError(f"Người nhận không được dài quá {RECIPIENT_MAX} ký tự.")
+        raise OperationError(RECIPIENT_TOO_LONG)
     return text
 
 
 def check_days(days) -> int:
     if isinstance(days, bool) or not isinstance(days, int) or not MIN_DAYS <= days <= MAX_DAYS:
-        raise OperationError(f"Số ngày phải là số nguyên từ {MIN_DAYS} đến {MAX_DAYS}.")
+        raise OperationError(DAYS_MESSAGE)
     return days
 
 

@@ -13,6 +13,7 @@ from flask_smorest.fields import Upload
 from marshmallow import fields
 from werkzeug.datastructures import FileStorage
 
+from ..operations import shares
 from .query import read_number
 from .searching import HOLDER_STATUS_CHOICES, MAX_PAGE, clean_text, clean_year
 
@@ -172,22 +173,20 @@ class CopiesPage(Schema):
     copies = fields.List(fields.Nested(Copy), required=True)
 
 
-DAYS_MESSAGE = "Số ngày phải là số nguyên từ 1 đến 30."
-
-
 def _some_text(value: str) -> None:
     if not value.split():
-        raise ma.ValidationError("Cần ghi người nhận (ví dụ tên ngân hàng hoặc cơ quan).")
+        raise ma.ValidationError(shares.RECIPIENT_MISSING)
 
 
 class ShareRequest(Schema):
     recipient = fields.String(required=True, validate=[
-        _some_text, ma.validate.Length(max=200, error="Người nhận không được dài quá 200 ký tự.")], metadata={
-        "description": "Người nhận, để người chia sẻ nhớ đã gửi cho ai (tối đa 200 ký tự).",
+        _some_text, ma.validate.Length(max=shares.RECIPIENT_MAX, error=shares.RECIPIENT_TOO_LONG)], metadata={
+        "description": f"Người nhận, để người chia sẻ nhớ đã gửi cho ai (tối đa {shares.RECIPIENT_MAX} ký tự).",
         "messages": {"invalid": "Người nhận phải là chữ."}})
-    days = fields.Integer(required=True, strict=True, validate=ma.validate.Range(min=1, max=30, error=DAYS_MESSAGE),
-                          metadata={"description": "Số ngày đường dẫn mở, từ 1 đến 30.",
-                                    "messages": {"invalid": DAYS_MESSAGE}})
+    days = fields.Integer(required=True, strict=True, validate=ma.validate.Range(
+        min=shares.MIN_DAYS, max=shares.MAX_DAYS, error=shares.DAYS_MESSAGE), metadata={
+        "description": f"Số ngày đường dẫn mở, từ {shares.MIN_DAYS} đến {shares.MAX_DAYS}.",
+        "messages": {"invalid": shares.DAYS_MESSAGE}})
 
 
 class NewShare(Schema):
