@@ -142,6 +142,19 @@ def test_revoked_through_the_api_or_the_button_the_link_answers_that_it_was_revo
     assert from_list.headers["Location"].endswith("/me/shares")
 
 
+def test_the_lists_of_shares_and_copies_say_when_there_is_a_next_page(world, pdfs, holder, copy):
+    for n in range(3):
+        assert share_by_api(holder, copy.verification_code, recipient=f"Ngân hàng {n}").status_code == 201
+    first = holder.get("/api/v1/me/shares?per_page=2").get_json()
+    second = holder.get("/api/v1/me/shares?page=2&per_page=2").get_json()
+    assert first["has_next"] and not second["has_next"]
+    assert [s["recipient"] for s in first["shares"] + second["shares"]] == ["Ngân hàng 2", "Ngân hàng 1", "Ngân hàng 0"]
+    issue_copy(world["holder_a"], make_result(world, pdfs[1], reviewer="reviewer_a", valid_until=None))
+    copies = holder.get("/api/v1/me/copies?per_page=1").get_json()
+    assert copies["has_next"] and len(copies["copies"]) == 1
+    assert not holder.get("/api/v1/me/copies?page=2&per_page=1").get_json()["has_next"]
+
+
 def test_another_holders_copy_or_share_is_not_there(app, world, holder, copy):
     mine = share_by_api(holder, copy.verification_code).get_json()
     create_user(None, "holder_b", "holder", PASSWORD, holder_id=CCCD_B)
