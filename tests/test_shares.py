@@ -148,10 +148,16 @@ def test_the_lists_of_shares_and_copies_say_when_there_is_a_next_page(world, pdf
     first = holder.get("/api/v1/me/shares?per_page=2").get_json()
     second = holder.get("/api/v1/me/shares?page=2&per_page=2").get_json()
     assert first["has_next"] and not second["has_next"]
+    # Every list has the shape of the results list: a client follows `next` the same way.
+    assert first["next"] == "/api/v1/me/shares?page=2&per_page=2" and second["next"] is None
+    page_keys = {"page", "per_page", "has_next", "next"}
+    assert set(first) == page_keys | {"shares"}
+    assert set(holder.get("/api/v1/me/results").get_json()) == page_keys | {"results"}
     assert [s["recipient"] for s in first["shares"] + second["shares"]] == ["Ngân hàng 2", "Ngân hàng 1", "Ngân hàng 0"]
     issue_copy(world["holder_a"], make_result(world, pdfs[1], reviewer="reviewer_a", valid_until=None))
     copies = holder.get("/api/v1/me/copies?per_page=1").get_json()
-    assert copies["has_next"] and len(copies["copies"]) == 1
+    assert copies["has_next"] and len(copies["copies"]) == 1 and set(copies) == page_keys | {"copies"}
+    assert holder.get(copies["next"]).get_json()["copies"] != copies["copies"]
     assert not holder.get("/api/v1/me/copies?page=2&per_page=1").get_json()["has_next"]
 
 

@@ -135,11 +135,16 @@ class Result(Schema):
     snippet = fields.String(required=True, metadata={"description": "HTML; các từ khớp nằm trong <mark>."})
 
 
-class ResultsPage(Schema):
+class Page(Schema):
+    """What every list of the API answers besides its items: one shape for a client to page through."""
+
     page = fields.Integer(required=True)
     per_page = fields.Integer(required=True)
     has_next = fields.Boolean(required=True)
     next = fields.String(required=True, allow_none=True, metadata={"description": "Đường dẫn trang sau."})
+
+
+class ResultsPage(Page):
     results = fields.List(fields.Nested(Result), required=True)
 
 
@@ -166,10 +171,7 @@ class Copy(CopyFacts):
         "description": "Tệp mang theo dữ liệu để kiểm tra chữ ký lâu dài, không cần mạng (PAdES B-LT)."})
 
 
-class CopiesPage(Schema):
-    page = fields.Integer(required=True)
-    per_page = fields.Integer(required=True)
-    has_next = fields.Boolean(required=True)
+class CopiesPage(Page):
     copies = fields.List(fields.Nested(Copy), required=True)
 
 
@@ -216,10 +218,7 @@ class Share(Schema):
     uses = fields.List(fields.Nested(ShareUse), required=True, metadata={"description": "Mới nhất trước."})
 
 
-class SharesPage(Schema):
-    page = fields.Integer(required=True)
-    per_page = fields.Integer(required=True)
-    has_next = fields.Boolean(required=True)
+class SharesPage(Page):
     shares = fields.List(fields.Nested(Share), required=True)
 
 
