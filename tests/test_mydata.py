@@ -235,3 +235,17 @@ def test_a_large_store_is_built_in_the_background_and_its_download_expires(app, 
     db.session.expire_all()
     assert db.session.get(DataExport, job.id).status == "expired"
     assert "Đã hết hạn tải" in client.get("/me/data").get_data(as_text=True)
+
+
+def test_asking_for_a_background_build_of_a_small_store_builds_nothing(app, world, pdfs, clock):
+    from portal.models import DataExport
+
+    from .conftest import csrf_token
+
+    make_result(world, pdfs[0], reviewer="reviewer_a", valid_until=None)
+    client = app.test_client()
+    login(client, "holder_a")
+    asked = client.post("/me/data/exports", data={"csrf_token": csrf_token(client, "/account/password")})
+    assert asked.status_code == 302 and asked.headers["Location"].endswith("/me/data")
+    assert db.session.scalars(select(DataExport)).all() == []
+    assert client.get("/me/data").mimetype == "application/zip"  # what it gives at once instead
