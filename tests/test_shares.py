@@ -218,6 +218,21 @@ def test_a_share_of_a_result_revoked_since_answers_why_instead_of_the_file(app, 
     assert "Kết quả này đã bị thu hồi" in holder.get(f"/me/copies/{copy.verification_code}").get_data(as_text=True)
 
 
+def test_a_damaged_stored_copy_is_not_sent_nor_logged_as_downloaded(app, holder, copy):
+    made = share_by_api(holder, copy.verification_code).get_json()
+    path = storage().path_for(copy.sha256)
+    path.chmod(0o644)
+    path.write_bytes(path.read_bytes().replace(b"%PDF", b"%pdf", 1))
+    opened = app.test_client().get(path_of(made["url"]))
+    assert opened.status_code == 503 and b"%pdf" not in opened.data
+    assert "tạm thời không tải được" in opened.get_data(as_text=True).lower()
+    assert uses_of(made["id"]) == ["file_unavailable"]
+    listed = holder.get("/api/v1/me/shares").get_json()["shares"][0]["uses"]
+    assert [u["outcome"] for u in listed] == ["file_unavailable"]
+    page = holder.get(f"/me/copies/{copy.verification_code}").get_data(as_text=True)
+    assert "tệp bản sao tạm thời không đọc được" in page and "Đã tải bản sao" not in page
+
+
 def test_the_token_is_kept_only_as_its_hash_and_never_in_the_audit_trail(app, holder, copy):
     made = share_by_api(holder, copy.verification_code).get_json()
     token = path_of(made["url"]).rsplit("/", 1)[1]

@@ -15,7 +15,16 @@ from .. import audit
 from ..access import require
 from ..extensions import db
 from ..models import CertifiedCopy, CopyShare, ShareUse, User
-from ..models.shares import ACTIVE, DOWNLOADED, REFUSED_EXPIRED, REFUSED_RESULT, REFUSED_REVOKED, REVOKED
+from ..models.shares import (
+    ACTIVE,
+    DOWNLOADED,
+    REFUSED_EXPIRED,
+    REFUSED_FILE,
+    REFUSED_RESULT,
+    REFUSED_REVOKED,
+    REVOKED,
+)
+from ..storage import storage
 from ..timeutil import utcnow
 from . import OperationError, transactional
 from .copies import why_no_copy
@@ -112,6 +121,9 @@ def outcome_of(share: CopyShare) -> str:
         return REFUSED_EXPIRED
     if why_no_copy(share.copy.result) is not None:
         return REFUSED_RESULT
+    # Checked before it is recorded: the holder must not read "downloaded" for a file never sent.
+    if storage().state_of(share.copy.sha256) is not None:
+        return REFUSED_FILE
     return DOWNLOADED
 
 

@@ -202,9 +202,10 @@ class ShareUse(Schema):
     at = fields.String(required=True, metadata={"format": "date-time"})
     address = fields.String(required=True, metadata={"description": "Địa chỉ IP của người mở."})
     outcome = fields.String(required=True, metadata={
-        "enum": ["downloaded", "link_expired", "link_revoked", "result_invalid"],
+        "enum": ["downloaded", "link_expired", "link_revoked", "result_invalid", "file_unavailable"],
         "description": "downloaded: đã tải; link_expired, link_revoked: đường dẫn đã hết hạn, đã bị thu hồi; "
-                       "result_invalid: kết quả đã bị thu hồi, thay thế hoặc hết hiệu lực."})
+                       "result_invalid: kết quả đã bị thu hồi, thay thế hoặc hết hiệu lực; "
+                       "file_unavailable: tệp bản sao Sở lưu tạm thời không đọc được nguyên vẹn, không gửi gì."})
 
 
 class Share(Schema):
