@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 import zipfile
 from urllib.parse import urlsplit
 
@@ -99,6 +100,10 @@ def test_a_holders_export_holds_their_results_files_copies_shares_and_log(app, w
     summary = archive.read("index.html").decode()
     assert "Dữ liệu Cổng lưu giữ về bạn" in summary and all(r.code in summary for r in mine)
     assert c["file"]["path"] in summary
+    # Its words are Vietnamese, never the codes index.json carries for programs.
+    assert s["status_label"] == "Đang mở" and s["uses"][0]["outcome_label"] == "Đã tải bản sao"
+    assert "Đang mở" in summary and "Đã tải bản sao" in summary and "mật khẩu" in summary
+    assert not re.search(r">(active|downloaded|password)<|: downloaded", summary)
 
     # The export is an audit event the holder sees on their "who looked" page and in the next export.
     [event] = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "data.export")).all()
