@@ -104,6 +104,7 @@ def test_a_holders_export_holds_their_results_files_copies_shares_and_log(app, w
     assert s["status_label"] == "Đang mở" and s["uses"][0]["outcome_label"] == "Đã tải bản sao"
     assert "Đang mở" in summary and "Đã tải bản sao" in summary and "mật khẩu" in summary
     assert not re.search(r">(active|downloaded|password)<|: downloaded", summary)
+    assert f"<td>{copy.verification_code}</td>" in summary and "built-in method" not in summary
 
     # The export is an audit event the holder sees on their "who looked" page and in the next export.
     [event] = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "data.export")).all()
