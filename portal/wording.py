@@ -42,6 +42,7 @@ VALUE_WORDS = {
     # What a share link's opening gave (models/shares.py).
     "downloaded": "đã tải bản sao", "link_expired": "từ chối, đường dẫn đã hết hạn",
     "link_revoked": "từ chối, đường dẫn đã bị thu hồi", "result_invalid": "từ chối, kết quả không còn hiệu lực",
+    "file_unavailable": "không tải được, tệp bản sao tạm thời không đọc được",
     # The settings' keys (operations/settings.py), the target of a "setting.update" event.
     "require_second_factor": "bắt buộc xác thực hai bước", "copy_fee": "lệ phí cấp bản sao",
     "help_phone": "điện thoại hỗ trợ", "help_address": "địa chỉ của Sở", "help_hours": "giờ làm việc",

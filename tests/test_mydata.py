@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 import zipfile
 from urllib.parse import urlsplit
 
@@ -99,6 +100,11 @@ def test_a_holders_export_holds_their_results_files_copies_shares_and_log(app, w
     summary = archive.read("index.html").decode()
     assert "Dữ liệu Cổng lưu giữ về bạn" in summary and all(r.code in summary for r in mine)
     assert c["file"]["path"] in summary
+    # Its words are Vietnamese, never the codes index.json carries for programs.
+    assert s["status_label"] == "Đang mở" and s["uses"][0]["outcome_label"] == "Đã tải bản sao"
+    assert "Đang mở" in summary and "Đã tải bản sao" in summary and "mật khẩu" in summary
+    assert not re.search(r">(active|downloaded|password)<|: downloaded", summary)
+    assert f"<td>{copy.verification_code}</td>" in summary and "built-in method" not in summary
 
     # The export is an audit event the holder sees on their "who looked" page and in the next export.
     [event] = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "data.export")).all()
@@ -235,3 +241,17 @@ def test_a_large_store_is_built_in_the_background_and_its_download_expires(app, 
     db.session.expire_all()
     assert db.session.get(DataExport, job.id).status == "expired"
     assert "Đã hết hạn tải" in client.get("/me/data").get_data(as_text=True)
+
+
+def test_asking_for_a_background_build_of_a_small_store_builds_nothing(app, world, pdfs, clock):
+    from portal.models import DataExport
+
+    from .conftest import csrf_token
+
+    make_result(world, pdfs[0], reviewer="reviewer_a", valid_until=None)
+    client = app.test_client()
+    login(client, "holder_a")
+    asked = client.post("/me/data/exports", data={"csrf_token": csrf_token(client, "/account/password")})
+    assert asked.status_code == 302 and asked.headers["Location"].endswith("/me/data")
+    assert db.session.scalars(select(DataExport)).all() == []
+    assert client.get("/me/data").mimetype == "application/zip"  # what it gives at once instead

@@ -142,6 +142,25 @@ def test_revoked_through_the_api_or_the_button_the_link_answers_that_it_was_revo
     assert from_list.headers["Location"].endswith("/me/shares")
 
 
+def test_the_lists_of_shares_and_copies_say_when_there_is_a_next_page(world, pdfs, holder, copy):
+    for n in range(3):
+        assert share_by_api(holder, copy.verification_code, recipient=f"Ngân hàng {n}").status_code == 201
+    first = holder.get("/api/v1/me/shares?per_page=2").get_json()
+    second = holder.get("/api/v1/me/shares?page=2&per_page=2").get_json()
+    assert first["has_next"] and not second["has_next"]
+    # Every list has the shape of the results list: a client follows `next` the same way.
+    assert first["next"] == "/api/v1/me/shares?page=2&per_page=2" and second["next"] is None
+    page_keys = {"page", "per_page", "has_next", "next"}
+    assert set(first) == page_keys | {"shares"}
+    assert set(holder.get("/api/v1/me/results").get_json()) == page_keys | {"results"}
+    assert [s["recipient"] for s in first["shares"] + second["shares"]] == ["Ngân hàng 2", "Ngân hàng 1", "Ngân hàng 0"]
+    issue_copy(world["holder_a"], make_result(world, pdfs[1], reviewer="reviewer_a", valid_until=None))
+    copies = holder.get("/api/v1/me/copies?per_page=1").get_json()
+    assert copies["has_next"] and len(copies["copies"]) == 1 and set(copies) == page_keys | {"copies"}
+    assert holder.get(copies["next"]).get_json()["copies"] != copies["copies"]
+    assert not holder.get("/api/v1/me/copies?page=2&per_page=1").get_json()["has_next"]
+
+
 def test_another_holders_copy_or_share_is_not_there(app, world, holder, copy):
     mine = share_by_api(holder, copy.verification_code).get_json()
     create_user(None, "holder_b", "holder", PASSWORD, holder_id=CCCD_B)
@@ -197,6 +216,21 @@ def test_a_share_of_a_result_revoked_since_answers_why_instead_of_the_file(app, 
     again = share_by_api(holder, copy.verification_code)
     assert again.status_code == 422 and "đã bị thu hồi" in again.get_json()["message"]
     assert "Kết quả này đã bị thu hồi" in holder.get(f"/me/copies/{copy.verification_code}").get_data(as_text=True)
+
+
+def test_a_damaged_stored_copy_is_not_sent_nor_logged_as_downloaded(app, holder, copy):
+    made = share_by_api(holder, copy.verification_code).get_json()
+    path = storage().path_for(copy.sha256)
+    path.chmod(0o644)
+    path.write_bytes(path.read_bytes().replace(b"%PDF", b"%pdf", 1))
+    opened = app.test_client().get(path_of(made["url"]))
+    assert opened.status_code == 503 and b"%pdf" not in opened.data
+    assert "tạm thời không tải được" in opened.get_data(as_text=True).lower()
+    assert uses_of(made["id"]) == ["file_unavailable"]
+    listed = holder.get("/api/v1/me/shares").get_json()["shares"][0]["uses"]
+    assert [u["outcome"] for u in listed] == ["file_unavailable"]
+    page = holder.get(f"/me/copies/{copy.verification_code}").get_data(as_text=True)
+    assert "tệp bản sao tạm thời không đọc được" in page and "Đã tải bản sao" not in page
 
 
 def test_the_token_is_kept_only_as_its_hash_and_never_in_the_audit_trail(app, holder, copy):

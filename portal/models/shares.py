@@ -20,11 +20,13 @@ STATUS_LABELS = {ACTIVE: "Đang mở", EXPIRED: "Đã hết hạn", REVOKED: "Đ
 # What happened when the link was opened.
 DOWNLOADED, REFUSED_EXPIRED, REFUSED_REVOKED, REFUSED_RESULT = "downloaded", "link_expired", "link_revoked", \
     "result_invalid"
+REFUSED_FILE = "file_unavailable"  # the stored copy is not whole: nothing was sent
 OUTCOME_LABELS = {
     DOWNLOADED: "Đã tải bản sao",
     REFUSED_EXPIRED: "Từ chối: đường dẫn đã hết hạn",
     REFUSED_REVOKED: "Từ chối: đường dẫn đã bị thu hồi",
     REFUSED_RESULT: "Từ chối: kết quả không còn hiệu lực",
+    REFUSED_FILE: "Không tải được: tệp bản sao tạm thời không đọc được",
 }
 
 

@@ -42,6 +42,7 @@ from ..models.data_exports import DONE, EXPIRED, FAILED, QUEUED, RUNNING
 from ..models.files import ResultFile, StoredFile
 from ..models.national import NationalIdentity
 from ..models.sessions import UserSession
+from ..models.shares import STATUS_LABELS
 from ..storage import CHUNK, JOBS, FileDamaged, digest_of, storage
 from ..timeutil import utcnow
 from . import transactional
@@ -202,7 +203,9 @@ def shares_section(export: Export) -> list[dict]:
     return [{"id": s.id, "copy": s.copy.verification_code, "recipient": s.recipient,
              "created_at": _iso(s.created_at), "created_by": s.created_by.display_name,
              "expires_at": _iso(s.expires_at), "revoked_at": _iso(s.revoked_at), "status": s.status(now),
-             "uses": [{"at": _iso(u.at), "address": u.address, "outcome": u.outcome} for u in s.uses]}
+             "status_label": STATUS_LABELS[s.status(now)],
+             "uses": [{"at": _iso(u.at), "address": u.address, "outcome": u.outcome,
+                       "outcome_label": u.outcome_label} for u in s.uses]}
             for s in db.session.scalars(visible_shares(export.user).order_by(CopyShare.created_at, CopyShare.id))]
 
 

@@ -15,13 +15,26 @@ from .. import audit
 from ..access import require
 from ..extensions import db
 from ..models import CertifiedCopy, CopyShare, ShareUse, User
-from ..models.shares import ACTIVE, DOWNLOADED, REFUSED_EXPIRED, REFUSED_RESULT, REFUSED_REVOKED, REVOKED
+from ..models.shares import (
+    ACTIVE,
+    DOWNLOADED,
+    REFUSED_EXPIRED,
+    REFUSED_FILE,
+    REFUSED_RESULT,
+    REFUSED_REVOKED,
+    REVOKED,
+)
+from ..storage import storage
 from ..timeutil import utcnow
 from . import OperationError, transactional
 from .copies import why_no_copy
 
 MIN_DAYS, MAX_DAYS, DEFAULT_DAYS = 1, 30, 3
 RECIPIENT_MAX = 200
+# The refusals, worded once for the page's form, the API's schema and this module.
+RECIPIENT_MISSING = "Cần ghi người nhận (ví dụ tên ngân hàng hoặc cơ quan)."
+RECIPIENT_TOO_LONG = f"Người nhận không được dài quá {RECIPIENT_MAX} ký tự."
+DAYS_MESSAGE = f"Số ngày phải là số nguyên từ {MIN_DAYS} đến {MAX_DAYS}."
 # secrets.token_urlsafe(16): 128 random bits in 22 characters of [A-Za-z0-9_-].
 TOKEN_BYTES = 16
 LINK_PATH = "/share/"  # views/shares.py serves it; a link is made outside a request too
@@ -35,15 +48,15 @@ def clean_recipient(raw) -> str:
     """Whom the link is for, as the holder wrote it: trimmed, one line; refused when empty or long."""
     text = " ".join(str(raw or "").split())
     if not text:
-        raise OperationError("Cần ghi người nhận (ví dụ tên ngân hàng hoặc cơ quan).")
+        raise OperationError(RECIPIENT_MISSING)
     if len(text) > RECIPIENT_MAX:
-        raise OperationError(f"Người nhận không được dài quá {RECIPIENT_MAX} ký tự.")
+        raise OperationError(RECIPIENT_TOO_LONG)
     return text
 
 
 def check_days(days) -> int:
     if isinstance(days, bool) or not isinstance(days, int) or not MIN_DAYS <= days <= MAX_DAYS:
-        raise OperationError(f"Số ngày phải là số nguyên từ {MIN_DAYS} đến {MAX_DAYS}.")
+        raise OperationError(DAYS_MESSAGE)
     return days
 
 
@@ -108,6 +121,9 @@ def outcome_of(share: CopyShare) -> str:
         return REFUSED_EXPIRED
     if why_no_copy(share.copy.result) is not None:
         return REFUSED_RESULT
+    # Checked before it is recorded: the holder must not read "downloaded" for a file never sent.
+    if storage().state_of(share.copy.sha256) is not None:
+        return REFUSED_FILE
     return DOWNLOADED
 
 

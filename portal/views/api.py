@@ -7,7 +7,7 @@ same schemas (views/openapi.py).
 
 import functools
 
-from flask import current_app, jsonify, url_for
+from flask import current_app, jsonify, request, url_for
 from flask_login import current_user
 from flask_smorest import current_api
 
@@ -112,10 +112,15 @@ def my_copies(args: dict):
 
 
 def _page(query, args: dict, key: str, as_json) -> dict:
-    """One page of `query` as the holder's lists answer it (no total: counting costs a scan)."""
+    """One page of `query` in the shape of every list (schemas.Page, as /me/results answers it). No
+    total, counting costs a scan: one row more than the page tells whether there is a next
+    (db.paginate(count=False) never says there is)."""
     page, per_page = args["page"], args["per_page"]
-    listed = db.paginate(query, page=page, per_page=per_page, error_out=False, count=False)
-    return {"page": page, "per_page": per_page, "has_next": listed.has_next, key: [as_json(x) for x in listed.items]}
+    rows = db.session.scalars(query.offset((page - 1) * per_page).limit(per_page + 1)).all()
+    has_next = len(rows) > per_page
+    return {"page": page, "per_page": per_page, "has_next": has_next,
+            "next": url_for(request.endpoint, page=page + 1, per_page=per_page) if has_next else None,
+            key: [as_json(x) for x in rows[:per_page]]}
 
 
 def holder_with_token(view):

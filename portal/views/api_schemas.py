@@ -13,6 +13,7 @@ from flask_smorest.fields import Upload
 from marshmallow import fields
 from werkzeug.datastructures import FileStorage
 
+from ..operations import shares
 from .query import read_number
 from .searching import HOLDER_STATUS_CHOICES, MAX_PAGE, clean_text, clean_year
 
@@ -134,11 +135,16 @@ class Result(Schema):
     snippet = fields.String(required=True, metadata={"description": "HTML; các từ khớp nằm trong <mark>."})
 
 
-class ResultsPage(Schema):
+class Page(Schema):
+    """What every list of the API answers besides its items: one shape for a client to page through."""
+
     page = fields.Integer(required=True)
     per_page = fields.Integer(required=True)
     has_next = fields.Boolean(required=True)
     next = fields.String(required=True, allow_none=True, metadata={"description": "Đường dẫn trang sau."})
+
+
+class ResultsPage(Page):
     results = fields.List(fields.Nested(Result), required=True)
 
 
@@ -165,29 +171,24 @@ class Copy(CopyFacts):
         "description": "Tệp mang theo dữ liệu để kiểm tra chữ ký lâu dài, không cần mạng (PAdES B-LT)."})
 
 
-class CopiesPage(Schema):
-    page = fields.Integer(required=True)
-    per_page = fields.Integer(required=True)
-    has_next = fields.Boolean(required=True)
+class CopiesPage(Page):
     copies = fields.List(fields.Nested(Copy), required=True)
-
-
-DAYS_MESSAGE = "Số ngày phải là số nguyên từ 1 đến 30."
 
 
 def _some_text(value: str) -> None:
     if not value.split():
-        raise ma.ValidationError("Cần ghi người nhận (ví dụ tên ngân hàng hoặc cơ quan).")
+        raise ma.ValidationError(shares.RECIPIENT_MISSING)
 
 
 class ShareRequest(Schema):
     recipient = fields.String(required=True, validate=[
-        _some_text, ma.validate.Length(max=200, error="Người nhận không được dài quá 200 ký tự.")], metadata={
-        "description": "Người nhận, để người chia sẻ nhớ đã gửi cho ai (tối đa 200 ký tự).",
+        _some_text, ma.validate.Length(max=shares.RECIPIENT_MAX, error=shares.RECIPIENT_TOO_LONG)], metadata={
+        "description": f"Người nhận, để người chia sẻ nhớ đã gửi cho ai (tối đa {shares.RECIPIENT_MAX} ký tự).",
         "messages": {"invalid": "Người nhận phải là chữ."}})
-    days = fields.Integer(required=True, strict=True, validate=ma.validate.Range(min=1, max=30, error=DAYS_MESSAGE),
-                          metadata={"description": "Số ngày đường dẫn mở, từ 1 đến 30.",
-                                    "messages": {"invalid": DAYS_MESSAGE}})
+    days = fields.Integer(required=True, strict=True, validate=ma.validate.Range(
+        min=shares.MIN_DAYS, max=shares.MAX_DAYS, error=shares.DAYS_MESSAGE), metadata={
+        "description": f"Số ngày đường dẫn mở, từ {shares.MIN_DAYS} đến {shares.MAX_DAYS}.",
+        "messages": {"invalid": shares.DAYS_MESSAGE}})
 
 
 class NewShare(Schema):
@@ -201,9 +202,10 @@ class ShareUse(Schema):
     at = fields.String(required=True, metadata={"format": "date-time"})
     address = fields.String(required=True, metadata={"description": "Địa chỉ IP của người mở."})
     outcome = fields.String(required=True, metadata={
-        "enum": ["downloaded", "link_expired", "link_revoked", "result_invalid"],
+        "enum": ["downloaded", "link_expired", "link_revoked", "result_invalid", "file_unavailable"],
         "description": "downloaded: đã tải; link_expired, link_revoked: đường dẫn đã hết hạn, đã bị thu hồi; "
-                       "result_invalid: kết quả đã bị thu hồi, thay thế hoặc hết hiệu lực."})
+                       "result_invalid: kết quả đã bị thu hồi, thay thế hoặc hết hiệu lực; "
+                       "file_unavailable: tệp bản sao Sở lưu tạm thời không đọc được nguyên vẹn, không gửi gì."})
 
 
 class Share(Schema):
@@ -217,10 +219,7 @@ class Share(Schema):
     uses = fields.List(fields.Nested(ShareUse), required=True, metadata={"description": "Mới nhất trước."})
 
 
-class SharesPage(Schema):
-    page = fields.Integer(required=True)
-    per_page = fields.Integer(required=True)
-    has_next = fields.Boolean(required=True)
+class SharesPage(Page):
     shares = fields.List(fields.Nested(Share), required=True)
 
 

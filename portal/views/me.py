@@ -26,6 +26,7 @@ from ..forms.accounts import MemberForm
 from ..forms.results import ConfirmForm
 from ..forms.shares import ShareForm
 from ..models import CertifiedCopy, CopyShare
+from ..models.data_exports import QUEUED, RUNNING
 from ..operations import claims, copies, corrections, mydata, settings, shares
 from ..timeutil import today, utcnow
 from . import searching
@@ -213,7 +214,7 @@ def my_data():
         return render_template("me/data.html", results=size[0], megabytes=-(-size[1] // (1024 * 1024)),
                                max_results=current_app.config["MYDATA_MAX_RESULTS"],
                                max_mb=current_app.config["MYDATA_MAX_MB"], exports=exports,
-                               busy=any(e.status in ("queued", "running") for e in exports),
+                               busy=any(e.status in (QUEUED, RUNNING) for e in exports),
                                keep_hours=mydata.KEEP_HOURS, confirm_form=ConfirmForm())
     return send_data_zip(mydata.build(current_user), current_user.holder_id, utcnow())
 
@@ -221,10 +222,11 @@ def my_data():
 @bp.post("/data/exports")
 @login_required
 def request_data_export():
-    """Asks for the background build of the caller's export (one at a time)."""
+    """Asks for the background build of the caller's export (one at a time); a store small enough
+    to pack while they wait is not built twice, /me/data gives it at once."""
     if not has_own_store(current_user):
         abort(404)
-    if ConfirmForm().validate_on_submit():
+    if ConfirmForm().validate_on_submit() and mydata.too_large(current_user):
         mydata.request_export(current_user)
         flash("Đã nhận yêu cầu; dữ liệu đang được đóng gói. Trang này cho biết tiến độ và đường dẫn tải khi xong.",
               "success")

@@ -4,7 +4,7 @@ recorded (portal/operations/shares.py)."""
 from flask import Blueprint, current_app, render_template
 
 from ..extensions import limiter
-from ..models.shares import DOWNLOADED, REFUSED_EXPIRED, REFUSED_RESULT
+from ..models.shares import DOWNLOADED, REFUSED_EXPIRED, REFUSED_FILE, REFUSED_RESULT
 from ..operations import shares
 from ..operations.copies import why_no_copy
 from .documents import send_copy
@@ -22,7 +22,9 @@ def open_link(token: str):
     if used is None:
         return answer(404, UNKNOWN_TEXT, title="Không tìm thấy đường dẫn chia sẻ")
     share = used.share
-    if used.outcome == DOWNLOADED:
+    if used.outcome in (DOWNLOADED, REFUSED_FILE):
+        # A damaged file is met again there, and answered as any download of it is (503, the
+        # operators told); checked again, nothing but the whole file is ever sent.
         return send_copy(share.copy, recorded=True)
     # Gone (410): the link was good once; say why, so the recipient knows to ask the holder.
     reason = why_no_copy(share.copy.result) if used.outcome == REFUSED_RESULT else None
