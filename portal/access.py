@@ -13,7 +13,7 @@ from sqlalchemy import Select, false, select
 
 from .errors import UserError
 from .extensions import db
-from .identifiers import ORGANISATION
+from .identifiers import ORGANISATION, verification_code
 from .models import (
     CertifiedCopy,
     CopyShare,
@@ -212,11 +212,12 @@ def get_batch_or_404(user, batch_id: int) -> ImportBatch:
     return batch
 
 
-def get_holder_copy_or_404(user, verification_code: str) -> CertifiedCopy:
-    if not _active(user) or user.role != HOLDER:
+def get_holder_copy_or_404(user, code: str) -> CertifiedCopy:
+    """The holder's own copy by its verification code (as printed, with dashes, in any case), or 404."""
+    code = verification_code(code)
+    if code is None or not _active(user) or user.role != HOLDER:
         raise NotVisible
-    copy = db.session.scalars(visible_copies(user).where(
-        CertifiedCopy.verification_code == verification_code)).first()
+    copy = db.session.scalars(visible_copies(user).where(CertifiedCopy.verification_code == code)).first()
     if copy is None:
         raise NotVisible
     return copy

@@ -213,3 +213,18 @@ def phase_for_year(year: int | None) -> int | None:
         if (start is None or year >= start) and year <= end:
             return phase
     return None
+
+
+# A certified copy's verification code: easy to read aloud and to type, no 0/O, no 1/I. 32 letters,
+# 5 bits each: 16 letters are 80 bits.
+VERIFICATION_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+VERIFICATION_CODE_LENGTH = 16
+
+
+def verification_code(raw: str | None) -> str | None:
+    """A verification code as stored, from what someone typed or a URL held (any case, dashes,
+    spaces); None when it cannot be one."""
+    code = "".join(ch for ch in (raw or "").upper() if ch not in "- ")
+    if len(code) != VERIFICATION_CODE_LENGTH or any(ch not in VERIFICATION_ALPHABET for ch in code):
+        return None
+    return code

@@ -198,7 +198,10 @@ def test_the_register_numbers_copies_per_year_and_keeps_the_exact_file(clock, cl
 
 
 def test_verification_codes_are_read_aloud_safely():
-    from portal.operations.copies import ALPHABET, CODE_LENGTH, new_verification_code, normalize_code
+    from portal.identifiers import VERIFICATION_ALPHABET as ALPHABET
+    from portal.identifiers import VERIFICATION_CODE_LENGTH as CODE_LENGTH
+    from portal.identifiers import verification_code as normalize_code
+    from portal.operations.copies import new_verification_code
 
     assert not set("01OI") & set(ALPHABET) and len(ALPHABET) ** CODE_LENGTH >= 2 ** 80
     code = new_verification_code()

@@ -103,6 +103,10 @@ def test_the_link_downloads_the_registered_file_until_it_expires(app, holder, co
     events = db.session.scalars(select(AuditEvent).where(AuditEvent.action.in_(("share.use", "copy.download")))).all()
     assert sorted(e.action for e in events) == ["copy.download", "share.use", "share.use", "share.use"]
 
+    # The code as the copy prints it (dashes, any case) opens the same page and the same file.
+    assert holder.get(f"/me/copies/{copy.display_code.lower()}").get_data(as_text=True) == copy_page
+    assert holder.get(f"/me/copies/{copy.display_code}.pdf").data == stored_bytes(copy)
+
 
 def test_revoked_through_the_api_or_the_button_the_link_answers_that_it_was_revoked(app, holder, copy):
     by_api = share_by_api(holder, copy.verification_code).get_json()

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from .. import audit
 from ..extensions import db
+from ..identifiers import verification_code
 from ..models import CertifiedCopy
 from ..models.results import REVOKED, STATUS_LABELS
 from ..timeutil import to_local
@@ -23,9 +24,7 @@ def mask_name(name: str) -> str:
 
 
 def find_copy(code: str | None) -> CertifiedCopy | None:
-    from ..operations.copies import normalize_code
-
-    code = normalize_code(code)
+    code = verification_code(code)
     if code is None:
         return None
     return db.session.scalars(select(CertifiedCopy).where(CertifiedCopy.verification_code == code)).first()

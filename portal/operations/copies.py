@@ -17,7 +17,7 @@ from ..copies.keys import ensure_signing_key
 from ..copies.marks import conversion_mark
 from ..extensions import db
 from ..fixity import record_damage
-from ..identifiers import PERSON
+from ..identifiers import PERSON, VERIFICATION_ALPHABET, VERIFICATION_CODE_LENGTH
 from ..models import CertifiedCopy, CopyFile, Result, User
 from ..models.results import EXPIRED, PUBLISHED, REPLACED, REVOKED
 from ..storage import FileDamaged, storage
@@ -25,23 +25,11 @@ from ..timeutil import to_local, utcnow
 from . import OperationError
 from .results import replacement_of
 
-# Easy to read aloud and to type: no 0/O, no 1/I. 32 letters, 5 bits each: 16 letters are 80 bits.
-ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
-CODE_LENGTH = 16
 STAMP = "Bản sao điện tử từ sổ gốc · Mã xác thực {code} · Trang {page}/{pages}"
 
 
 def new_verification_code() -> str:
-    return "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
-
-
-def normalize_code(raw: str | None) -> str | None:
-    """A verification code as stored, from what someone typed (any case, dashes, spaces); None
-    when it cannot be one."""
-    code = "".join(ch for ch in (raw or "").upper() if ch not in "- ")
-    if len(code) != CODE_LENGTH or any(ch not in ALPHABET for ch in code):
-        return None
-    return code
+    return "".join(secrets.choice(VERIFICATION_ALPHABET) for _ in range(VERIFICATION_CODE_LENGTH))
 
 
 def why_no_copy(result: Result) -> str | None:

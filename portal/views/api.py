@@ -139,7 +139,7 @@ def own_copy_first(view):
     read: another holder's copy is a 404 whatever they send, exactly as a missing one."""
     @functools.wraps(view)
     def found(*args, code: str, **kwargs):
-        copy = get_holder_copy_or_404(current_user, copies.normalize_code(code) or code)
+        copy = get_holder_copy_or_404(current_user, code)
         return view(*args, copy=copy, **kwargs)
     return found
 

@@ -133,7 +133,7 @@ def create_share(code: str):
         created = shares.create(current_user, copy, form.recipient.data, form.days.data)
     except UserError as err:
         flash(str(err), "error")
-        return redirect(url_for("me.copy_page", code=code, _anchor="chia-se"))
+        return redirect(url_for("me.copy_page", code=copy.verification_code, _anchor="chia-se"))
     return _copy_page(copy, ShareForm(formdata=None), created=created, status=201)
 
 
